@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "sluice",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+    ],
+    targets: [
+        // Linux headers Swift cannot import directly: epoll, eventfd, timerfd, socket options.
+        .target(name: "CLinuxShim"),
+        // PURE: HTTP/1.1 wire format. No I/O, no Foundation.
+        .target(name: "HTTP1", swiftSettings: swiftSettings),
+        // PURE: routes, pools, weights, sticky hashing, addresses. No I/O, no Foundation.
+        .target(name: "Traffic", swiftSettings: swiftSettings),
+        // The thin I/O shell: sockets, epoll loops, the proxy session.
+        .target(name: "ProxyIO", dependencies: ["CLinuxShim", "HTTP1", "Traffic"], swiftSettings: swiftSettings),
+        // Control plane: route files (Foundation JSON), logging, CLI helpers.
+        .target(name: "Control", dependencies: ["Traffic"], swiftSettings: swiftSettings),
+        .executableTarget(name: "sluice", dependencies: ["ProxyIO", "Control", "Traffic", "HTTP1"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrafficTests", dependencies: ["Traffic"], swiftSettings: swiftSettings),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Traffic"], swiftSettings: swiftSettings),
+    ]
+)
