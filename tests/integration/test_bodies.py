@@ -1,0 +1,156 @@
+"""Request and response bodies: Content-Length and chunked both ways, and 100 MB each way
+streamed with back-pressure while Sluice's resident memory stays under 64 MB."""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+import pytest
+
+from httpraw import chunked, request_bytes
+from support import RssSampler, route
+
+MB100 = 100 * 1024 * 1024
+RSS_LIMIT_KIB = 64 * 1024
+PATTERN_MOD = 251
+_BASE = bytes(i % PATTERN_MOD for i in range(512 * 1024 + PATTERN_MOD))
+
+
+def expected_slice(offset: int, size: int) -> bytes:
+    """Bytes [offset, offset+size) of the backend's /bytes stream (byte i = i % 251)."""
+    s = offset % PATTERN_MOD
+    return _BASE[s:s + size]
+
+
+class PatternChecker:
+    def __init__(self):
+        self.offset = 0
+
+    def __call__(self, piece: bytes):
+        for i in range(0, len(piece), 512 * 1024):
+            part = piece[i:i + 512 * 1024]
+            if part != expected_slice(self.offset, len(part)):
+                raise AssertionError(f"body differs from the backend's bytes near offset {self.offset}")
+            self.offset += len(part)
+
+
+@pytest.fixture
+def sl(clean_backends, sluice_factory):
+    b = clean_backends
+    return sluice_factory([route("bodies", [b["blue1"].addr], [b["green1"].addr], 0,
+                                 timeouts={"connect": "1s", "firstByte": "30s", "idle": "60s"})],
+                          workers=2)
+
+
+def test_content_length_body(sl):
+    body = os.urandom(300_000)
+    with sl.conn() as c:
+        c.send(request_bytes("POST", "/upload", body=body))
+        j = c.read_response("POST").json()
+    assert j["received"] == len(body) and j["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_chunked_request_body(sl):
+    body = os.urandom(200_001)
+    with sl.conn() as c:
+        # with a chunk extension and a trailer section, both legal
+        wire = b"5;ext=1\r\n" + body[:5] + b"\r\n" + chunked(body[5:], 4093)[:-2] + b"X-Trailer: 1\r\n\r\n"
+        c.send(request_bytes("POST", "/upload", headers=[("Transfer-Encoding", "chunked")], body=wire))
+        r = c.read_response("POST")
+    assert r.status == 200, r.body[:200]
+    j = r.json()
+    assert j["received"] == len(body) and j["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_empty_chunked_body_and_zero_length(sl):
+    with sl.conn() as c:
+        c.send(request_bytes("POST", "/e1", headers=[("Transfer-Encoding", "chunked")], body=b"0\r\n\r\n"))
+        assert c.read_response("POST").json()["body_length"] == 0
+        c.send(request_bytes("POST", "/e2", body=b""))
+        assert c.read_response("POST").json()["body_length"] == 0
+
+
+@pytest.mark.parametrize("chunked_resp", [False, True])
+def test_response_bodies(sl, chunked_resp):
+    n = 3 * 1024 * 1024 + 17
+    q = "?chunked=1" if chunked_resp else ""
+    check = PatternChecker()
+    with sl.conn() as c:
+        c.send(request_bytes("GET", f"/bytes/{n}{q}"))
+        r = c.read_response(body_sink=check)
+        assert r.status == 200
+        assert check.offset == n
+        if not chunked_resp:
+            assert r.header("content-length") == str(n)
+        # keep-alive still in sync
+        c.send(request_bytes("GET", "/bytes/10"))
+        assert c.read_response().body == expected_slice(0, 10)
+
+
+def test_upload_100mb_memory_bounded(sl):
+    """100 MB upload while the backend first sleeps 1.5 s before reading (so Sluice has to
+    hold back the client, not buffer it). RSS sampled every 50 ms."""
+    block = os.urandom(1024 * 1024)
+    h = hashlib.sha256()
+    with sl.conn(timeout=60) as c, RssSampler(sl) as rss:
+        c.send(request_bytes("POST", "/upload?latency_ms=1500",
+                             headers=[("Content-Length", str(MB100))], body=None))
+        t0 = time.monotonic()
+        for i in range(100):
+            # vary each block so reordering would show in the hash
+            piece = bytes([i]) + block[1:]
+            h.update(piece)
+            c.send(piece)
+        r = c.read_response("POST")
+        elapsed = time.monotonic() - t0
+    assert r.status == 200, r.body[:200]
+    j = r.json()
+    assert j["received"] == MB100
+    assert j["sha256"] == h.hexdigest()
+    assert rss.samples, "could not read VmRSS"
+    assert rss.max_kib < RSS_LIMIT_KIB, \
+        f"sluice VmRSS peaked at {rss.max_kib / 1024:.1f} MiB during a 100 MB upload ({elapsed:.1f}s)"
+
+
+def test_chunked_upload_30mb_memory_bounded(sl):
+    block = os.urandom(256 * 1024)
+    h = hashlib.sha256()
+    total = 0
+    with sl.conn(timeout=60) as c, RssSampler(sl) as rss:
+        c.send(request_bytes("POST", "/upload?latency_ms=500",
+                             headers=[("Transfer-Encoding", "chunked")], body=None))
+        for i in range(120):
+            piece = bytes([i % 256]) + block[1:]
+            h.update(piece)
+            total += len(piece)
+            c.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        c.send(b"0\r\n\r\n")
+        r = c.read_response("POST")
+    j = r.json()
+    assert j["received"] == total and j["sha256"] == h.hexdigest()
+    assert rss.max_kib < RSS_LIMIT_KIB, f"VmRSS peaked at {rss.max_kib / 1024:.1f} MiB"
+
+
+@pytest.mark.parametrize("chunked_resp", [False, True])
+def test_download_100mb_memory_bounded(sl, chunked_resp):
+    """100 MB download; the client stops reading for 1.5 s after the first MB, so Sluice must
+    stop reading from the backend instead of buffering."""
+    q = "?chunked=1" if chunked_resp else ""
+    check = PatternChecker()
+    paused = [False]
+
+    def sink(piece: bytes):
+        check(piece)
+        if not paused[0] and check.offset >= 1024 * 1024:
+            paused[0] = True
+            time.sleep(1.5)
+
+    with sl.conn(timeout=60) as c, RssSampler(sl) as rss:
+        c.send(request_bytes("GET", f"/bytes/{MB100}{q}"))
+        r = c.read_response(body_sink=sink)
+    assert r.status == 200
+    assert check.offset == MB100
+    assert rss.samples
+    assert rss.max_kib < RSS_LIMIT_KIB, \
+        f"sluice VmRSS peaked at {rss.max_kib / 1024:.1f} MiB during a 100 MB download"
