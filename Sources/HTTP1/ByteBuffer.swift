@@ -1,0 +1,141 @@
+/// A growable byte buffer with a read and a write index, owned by one connection.
+///
+/// Bytes are appended at `writerIndex` and consumed from `readerIndex`. Memory is
+/// allocated once and reused; `compact()` moves unread bytes to the front. Not
+/// thread-safe: it lives on one event loop. Callers bound its size by never
+/// appending past their own high-water mark.
+public struct ByteBuffer: ~Copyable {
+    public private(set) var base: UnsafeMutableRawPointer
+    public private(set) var capacity: Int
+    public var readerIndex = 0
+    public var writerIndex = 0
+
+    public init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        self.base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Bytes written but not yet read.
+    @inline(__always) public var readableBytes: Int { writerIndex - readerIndex }
+    /// Room left before the buffer must grow or compact.
+    @inline(__always) public var writableBytes: Int { capacity - writerIndex }
+    @inline(__always) public var isEmpty: Bool { readerIndex == writerIndex }
+
+    /// The unread bytes.
+    @inline(__always) public var readable: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + readerIndex, count: readableBytes)
+    }
+
+    /// The free space after `writerIndex`; call `didWrite` after filling part of it.
+    @inline(__always) public var writable: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: base + writerIndex, count: writableBytes)
+    }
+
+    @inline(__always) public mutating func didWrite(_ n: Int) { writerIndex += n }
+
+    /// Marks `n` bytes as read; an emptied buffer starts again at offset 0.
+    @inline(__always) public mutating func consume(_ n: Int) {
+        readerIndex += n
+        if readerIndex == writerIndex { readerIndex = 0; writerIndex = 0 }
+    }
+
+    public mutating func clear() { readerIndex = 0; writerIndex = 0 }
+
+    /// Makes the first `count` bytes readable again after they were consumed, for resending
+    /// a request head on another connection. Valid only if nothing was appended since the
+    /// buffer was cleared and filled with exactly those bytes.
+    public mutating func restore(count: Int) {
+        readerIndex = 0
+        writerIndex = count
+    }
+
+    /// Moves the unread bytes to offset 0 so that `writableBytes` is as large as it can be.
+    public mutating func compact() {
+        guard readerIndex > 0 else { return }
+        let n = readableBytes
+        if n > 0 { (base).copyMemory(from: base + readerIndex, byteCount: n) }
+        readerIndex = 0
+        writerIndex = n
+    }
+
+    /// Makes room for at least `n` more bytes, compacting first and growing if still short.
+    public mutating func reserve(_ n: Int) {
+        if writableBytes >= n { return }
+        compact()
+        if writableBytes >= n { return }
+        var newCapacity = capacity * 2
+        while newCapacity - writerIndex < n { newCapacity *= 2 }
+        let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        newBase.copyMemory(from: base, byteCount: writerIndex)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    @inline(__always) public mutating func append(_ byte: UInt8) {
+        reserve(1)
+        base.storeBytes(of: byte, toByteOffset: writerIndex, as: UInt8.self)
+        writerIndex += 1
+    }
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        reserve(bytes.count)
+        (base + writerIndex).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        writerIndex += bytes.count
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// Appends a static ASCII string without creating a `String` at run time.
+    public mutating func append(_ s: StaticString) {
+        append(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    /// Appends `value` in decimal.
+    public mutating func appendDecimal(_ value: Int) {
+        reserve(20)
+        var v = value
+        if v < 0 { append(UInt8(ascii: "-")); v = -v }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes of scratch
+        let n = withUnsafeMutableBytes(of: &digits) { scratch -> Int in
+            var i = scratch.count
+            repeat {
+                i -= 1
+                scratch[i] = UInt8(ascii: "0") &+ UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            let len = scratch.count - i
+            (base + writerIndex).copyMemory(from: scratch.baseAddress! + i, byteCount: len)
+            return len
+        }
+        writerIndex += n
+    }
+
+    /// Appends `value` in lowercase hexadecimal (chunk sizes, ids).
+    public mutating func appendHex(_ value: UInt64, minDigits: Int = 1) {
+        reserve(16)
+        var digits = 1
+        while digits < 16 && (value >> (4 * UInt64(digits))) != 0 { digits += 1 }
+        digits = max(digits, minDigits)
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            let nibble = UInt8((value >> (4 * UInt64(i))) & 0xF)
+            base.storeBytes(of: nibble < 10 ? 48 + nibble : 87 + nibble, toByteOffset: writerIndex, as: UInt8.self)
+            writerIndex += 1
+        }
+    }
+
+    /// Moves up to `limit` readable bytes of `other` into this buffer; returns how many.
+    @discardableResult
+    public mutating func moveBytes(from other: inout ByteBuffer, limit: Int) -> Int {
+        let n = min(limit, other.readableBytes)
+        guard n > 0 else { return 0 }
+        append(UnsafeRawBufferPointer(start: other.base + other.readerIndex, count: n))
+        other.consume(n)
+        return n
+    }
+}

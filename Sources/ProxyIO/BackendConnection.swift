@@ -1,0 +1,76 @@
+import CLinuxShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TCP connection to a backend. While an exchange uses it, its events go to the owning
+/// `ClientConnection`, which holds all buffers; while idle in the worker's pool it only
+/// watches for the backend closing it and for its idle timeout.
+final class BackendConnection: EventHandler {
+    /// Index of the backend in the routing snapshot.
+    let backend: Int
+    unowned let worker: Worker
+    /// The routing (snapshot) the backend index belongs to.
+    let routing: WorkerRouting
+    /// The exchange using this connection; nil while idle.
+    var owner: ClientConnection?
+    /// The non-blocking connect has not completed yet.
+    var connecting = true
+    /// The connection served an earlier exchange (so a failure before any response byte
+    /// may just be the backend closing an idle connection).
+    var reused = false
+    private var idleSince: Int64 = 0
+    private let idleTimeoutMs: Int64
+
+    private init(fd: Int32, backend: Int, routing: WorkerRouting, worker: Worker, idleTimeoutMs: Int64) {
+        self.backend = backend
+        self.routing = routing
+        self.worker = worker
+        self.idleTimeoutMs = idleTimeoutMs
+        super.init(fd: fd)
+    }
+
+    /// Starts a non-blocking connect; returns nil with errno if it failed at once.
+    static func connect(to backend: Int, routing: WorkerRouting, worker: Worker, idleTimeoutMs: Int64) -> (BackendConnection?, Int32) {
+        let address = routing.snapshot.backends[backend]
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return (nil, shim_errno()) }
+        _ = shim_set_int_option(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        var storage = address.storage
+        let rc = withUnsafePointer(to: &storage) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
+        }
+        if rc != 0 {
+            let e = shim_errno()
+            if e != EINPROGRESS {
+                Glibc.close(fd)
+                return (nil, e)
+            }
+        }
+        let conn = BackendConnection(fd: fd, backend: backend, routing: routing, worker: worker, idleTimeoutMs: idleTimeoutMs)
+        conn.connecting = rc != 0
+        worker.loop.register(conn, events: shim_EPOLLOUT | shim_EPOLLIN | shim_EPOLLRDHUP)
+        return (conn, 0)
+    }
+
+    /// Called when the connection goes back to the pool.
+    func becomeIdle(now: Int64) {
+        owner = nil
+        reused = true
+        idleSince = now
+        worker.loop.setEvents(self, shim_EPOLLIN | shim_EPOLLRDHUP)
+    }
+
+    override func handleEvent(_ events: UInt32) {
+        if let owner {
+            owner.backendEvent(events)
+        } else {
+            // An idle connection must stay silent: readable means closed (or junk).
+            worker.dropIdle(self)
+        }
+    }
+
+    override func tick(now: Int64) {
+        if owner == nil && now - idleSince >= idleTimeoutMs { worker.dropIdle(self) }
+    }
+}

@@ -1,0 +1,324 @@
+import CLinuxShim
+import HTTP1
+import Traffic
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One client connection and the exchange it is in: reads request heads, picks a pool
+/// and backend per request, streams both bodies with back-pressure, and answers pipelined
+/// requests one at a time, in order.
+///
+/// Every event (client or backend socket) ends in `pump()`, which moves whatever can move
+/// and then sets the epoll interest of both sockets from the buffer levels. Memory is
+/// bounded: no buffer is read into past `maxBuffered` and no output buffer is filled past
+/// `highWater`.
+final class ClientConnection: EventHandler {
+    enum Phase { case awaitingHead, exchange, tunnel, closing, closed }
+
+    /// How a body is delimited.
+    enum Body: Equatable {
+        case none
+        case length(Int)
+        case chunked
+        case untilClose
+    }
+
+    static let highWater = 64 * 1024
+    static let maxBuffered = 64 * 1024
+    static let readChunk = 16 * 1024
+
+    unowned let worker: Worker
+    let peer: IPAddress
+    /// The peer address as text, for X-Forwarded-For and the access log.
+    let peerText: [UInt8]
+
+    var inbuf = ByteBuffer(capacity: 4096)
+    var toClient = ByteBuffer(capacity: 4096)
+    var toBackend = ByteBuffer(capacity: 1024)
+    var fromBackend = ByteBuffer(capacity: 1024)
+    var scanner = HeadScanner(isRequest: true)
+    var responseScanner = HeadScanner(isRequest: false)
+    var request = RequestHead()
+    var response = ResponseHead()
+
+    var phase = Phase.awaitingHead
+    var clientEOF = false
+    /// Client deadline (header, body, idle or lingering close), monotonic ms.
+    var deadline: Int64
+
+    // The current exchange.
+    /// The routing the exchange started with (a reload never changes it mid-request).
+    var routing: WorkerRouting
+    var backend: BackendConnection?
+    var backendEOF = false
+    var backendDeadline: Int64 = 0
+    var routeIndex = -1
+    var pool = Pool.blue
+    var forced = false
+    var backendIndex = -1
+    var tries = 0
+    var tried: [Int] = []
+    var requestBody = Body.none
+    var requestHadBody = false
+    var requestChunks = ChunkedDecoder()
+    var requestHeadLength = 0
+    var responseBody = Body.none
+    var responseChunks = ChunkedDecoder()
+    var responseHeadSent = false
+    var responseDone = false
+    var responseBytesSeen = false
+    var chunkToClient = false
+    var closeAfterExchange = false
+    var startMicros: Int64 = 0
+    var status = 0
+    var requestID = ByteBuffer(capacity: 64)
+    var stickyKey = ByteBuffer(capacity: 32)
+    var newStickyKey = false
+    /// Method and path of the current request, JSON-escaped, for the access log.
+    var logRequest = ByteBuffer(capacity: 128)
+
+    init(fd: Int32, peer: IPAddress, worker: Worker) {
+        self.worker = worker
+        self.peer = peer
+        self.peerText = Array(peer.description.utf8)
+        self.deadline = worker.loop.now + worker.settings.clientHeaderTimeoutMs
+        self.routing = worker.routing
+        super.init(fd: fd)
+        worker.clientCount += 1
+    }
+
+    var routeEntry: RoutingSnapshot.RouteEntry { routing.snapshot.routes[routeIndex] }
+
+    // MARK: Events
+
+    override func handleEvent(_ events: UInt32) {
+        if events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 {
+            if clientEOF && events & (shim_EPOLLHUP | shim_EPOLLERR) != 0 { return abort() }
+            readClient()
+        }
+        if events & shim_EPOLLOUT != 0 { writeClient() }
+        pump()
+    }
+
+    /// Called by the backend connection of the current exchange.
+    func backendEvent(_ events: UInt32) {
+        guard let b = backend else { return }
+        if b.connecting {
+            let error = shim_socket_error(b.fd)
+            if error != 0 { backendFailed(); pump(); return }
+            if events & shim_EPOLLOUT != 0 {
+                b.connecting = false
+                backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
+            } else {
+                return
+            }
+        }
+        if events & shim_EPOLLOUT != 0 { writeBackend() }
+        if events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 { readBackend() }
+        pump()
+    }
+
+    override func tick(now: Int64) {
+        switch phase {
+        case .awaitingHead:
+            guard now >= deadline else { return }
+            if inbuf.readableBytes > 0 {
+                respondError(408, "request head not received in time", close: true)
+                pump()
+            } else {
+                close()
+            }
+        case .exchange:
+            if let b = backend, now >= backendDeadline {
+                if b.connecting {
+                    backendFailed()
+                } else if !responseHeadSent {
+                    respondError(504, "backend did not answer in time", close: true)
+                } else {
+                    return abort()
+                }
+                pump()
+            } else if requestBody != .none && now >= deadline {
+                if responseHeadSent { return abort() }
+                respondError(408, "request body not received in time", close: true)
+                pump()
+            }
+        case .tunnel:
+            break
+        case .closing:
+            if now >= deadline { close() }
+        case .closed:
+            break
+        }
+    }
+
+    /// Shutdown: close now if idle, else after the current exchange.
+    func drain() {
+        if phase == .awaitingHead && inbuf.isEmpty {
+            close()
+        } else {
+            closeAfterExchange = true
+        }
+    }
+
+    // MARK: Socket I/O
+
+    private func readClient() {
+        guard !clientEOF, phase != .closing, phase != .closed, inbuf.readableBytes < Self.maxBuffered else { return }
+        let wasEmpty = inbuf.isEmpty
+        inbuf.reserve(Self.readChunk)
+        switch Syscall.read(fd, inbuf.writable) {
+        case .done(let n):
+            inbuf.didWrite(n)
+            if phase == .exchange {
+                deadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
+            } else if phase == .awaitingHead && wasEmpty {
+                deadline = worker.loop.now + worker.settings.clientHeaderTimeoutMs
+            }
+        case .eof:
+            clientEOF = true
+        case .wouldBlock:
+            break
+        case .failed:
+            abort()
+        }
+    }
+
+    func writeClient() {
+        while toClient.readableBytes > 0 {
+            switch Syscall.write(fd, toClient.readable) {
+            case .done(let n):
+                toClient.consume(n)
+            case .wouldBlock, .eof:
+                return
+            case .failed:
+                return abort()
+            }
+        }
+    }
+
+    private func readBackend() {
+        guard let b = backend, !backendEOF, fromBackend.readableBytes < Self.maxBuffered else { return }
+        fromBackend.reserve(Self.readChunk)
+        switch Syscall.read(b.fd, fromBackend.writable) {
+        case .done(let n):
+            fromBackend.didWrite(n)
+            responseBytesSeen = true
+            backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
+        case .eof, .failed:
+            backendEOF = true
+        case .wouldBlock:
+            break
+        }
+    }
+
+    func writeBackend() {
+        guard let b = backend, !b.connecting else { return }
+        while toBackend.readableBytes > 0 {
+            switch Syscall.write(b.fd, toBackend.readable) {
+            case .done(let n):
+                toBackend.consume(n)
+                backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
+            case .wouldBlock, .eof:
+                return
+            case .failed:
+                backendEOF = true
+                return
+            }
+        }
+    }
+
+    // MARK: The pump
+
+    /// Moves everything that can move, then updates epoll interest. Runs after every event.
+    func pump() {
+        var progress = true
+        while progress && phase != .closed {
+            progress = false
+            switch phase {
+            case .awaitingHead:
+                if inbuf.readableBytes > 0 {
+                    switch scanner.scan(inbuf.readable, limits: worker.settings.limits) {
+                    case .incomplete:
+                        break
+                    case .complete(let headEnd):
+                        startExchange(headEnd: headEnd)
+                        progress = true
+                    case .error(let error):
+                        respondError(error.status, error.reasonText, close: true)
+                        progress = true
+                    }
+                }
+                if phase == .awaitingHead && clientEOF { return close() }
+            case .exchange:
+                progress = advanceExchange()
+            case .tunnel:
+                progress = advanceTunnel()
+            case .closing:
+                writeClient()
+                if phase == .closing && toClient.isEmpty { return close() }
+            case .closed:
+                return
+            }
+        }
+        if phase != .closed { updateInterest() }
+    }
+
+    private func updateInterest() {
+        var events: UInt32 = 0
+        if !clientEOF && phase != .closing && inbuf.readableBytes < Self.maxBuffered {
+            events |= shim_EPOLLIN | shim_EPOLLRDHUP
+        }
+        if toClient.readableBytes > 0 { events |= shim_EPOLLOUT }
+        worker.loop.setEvents(self, events)
+        guard let b = backend else { return }
+        var backendEvents: UInt32 = 0
+        if b.connecting {
+            backendEvents = shim_EPOLLOUT
+        } else {
+            if !backendEOF && fromBackend.readableBytes < Self.maxBuffered && toClient.readableBytes < Self.highWater {
+                backendEvents |= shim_EPOLLIN | shim_EPOLLRDHUP
+            }
+            if toBackend.readableBytes > 0 { backendEvents |= shim_EPOLLOUT }
+        }
+        worker.loop.setEvents(b, backendEvents)
+    }
+
+    // MARK: Closing
+
+    /// Closes the client connection and the exchange's backend connection, if any.
+    func close() {
+        guard phase != .closed else { return }
+        phase = .closed
+        if let b = backend { closeBackend(b) }
+        worker.loop.close(self)
+        worker.clientCount -= 1
+    }
+
+    /// Gives up on the connection without an answer (client gone, or a response that
+    /// cannot be completed any more).
+    func abort() {
+        if status == 0 { status = 499 }
+        if routeIndex >= 0 && phase == .exchange { logAccess() }
+        close()
+    }
+
+    func closeBackend(_ b: BackendConnection) {
+        b.owner = nil
+        worker.loop.close(b)
+        backend = nil
+    }
+
+    /// The client may read our last bytes for a few seconds before the socket is closed.
+    func enterClosing() {
+        phase = .closing
+        deadline = worker.loop.now + 5_000
+    }
+}
+
+extension Timeouts {
+    var firstByteMs64: Int64 { Int64(firstByteMs) }
+    var connectMs64: Int64 { Int64(connectMs) }
+    var idleMs64: Int64 { Int64(idleMs) }
+}

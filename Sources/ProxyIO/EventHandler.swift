@@ -1,0 +1,15 @@
+/// Something registered with an `EventLoop` under one file descriptor.
+///
+/// Subclasses override `handleEvent`, called on the loop's thread when epoll reports
+/// readiness, and `tick`, called about every 250 ms so that deadlines can be enforced.
+class EventHandler {
+    let fd: Int32
+    /// The events currently registered with epoll (kept to skip redundant epoll_ctl calls).
+    var registeredEvents: UInt32 = 0
+
+    init(fd: Int32) { self.fd = fd }
+
+    func handleEvent(_ events: UInt32) {}
+
+    func tick(now: Int64) {}
+}

@@ -1,0 +1,103 @@
+import CLinuxShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One epoll event loop, owned by one worker thread; never touched from another thread.
+///
+/// Handlers are found by fd in a loop-local table. The epoll user data carries the fd and
+/// a generation number, so an event for a socket that was closed (and its fd reused) in
+/// the same batch is dropped. Level-triggered.
+final class EventLoop {
+    private let epfd: Int32
+    private var handlers: [EventHandler?] = []
+    private var generations: [UInt32] = []
+    private let events: UnsafeMutableRawPointer
+    private let maxEvents: Int32 = 512
+    private var nextTick: Int64 = 0
+    /// Monotonic milliseconds, updated once per wake-up.
+    private(set) var now: Int64
+    private(set) var running = true
+    /// Work to run at the end of every iteration (log flushing), set by the owner.
+    var afterIteration: () -> Void = {}
+
+    static let tickInterval: Int64 = 250
+
+    init() {
+        epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
+        precondition(epfd >= 0, "epoll_create1 failed")
+        events = shim_epoll_events_alloc(maxEvents)!
+        now = shim_monotonic_ms()
+    }
+
+    deinit {
+        free(events)
+        Glibc.close(epfd)
+    }
+
+    /// Adds `handler` for `events`; the loop keeps it alive until `deregister`.
+    func register(_ handler: EventHandler, events: UInt32) {
+        let fd = Int(handler.fd)
+        if fd >= handlers.count {
+            let newCount = max(fd + 1, handlers.count * 2, 64)
+            handlers.append(contentsOf: repeatElement(nil, count: newCount - handlers.count))
+            generations.append(contentsOf: repeatElement(0, count: newCount - generations.count))
+        }
+        generations[fd] &+= 1
+        handlers[fd] = handler
+        handler.registeredEvents = events
+        let data = UInt64(generations[fd]) << 32 | UInt64(UInt32(fd))
+        let rc = shim_epoll_ctl(epfd, EPOLL_CTL_ADD, handler.fd, events, data)
+        precondition(rc == 0, "epoll_ctl ADD failed: \(shim_errno())")
+    }
+
+    /// Changes the events `handler` waits for; a no-op when they are unchanged.
+    @inline(__always)
+    func setEvents(_ handler: EventHandler, _ events: UInt32) {
+        guard handler.registeredEvents != events else { return }
+        handler.registeredEvents = events
+        let fd = Int(handler.fd)
+        let data = UInt64(generations[fd]) << 32 | UInt64(UInt32(fd))
+        _ = shim_epoll_ctl(epfd, EPOLL_CTL_MOD, handler.fd, events, data)
+    }
+
+    /// Removes `handler` and closes its fd.
+    func close(_ handler: EventHandler) {
+        let fd = Int(handler.fd)
+        _ = shim_epoll_ctl(epfd, EPOLL_CTL_DEL, handler.fd, 0, 0)
+        if fd < handlers.count, handlers[fd] === handler {
+            handlers[fd] = nil
+            generations[fd] &+= 1
+        }
+        Syscall.close(handler.fd)
+    }
+
+    /// Runs until `stop()`: waits for events, dispatches them, ticks deadlines.
+    func run() {
+        nextTick = now + Self.tickInterval
+        while running {
+            let timeout = Int32(max(0, min(Self.tickInterval, nextTick - now)))
+            let n = shim_epoll_wait(epfd, events, maxEvents, timeout)
+            now = shim_monotonic_ms()
+            if n > 0 {
+                for i in 0..<Int(n) {
+                    let data = shim_epoll_event_data(events, Int32(i))
+                    let fd = Int(UInt32(truncatingIfNeeded: data))
+                    guard fd < handlers.count, generations[fd] == UInt32(truncatingIfNeeded: data >> 32),
+                          let handler = handlers[fd] else { continue }
+                    handler.handleEvent(shim_epoll_event_flags(events, Int32(i)))
+                }
+            }
+            if now >= nextTick {
+                nextTick = now + Self.tickInterval
+                for handler in handlers { handler?.tick(now: now) }
+            }
+            afterIteration()
+        }
+    }
+
+    func stop() { running = false }
+
+    /// Every registered handler (for shutdown).
+    var allHandlers: [EventHandler] { handlers.compactMap { $0 } }
+}

@@ -1,0 +1,49 @@
+public import CLinuxShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The outcome of one non-blocking syscall on a socket.
+enum IOResult {
+    /// This many bytes (or, for accept, this fd).
+    case done(Int)
+    /// The kernel has nothing for us now (EAGAIN); wait for the next readiness event.
+    case wouldBlock
+    /// The peer closed (read returned 0).
+    case eof
+    /// Any other error, with errno.
+    case failed(Int32)
+}
+
+/// Every socket syscall goes through these wrappers: EINTR is retried, EAGAIN becomes
+/// `.wouldBlock`, and nothing here ever blocks (the sockets are non-blocking).
+enum Syscall {
+    @inline(__always)
+    static func read(_ fd: Int32, _ buf: UnsafeMutableRawBufferPointer) -> IOResult {
+        while true {
+            let n = Glibc.read(fd, buf.baseAddress, buf.count)
+            if n > 0 { return .done(n) }
+            if n == 0 { return .eof }
+            let e = shim_errno()
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+            return .failed(e)
+        }
+    }
+
+    @inline(__always)
+    static func write(_ fd: Int32, _ buf: UnsafeRawBufferPointer) -> IOResult {
+        while true {
+            let n = Glibc.send(fd, buf.baseAddress, buf.count, Int32(MSG_NOSIGNAL))
+            if n >= 0 { return .done(n) }
+            let e = shim_errno()
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+            return .failed(e)
+        }
+    }
+
+    static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+}

@@ -1,0 +1,64 @@
+import CLinuxShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The data plane: one worker thread per core, each with its own event loop and its own
+/// SO_REUSEPORT listener. Created and driven from the main thread.
+public final class ProxyServer {
+    private let mailboxes: [Mailbox]
+    private var threads: [pthread_t] = []
+    public let port: UInt16
+
+    /// Opens one listener per worker (so a bad address fails here, before any thread
+    /// starts) and starts the workers.
+    public init(listen: SocketAddress, workers: Int, snapshot: RoutingSnapshot, settings: ServerSettings) throws(SocketError) {
+        var fds: [Int32] = []
+        var address = listen
+        for _ in 0..<workers {
+            switch openListener(address) {
+            case .success(let fd):
+                if fds.isEmpty && listen.port == 0 {
+                    // Port 0: every worker must share the port the first listener got.
+                    address = SocketAddress(ip: listen.ip, port: boundPort(fd))
+                }
+                fds.append(fd)
+            case .failure(let error):
+                for fd in fds { close(fd) }
+                throw error
+            }
+        }
+        port = address.port
+        mailboxes = fds.map { _ in Mailbox() }
+        for (fd, mailbox) in zip(fds, mailboxes) {
+            let start = WorkerStart(fd: fd, snapshot: snapshot, settings: settings, mailbox: mailbox)
+            threads.append(startThread {
+                let worker = Worker(listenFD: start.fd, snapshot: start.snapshot, settings: start.settings,
+                                    mailbox: start.mailbox, logSink: .stdout)
+                worker.run()
+            })
+        }
+    }
+
+    /// Makes every worker route new requests with `snapshot`.
+    public func install(_ snapshot: RoutingSnapshot) {
+        for m in mailboxes { m.send(.install(snapshot)) }
+    }
+
+    /// Stops accepting, lets in-flight exchanges finish for up to `drainMs`, and returns
+    /// when every worker has stopped.
+    public func shutdown(drainMs: Int64) {
+        let deadline = shim_monotonic_ms() + drainMs
+        for m in mailboxes { m.send(.shutdown(deadline: deadline)) }
+        for t in threads { pthread_join(t, nil) }
+        threads = []
+    }
+}
+
+/// What a worker thread needs to build its loop.
+private struct WorkerStart: Sendable {
+    let fd: Int32
+    let snapshot: RoutingSnapshot
+    let settings: ServerSettings
+    let mailbox: Mailbox
+}

@@ -1,0 +1,16 @@
+public import HTTP1
+
+/// Settings of the proxy process that are not per route.
+public struct ServerSettings: Sendable {
+    /// Client must send a complete request head within this time (408 after it).
+    public var clientHeaderTimeoutMs: Int64 = 10_000
+    /// Client must keep a request body moving: longest pause between reads.
+    public var clientBodyTimeoutMs: Int64 = 60_000
+    /// An idle keep-alive client connection is closed after this time.
+    public var clientIdleTimeoutMs: Int64 = 60_000
+    /// On shutdown, in-flight exchanges get this long to finish.
+    public var drainTimeoutMs: Int64 = 30_000
+    public var limits = Limits()
+
+    public init() {}
+}

@@ -1,0 +1,81 @@
+import CLinuxShim
+import HTTP1
+import Traffic
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One worker thread's world: its event loop, listener, routing state, idle backend
+/// connections and access-log buffer. Everything here is touched only by that thread.
+final class Worker {
+    let loop = EventLoop()
+    let settings: ServerSettings
+    /// Routing for exchanges that start now.
+    private(set) var routing: WorkerRouting
+    private var listener: Listener?
+    var ids = RequestIDGenerator()
+    /// Access-log lines of this iteration, handed to the sink once per loop iteration.
+    var accessLog = ByteBuffer(capacity: 64 * 1024)
+    var timestamp = Timestamp()
+    private let logSink: LogSink
+    /// Open client connections (to know when a drain is complete).
+    var clientCount = 0
+    private(set) var draining = false
+    private var drainDeadline: Int64 = 0
+
+    init(listenFD: Int32, snapshot: RoutingSnapshot, settings: ServerSettings, mailbox: Mailbox, logSink: LogSink) {
+        self.settings = settings
+        self.logSink = logSink
+        routing = WorkerRouting(snapshot: snapshot)
+        let listener = Listener(fd: listenFD, worker: self)
+        self.listener = listener
+        loop.register(listener, events: shim_EPOLLIN)
+        loop.register(MailboxHandler(mailbox: mailbox) { [unowned self] in self.receive($0) }, events: shim_EPOLLIN)
+        loop.afterIteration = { [unowned self] in self.afterIteration() }
+    }
+
+    /// Runs the loop on the calling thread until shutdown completes.
+    func run() { loop.run() }
+
+    private func receive(_ message: LoopMessage) {
+        switch message {
+        case .install(let snapshot):
+            for conn in routing.retire() { loop.close(conn) }
+            routing = WorkerRouting(snapshot: snapshot)
+        case .shutdown(let deadline):
+            draining = true
+            drainDeadline = deadline
+            if let l = listener { loop.close(l); listener = nil }
+            for handler in loop.allHandlers { (handler as? ClientConnection)?.drain() }
+        }
+    }
+
+    private func afterIteration() {
+        if accessLog.readableBytes > 0 {
+            logSink.write(accessLog.readable)
+            accessLog.clear()
+        }
+        if draining && (clientCount == 0 || loop.now >= drainDeadline) {
+            for handler in loop.allHandlers where !(handler is MailboxHandler) { loop.close(handler) }
+            loop.stop()
+        }
+    }
+
+    // MARK: Backend connections
+
+    /// Returns a connection whose last exchange ended cleanly to its routing's idle pool,
+    /// or closes it when shutting down or when its snapshot was replaced.
+    func putIdle(_ conn: BackendConnection) {
+        if !draining && conn.routing.putIdle(conn) {
+            conn.becomeIdle(now: loop.now)
+        } else {
+            loop.close(conn)
+        }
+    }
+
+    /// Forgets an idle connection that the backend closed or that timed out.
+    func dropIdle(_ conn: BackendConnection) {
+        conn.routing.removeIdle(conn)
+        loop.close(conn)
+    }
+}

@@ -1,0 +1,60 @@
+import Traffic
+
+/// A worker's routing state for one snapshot: the snapshot plus the parts the worker
+/// mutates (smooth weighted pickers, round-robin positions, idle backend connections).
+///
+/// Loop-local: created on the worker's thread when a snapshot is installed and never
+/// shared with another thread. An exchange keeps the instance it started with, so a new
+/// snapshot never changes the route or backend of a request in flight.
+final class WorkerRouting {
+    let snapshot: RoutingSnapshot
+    private var pickers: [SmoothWeightedPicker]
+    /// Next backend position per route and pool.
+    private var roundRobin: [[Int]]
+    /// Idle keep-alive connections per backend index.
+    private var idle: [[BackendConnection]]
+    /// False once a newer snapshot replaced this one: connections are no longer pooled.
+    private(set) var isCurrent = true
+
+    init(snapshot: RoutingSnapshot) {
+        self.snapshot = snapshot
+        pickers = snapshot.routes.map { SmoothWeightedPicker(green: $0.route.greenWeight) }
+        roundRobin = snapshot.routes.map { _ in [0, 0] }
+        idle = Array(repeating: [], count: snapshot.backends.count)
+    }
+
+    /// The pool for the next unforced, non-sticky request of `route`.
+    func nextPool(route: Int) -> Pool { pickers[route].next() }
+
+    /// The backends of `pool` in `route`, starting at the round-robin position (which
+    /// advances by one per call).
+    func backendOrder(route: Int, pool: Pool) -> (list: [Int], start: Int) {
+        let p = Int(pool.rawValue)
+        let list = snapshot.routes[route].poolBackends[p]
+        let start = roundRobin[route][p] % max(list.count, 1)
+        roundRobin[route][p] = start + 1
+        return (list, start)
+    }
+
+    /// An idle pooled connection to `backend`, or nil.
+    func takeIdle(_ backend: Int) -> BackendConnection? { idle[backend].popLast() }
+
+    /// Keeps a connection whose exchange ended cleanly; false if it must be closed instead.
+    func putIdle(_ conn: BackendConnection) -> Bool {
+        guard isCurrent else { return false }
+        idle[conn.backend].append(conn)
+        return true
+    }
+
+    /// Forgets an idle connection (closed by the backend or timed out).
+    func removeIdle(_ conn: BackendConnection) {
+        if let i = idle[conn.backend].firstIndex(where: { $0 === conn }) { idle[conn.backend].remove(at: i) }
+    }
+
+    /// Called when a newer snapshot takes over; returns the idle connections to close.
+    func retire() -> [BackendConnection] {
+        isCurrent = false
+        defer { idle = [] }
+        return idle.flatMap { $0 }
+    }
+}

@@ -1,0 +1,46 @@
+/// Usage texts printed by `--help`.
+enum Help {
+    static let version = "0.1.0"
+
+    static let main = """
+    sluice: a traffic-shifting reverse proxy for blue/green and canary releases.
+
+    Usage: sluice <command> [options]
+
+    Commands:
+      serve    run the proxy in front of the blue and green pools of every route
+      check    validate route files and print every error (exit 1 on any)
+      help     show this text
+
+    Run 'sluice <command> --help' for the options of a command.
+    Every option can also be set with an environment variable SLUICE_<NAME>
+    (for example SLUICE_LISTEN=0.0.0.0:8080).
+    """
+
+    static let serve = """
+    Usage: sluice serve [options]
+
+    Runs the proxy. Access log: JSON lines on stdout; events and errors: JSON lines
+    on stderr. SIGHUP reloads the route files (an invalid set is refused and the
+    old one keeps serving); SIGTERM or SIGINT stops accepting, lets requests in
+    flight finish (up to the drain timeout) and exits 0.
+
+    Options:
+      --routes DIR       route files, one *.json per route      (default: routes/)
+      --listen ADDR      address to serve on, HOST:PORT or :PORT (default: 0.0.0.0:8080)
+      --workers N        event-loop threads                      (default: usable cores)
+      --drain DURATION   longest wait for requests in flight on shutdown (default: 30s)
+      --help             show this text
+    """
+
+    static let check = """
+    Usage: sluice check [options]
+
+    Validates the route files like 'nginx -t': prints every error as
+    FILE: KEY.PATH: message and exits 1 if there is any, 0 if the set is valid.
+
+    Options:
+      --routes DIR   route files to check (default: routes/)
+      --help         show this text
+    """
+}

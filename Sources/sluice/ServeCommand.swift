@@ -1,0 +1,87 @@
+import CLinuxShim
+import Control
+import Foundation
+import ProxyIO
+import Traffic
+
+/// `sluice serve`: loads the routes, starts the workers, then waits for signals on the
+/// main thread (SIGHUP reloads; SIGTERM/SIGINT drain and exit 0).
+enum ServeCommand {
+    static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
+        let options = try Options(valued: ["routes", "listen", "workers", "drain"], arguments: arguments)
+        if options.flag("help") { print(Help.serve); return 0 }
+        guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
+        let routesDirectory = options.value("routes") ?? "routes"
+        let listenText = options.value("listen") ?? "0.0.0.0:8080"
+        guard let listen = parseListenAddress(listenText) else {
+            throw UsageError("--listen: '\(listenText)' is not HOST:PORT with an IP address")
+        }
+        var workers = usableCPUCount()
+        if let text = options.value("workers") {
+            guard let n = Int(text), n >= 1, n <= 256 else { throw UsageError("--workers: '\(text)' is not a number from 1 to 256") }
+            workers = n
+        }
+        var settings = ServerSettings()
+        if let text = options.value("drain") {
+            guard let ms = parseDuration(text) else { throw UsageError("--drain: '\(text)' is not a duration like 30s") }
+            settings.drainTimeoutMs = Int64(ms)
+        }
+        raiseFileLimit()
+
+        let table: RouteTable
+        switch RouteLoader.load(directory: routesDirectory) {
+        case .success(let t):
+            table = t
+        case .failure(let failure):
+            for error in failure.errors {
+                EventLog.write(.error, "invalid route file", ["file": error.file, "key": error.keyPath, "error": error.message])
+            }
+            EventLog.write(.error, "refusing to start: the route files have errors", ["routes": routesDirectory, "errors": failure.errors.count])
+            return 1
+        }
+
+        let server: ProxyServer
+        do {
+            server = try ProxyServer(listen: listen, workers: workers, snapshot: RoutingSnapshot(table: table), settings: settings)
+        } catch {
+            EventLog.write(.error, "cannot listen", ["address": listenText, "error": error.description])
+            return 1
+        }
+        EventLog.write(.info, "listening", ["address": listenText, "port": Int(server.port), "workers": workers,
+                                            "routes": table.routes.map(\.name)])
+        while true {
+            let signal = shim_wait_signal()
+            if signal == SIGHUP {
+                reload(server, routesDirectory)
+                continue
+            }
+            EventLog.write(.info, "shutting down", ["signal": signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                                                    "drain_ms": Int(settings.drainTimeoutMs)])
+            server.shutdown(drainMs: settings.drainTimeoutMs)
+            LogSink.stdout.flush()
+            EventLog.write(.info, "stopped")
+            return 0
+        }
+    }
+
+    /// SIGHUP: a valid route set replaces the old one in every worker; an invalid one is
+    /// refused whole and the old one keeps serving.
+    private static func reload(_ server: ProxyServer, _ directory: String) {
+        switch RouteLoader.load(directory: directory) {
+        case .success(let table):
+            server.install(RoutingSnapshot(table: table))
+            EventLog.write(.info, "routes reloaded", ["routes": table.routes.map(\.name)])
+        case .failure(let failure):
+            EventLog.write(.error, "reload refused: the route files have errors; the previous routes keep serving",
+                           ["errors": failure.errors.map(\.description)])
+        }
+    }
+
+    /// Many client and backend sockets: raise the open-file limit to the hard limit.
+    private static func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
