@@ -3,8 +3,8 @@
 /// Runs on every read until the head is complete; it remembers where it stopped, so
 /// each byte is looked at once however the message is split. It enforces the line
 /// discipline (every line ends in CRLF: a bare CR or bare LF is an error) and the size
-/// limits while the head is still incomplete, so a client cannot make Sluice buffer more
-/// than `Limits.headerSection` bytes.
+/// limits at each byte, complete head or not, so a client cannot make Sluice buffer more
+/// than `Limits.headerSection` bytes and the outcome never depends on how reads split it.
 public struct HeadScanner: Sendable {
     public enum Result: Equatable, Sendable {
         /// More bytes are needed.
@@ -32,12 +32,18 @@ public struct HeadScanner: Sendable {
         let count = buf.count
         var i = position
         while i < count {
+            // The limits are checked at each byte rather than at the end of a read, so that the
+            // outcome does not depend on how the bytes were split into reads: a complete head
+            // over the limit is refused too, and the CR of a request line exactly at the limit
+            // (waiting for its LF) does not count as part of the line.
+            if i - headStart >= limits.headerSection { return .error(.headersTooLarge) }
             let b = buf[i]
             if b == 0x0D {
                 guard i + 1 < count else { break }
                 guard buf[i + 1] == 0x0A else { return .error(.badRequest(.bareCR)) }
                 let lineLength = i - lineStart
                 i += 2
+                if i - headStart > limits.headerSection { return .error(.headersTooLarge) }
                 if lineLength == 0 {
                     if firstLineSeen {
                         position = i
@@ -54,12 +60,11 @@ public struct HeadScanner: Sendable {
             } else if b == 0x0A {
                 return .error(.badRequest(.bareLF))
             } else {
+                if isRequest && !firstLineSeen && i - lineStart >= limits.requestLine { return .error(.uriTooLong) }
                 i += 1
             }
         }
         position = i
-        if !firstLineSeen && isRequest && count - lineStart > limits.requestLine { return .error(.uriTooLong) }
-        if count - headStart > limits.headerSection { return .error(.headersTooLarge) }
         return .incomplete
     }
 }
