@@ -99,8 +99,9 @@ public struct ByteBuffer: ~Copyable {
     /// Appends `value` in decimal.
     public mutating func appendDecimal(_ value: Int) {
         reserve(20)
-        var v = value
-        if v < 0 { append(UInt8(ascii: "-")); v = -v }
+        // The magnitude, unsigned: negating Int.min would trap.
+        var v = value.magnitude
+        if value < 0 { append(UInt8(ascii: "-")) }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes of scratch
         let n = withUnsafeMutableBytes(of: &digits) { scratch -> Int in
             var i = scratch.count
@@ -118,7 +119,7 @@ public struct ByteBuffer: ~Copyable {
 
     /// Appends `value` in lowercase hexadecimal (chunk sizes, ids).
     public mutating func appendHex(_ value: UInt64, minDigits: Int = 1) {
-        reserve(16)
+        reserve(max(16, minDigits))
         var digits = 1
         while digits < 16 && (value >> (4 * UInt64(digits))) != 0 { digits += 1 }
         digits = max(digits, minDigits)
