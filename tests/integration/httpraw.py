@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DEFAULT_TIMEOUT = 10.0
 

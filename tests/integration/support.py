@@ -154,9 +154,53 @@ class Backends:
 HEALTH_PATH_FOR_RECORDER = "/__recorder_health"
 
 
+def _complete_request_length(buf: bytes) -> int | None:
+    """Length of the first complete request (head and body, by Content-Length or chunked) in
+    buf, or None while incomplete. Lenient: only for answering a proxy in step."""
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    pos = end + 4
+    head = buf[:end].lower()
+    length = 0
+    is_chunked = False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip() == b"content-length":
+            try:
+                length = int(value.strip())
+            except ValueError:
+                length = 0
+        elif name.strip() == b"transfer-encoding" and b"chunked" in value:
+            is_chunked = True
+    if not is_chunked:
+        return pos + length if len(buf) >= pos + length else None
+    while True:
+        eol = buf.find(b"\r\n", pos)
+        if eol < 0:
+            return None
+        try:
+            size = int(buf[pos:eol].split(b";")[0].strip() or b"0", 16)
+        except ValueError:
+            size = 0
+        pos = eol + 2
+        if size == 0:
+            # trailer fields until an empty line
+            while True:
+                eol = buf.find(b"\r\n", pos)
+                if eol < 0:
+                    return None
+                if eol == pos:
+                    return pos + 2
+                pos = eol + 2
+        if len(buf) < pos + size + 2:
+            return None
+        pos += size + 2
+
+
 class RecordingBackend:
     """A raw TCP server thread: records every byte received per connection and answers each
-    request head (each "\\r\\n\\r\\n") with a fixed 200 response. Requests to
+    complete request (head plus Content-Length or chunked body) with a fixed 200 response. Requests to
     HEALTH_PATH_FOR_RECORDER (the proxy's active health checks) are excluded by `payload()`."""
 
     RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n"
@@ -203,8 +247,11 @@ class RecordingBackend:
                 with self.lock:
                     rec.extend(data)
                 pending += data
-                while b"\r\n\r\n" in pending:
-                    _, _, pending = pending.partition(b"\r\n\r\n")
+                while True:
+                    used = _complete_request_length(pending)
+                    if used is None:
+                        break
+                    pending = pending[used:]
                     s.sendall(self.RESPONSE)
         except OSError:
             return
@@ -212,25 +259,26 @@ class RecordingBackend:
             s.close()
 
     def reset(self):
+        """Forget what was received so far. Connections stay tracked (a proxy keeps its
+        backend connections alive), only their recorded bytes are dropped."""
         with self.lock:
-            self.conns.clear()
+            for rec in self.conns:
+                rec.clear()
 
     def payload(self) -> bytes:
         """Every byte received since reset(), less the proxy's health-check requests."""
         out = bytearray()
         with self.lock:
             conns = [bytes(c) for c in self.conns]
+        marker = b"GET " + HEALTH_PATH_FOR_RECORDER.encode() + b" "
         for data in conns:
             rest = data
-            while rest:
-                head, sep, tail = rest.partition(b"\r\n\r\n")
-                if sep and head.startswith(b"GET " + HEALTH_PATH_FOR_RECORDER.encode()) \
-                        and b"content-length" not in head.lower() \
-                        and b"transfer-encoding" not in head.lower():
-                    rest = tail
-                    continue
-                out.extend(rest)
-                break
+            while rest.startswith(marker):
+                used = _complete_request_length(rest)
+                if used is None:
+                    break
+                rest = rest[used:]
+            out.extend(rest)
         return bytes(out)
 
     def wait_quiet(self, settle: float = 0.4) -> bytes:

@@ -66,13 +66,14 @@ def test_check_valid_dir(tmp_path):
 def broken_dir(tmp_path):
     d = tmp_path / "broken"
     d.mkdir()
-    good = route("good", ["127.0.0.1:8001"], ["127.0.0.1:8002"], 10)
+    # distinct matches: two routes with the same host and prefix would be an error of their own
+    good = route("good", ["127.0.0.1:8001"], ["127.0.0.1:8002"], 10, prefix="/good")
     (d / "good.json").write_text(json.dumps(good))
     (d / "syntax.json").write_text('{"name": "syntax", "pools": ')
-    bad = route("bad", ["127.0.0.1:8001"], ["127.0.0.1:8002"], 150,
+    bad = route("bad", ["127.0.0.1:8001"], ["127.0.0.1:8002"], 150, prefix="/bad",
                 timeouts={"connect": "5 parsecs"})
     (d / "bad.json").write_text(json.dumps(bad))
-    bad2 = route("bad2", ["not an address"], ["127.0.0.1:8002"], 10,
+    bad2 = route("bad2", ["not an address"], ["127.0.0.1:8002"], 10, prefix="/bad2",
                  sticky={"by": "moon-phase"})
     (d / "bad2.json").write_text(json.dumps(bad2))
     return d
@@ -93,7 +94,7 @@ def test_check_reports_every_error_with_file_and_key_path(tmp_path):
     assert line_for("bad.json", "timeouts.connect"), out
     assert line_for("bad2.json", "pools.blue.backends"), out
     assert line_for("bad2.json", "sticky.by"), out
-    assert not [ln for ln in lines if "good.json" in ln], "a valid file was reported"
+    assert not [ln for ln in lines if "good.json:" in ln], "a valid file was reported"
     # FILE: KEY.PATH: message
     for ln in line_for("bad.json", "weights.green"):
         parts = ln.split(": ", 2)
