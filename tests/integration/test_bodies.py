@@ -109,6 +109,7 @@ def test_upload_100mb_memory_bounded(sl):
     assert j["received"] == MB100
     assert j["sha256"] == h.hexdigest()
     assert rss.samples, "could not read VmRSS"
+    print(f"upload 100 MB: peak VmRSS {rss.max_kib / 1024:.1f} MiB, {len(rss.samples)} samples")
     assert rss.max_kib < RSS_LIMIT_KIB, \
         f"sluice VmRSS peaked at {rss.max_kib / 1024:.1f} MiB during a 100 MB upload ({elapsed:.1f}s)"
 
@@ -129,6 +130,7 @@ def test_chunked_upload_30mb_memory_bounded(sl):
         r = c.read_response("POST")
     j = r.json()
     assert j["received"] == total and j["sha256"] == h.hexdigest()
+    print(f"chunked upload 30 MB: peak VmRSS {rss.max_kib / 1024:.1f} MiB")
     assert rss.max_kib < RSS_LIMIT_KIB, f"VmRSS peaked at {rss.max_kib / 1024:.1f} MiB"
 
 
@@ -152,5 +154,6 @@ def test_download_100mb_memory_bounded(sl, chunked_resp):
     assert r.status == 200
     assert check.offset == MB100
     assert rss.samples
+    print(f"download 100 MB: peak VmRSS {rss.max_kib / 1024:.1f} MiB, {len(rss.samples)} samples")
     assert rss.max_kib < RSS_LIMIT_KIB, \
         f"sluice VmRSS peaked at {rss.max_kib / 1024:.1f} MiB during a 100 MB download"
