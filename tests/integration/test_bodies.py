@@ -128,6 +128,7 @@ def test_chunked_upload_30mb_memory_bounded(sl):
             c.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
         c.send(b"0\r\n\r\n")
         r = c.read_response("POST")
+    assert r.status == 200, r.body[:200]
     j = r.json()
     assert j["received"] == total and j["sha256"] == h.hexdigest()
     print(f"chunked upload 30 MB: peak VmRSS {rss.max_kib / 1024:.1f} MiB")
