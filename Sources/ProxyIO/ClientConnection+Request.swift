@@ -176,6 +176,12 @@ extension ClientConnection {
             toBackend.append("X-Forwarded-Host: ")
             toBackend.append(UnsafeRawBufferPointer(rebasing: buf[request.head.fields[h].value]))
             toBackend.append("\r\n")
+        } else if let first = entry.poolBackends[Int(pool.rawValue)].first {
+            // An HTTP/1.0 request without Host goes out as HTTP/1.1, which needs one: name the
+            // backend, as NGINX's default `proxy_set_header Host $proxy_host` does.
+            toBackend.append("Host: ")
+            toBackend.append(routing.snapshot.backendLabels[first])
+            toBackend.append("\r\n")
         }
         toBackend.append("X-Request-Id: ")
         toBackend.append(requestID.readable)
@@ -295,12 +301,14 @@ extension ClientConnection {
     }
 
     /// The backend connection failed (connect refused or timed out, or closed/reset before
-    /// a response). Retries elsewhere when nothing reached the backend, or when an idle
-    /// reused connection died before answering a request without a body; otherwise 502.
+    /// a response). Retries elsewhere, as the route's `retries.on` allows, when nothing
+    /// reached the backend (`connect-failure`) or when a reused keep-alive connection died
+    /// before answering a request without a body (`reset-before-response`); otherwise 502.
     func backendFailed() {
         guard let b = backend else { return }
-        let nothingSent = b.connecting
-        let staleReuse = b.reused && !responseBytesSeen && !requestHadBody
+        let policy = routeEntry.route.retries
+        let nothingSent = b.connecting && policy.onConnectFailure
+        let staleReuse = b.reused && !responseBytesSeen && !requestHadBody && policy.onResetBeforeResponse
         closeBackend(b)
         if !responseHeadSent && (nothingSent || staleReuse) {
             if staleReuse { toBackend.restore(count: requestHeadLength) }

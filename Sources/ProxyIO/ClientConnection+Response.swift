@@ -5,11 +5,12 @@ import Traffic
 /// The response side of an exchange, its end, tunnels, and the proxy's own answers.
 extension ClientConnection {
     /// One step of an exchange: request body out, response in, both written. Returns
-    /// whether anything changed (so `pump` goes round again).
+    /// whether anything changed (so `pump` goes round again): a write that drained a
+    /// buffer counts, since it makes room for the next move.
     func advanceExchange() -> Bool {
         var progress = forwardRequestBody()
         guard phase == .exchange else { return true }
-        writeBackend()
+        progress = writeBackend() || progress
         if backendEOF && !responseBytesSeen && !responseDone {
             backendFailed()
             return true
@@ -21,7 +22,7 @@ extension ClientConnection {
         }
         progress = forwardResponse() || progress
         guard phase == .exchange else { return true }
-        writeClient()
+        progress = writeClient() || progress
         guard phase == .exchange else { return true }
         if responseDone && toClient.isEmpty {
             finishExchange()
@@ -255,8 +256,8 @@ extension ClientConnection {
         if fromBackend.readableBytes > 0 && toClient.readableBytes < Self.highWater {
             moved = toClient.moveBytes(from: &fromBackend, limit: Self.highWater - toClient.readableBytes) > 0 || moved
         }
-        writeBackend()
-        writeClient()
+        moved = writeBackend() || moved
+        moved = writeClient() || moved
         guard phase == .tunnel else { return true }
         let clientDone = clientEOF && inbuf.isEmpty && toBackend.isEmpty
         let backendDone = backendEOF && fromBackend.isEmpty && toClient.isEmpty

@@ -185,17 +185,23 @@ final class ClientConnection: EventHandler {
         }
     }
 
-    func writeClient() {
+    /// Writes as much of `toClient` as the socket takes; returns whether any byte went.
+    @discardableResult
+    func writeClient() -> Bool {
+        var wrote = false
         while toClient.readableBytes > 0 {
             switch Syscall.write(fd, toClient.readable) {
             case .done(let n):
                 toClient.consume(n)
+                wrote = true
             case .wouldBlock, .eof:
-                return
+                return wrote
             case .failed:
-                return abort()
+                abort()
+                return wrote
             }
         }
+        return wrote
     }
 
     private func readBackend() {
@@ -213,20 +219,25 @@ final class ClientConnection: EventHandler {
         }
     }
 
-    func writeBackend() {
-        guard let b = backend, !b.connecting else { return }
+    /// Writes as much of `toBackend` as the socket takes; returns whether any byte went.
+    @discardableResult
+    func writeBackend() -> Bool {
+        guard let b = backend, !b.connecting else { return false }
+        var wrote = false
         while toBackend.readableBytes > 0 {
             switch Syscall.write(b.fd, toBackend.readable) {
             case .done(let n):
                 toBackend.consume(n)
+                wrote = true
                 backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
             case .wouldBlock, .eof:
-                return
+                return wrote
             case .failed:
                 backendEOF = true
-                return
+                return wrote
             }
         }
+        return wrote
     }
 
     // MARK: The pump
