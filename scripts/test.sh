@@ -34,52 +34,11 @@ START=$(date +%s)
 phase() { printf '\n==> [%s +%ss] %s\n' "$(date +%H:%M:%S)" "$(( $(date +%s) - START ))" "$*"; }
 die() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
 
-# ---------------------------------------------------------------- 1. system packages
-phase "system packages"
-missing=()
-for pkg in libssl-dev curl pkg-config; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-PYTHON=${PYTHON:-python3}
-command -v "$PYTHON" >/dev/null || missing+=(python3)
-if command -v "$PYTHON" >/dev/null && ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-    missing+=(python3-venv)
-fi
-if [[ ${#missing[@]} -gt 0 ]]; then
-    echo "installing: ${missing[*]}"
-    if [[ $(id -u) -eq 0 ]]; then
-        SUDO=()
-    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-        SUDO=(sudo -n)
-    else
-        die "missing packages (${missing[*]}) and not root: install them, then re-run"
-    fi
-    "${SUDO[@]}" apt-get update -q
-    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-    echo "all present (libssl-dev curl pkg-config python3 venv)"
-fi
-
-if ! command -v swift >/dev/null; then
-    [[ -x /opt/swift/usr/bin/swift ]] && export PATH="/opt/swift/usr/bin:$PATH"
-fi
+# ---------------------------------------------------------------- 1-2. packages and venv
+phase "system packages and python venv (scripts/setup.sh)"
+bash scripts/setup.sh || die "setup failed"
+PATH="/opt/swift/usr/bin:$PATH"
 command -v swift >/dev/null || die "swift not found (expected on PATH or at /opt/swift/usr/bin)"
-
-# ---------------------------------------------------------------- 2. python venv
-phase "python venv (.venv)"
-REQS=(examples/fastapi/requirements.txt tests/requirements.txt)
-STAMP=.venv/.sluice-requirements
-want=$( { "$PYTHON" --version 2>&1; cat "${REQS[@]}"; } | sha256sum | cut -d' ' -f1)
-if [[ -x .venv/bin/python && -f $STAMP && $(cat "$STAMP") == "$want" ]]; then
-    echo "up to date"
-else
-    echo "creating .venv with ${REQS[*]}"
-    rm -rf .venv
-    "$PYTHON" -m venv .venv
-    .venv/bin/python -m pip install -q --disable-pip-version-check -r "${REQS[0]}" -r "${REQS[1]}"
-    echo "$want" > "$STAMP"
-fi
-.venv/bin/python -m pip --disable-pip-version-check -q check || die "python dependencies inconsistent"
 
 # ---------------------------------------------------------------- 3. limits
 phase "limits"

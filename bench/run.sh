@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Sluice against NGINX and HAProxy on the same backends, in the same run.
+#
+#   bench/run.sh                      # static backend, c=64,256, 3 interleaved reps, 1 worker each
+#   bench/run.sh --targets static,static64k,fastapi --conns 64 --reps 5
+#   bench/run.sh --proxies nginx2,haproxy2,sluice2   # 2 workers / 2 threads each
+#   bench/run.sh mem -n 10000         # resident memory with N idle keep-alive connections
+#
+# Installs what it needs (nginx, haproxy, wrk from Debian; a venv for the FastAPI
+# backend), builds the release binary, and prints the harness's table: req/s, p99 and
+# the paired per-rep ratios to NGINX. Raw runs go to bench/harness/results/.
+# Traffic stays on 127.0.0.1. See bench/README.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+need=()
+for tool in nginx haproxy wrk taskset; do command -v "$tool" >/dev/null || need+=("$tool"); done
+if [ ${#need[@]} -gt 0 ]; then
+    pkgs=()
+    for t in "${need[@]}"; do case $t in nginx) pkgs+=(nginx-light);; taskset) pkgs+=(util-linux);; *) pkgs+=("$t");; esac; done
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+fi
+if [ ! -x "$here/harness/.venv/bin/python" ]; then
+    python3 -m venv "$here/harness/.venv"
+    "$here/harness/.venv/bin/pip" install -q -r "$here/harness/requirements.txt"
+fi
+(cd "$root" && swift build -c release 2>&1 | tail -1)
+bin="$root/.build/release/sluice"
+
+# A route file for the harness's blue/green ports (90/10 split, like the NGINX and HAProxy
+# configs), written per run into the harness's work directory.
+# Braces are doubled: the harness fills {port}-style placeholders with str.format.
+route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}},"green":{{"backends":["127.0.0.1:{green_port}"]}}}},"weights":{{"green":10}}}}'
+sluice_cmd() { # $1 = workers
+    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && exec $bin serve --routes {workdir}/routes-$1 --listen 127.0.0.1:{port} --workers $1 >/dev/null"
+}
+
+mode=bench
+if [ $# -gt 0 ] && [[ $1 != --* ]]; then mode=$1; shift; fi
+defaults=()
+if [ "$mode" = bench ]; then
+    case " $* " in *" --proxies "*) ;; *) defaults+=(--proxies nginx,haproxy,sluice);; esac
+    case " $* " in *" --targets "*) ;; *) defaults+=(--targets static);; esac
+elif [ "$mode" = mem ]; then
+    case " $* " in *" --proxies "*) ;; *) defaults+=(--proxies nginx,haproxy,sluice);; esac
+fi
+cd "$here/harness"
+ulimit -n "$(ulimit -Hn)"
+exec .venv/bin/python run.py "$mode" "${defaults[@]}" "$@" \
+    --custom "sluice=$(sluice_cmd 1)" --custom "sluice2=$(sluice_cmd 2)"
