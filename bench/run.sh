@@ -6,8 +6,8 @@
 #   bench/run.sh --proxies nginx2,haproxy2,sluice2   # 2 workers / 2 threads each
 #   bench/run.sh mem -n 10000         # resident memory with N idle keep-alive connections
 #
-# Installs what it needs (nginx, haproxy, wrk from Debian; a venv for the FastAPI
-# backend), builds the release binary, and prints the harness's table: req/s, p99 and
+# Installs what it needs (nginx, haproxy, wrk from Debian; the project's venv for the
+# FastAPI backend, examples/fastapi), builds the release binary, and prints the harness's table: req/s, p99 and
 # the paired per-rep ratios to NGINX. Raw runs go to bench/harness/results/.
 # Traffic stays on 127.0.0.1. See bench/README.md.
 set -euo pipefail
@@ -21,10 +21,8 @@ if [ ${#need[@]} -gt 0 ]; then
     for t in "${need[@]}"; do case $t in nginx) pkgs+=(nginx-light);; taskset) pkgs+=(util-linux);; *) pkgs+=("$t");; esac; done
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
 fi
-if [ ! -x "$here/harness/.venv/bin/python" ]; then
-    python3 -m venv "$here/harness/.venv"
-    "$here/harness/.venv/bin/pip" install -q -r "$here/harness/requirements.txt"
-fi
+bash "$root/scripts/setup.sh" >/dev/null   # the project's .venv: FastAPI backend for the fastapi targets
+PATH="/opt/swift/usr/bin:$PATH"
 (cd "$root" && swift build -c release 2>&1 | tail -1)
 bin="$root/.build/release/sluice"
 
@@ -47,5 +45,5 @@ elif [ "$mode" = mem ]; then
 fi
 cd "$here/harness"
 ulimit -n "$(ulimit -Hn)"
-exec .venv/bin/python run.py "$mode" "${defaults[@]}" "$@" \
+exec "$root/.venv/bin/python" run.py "$mode" "${defaults[@]}" "$@" \
     --custom "sluice=$(sluice_cmd 1)" --custom "sluice2=$(sluice_cmd 2)"

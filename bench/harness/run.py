@@ -35,7 +35,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CONF = HERE / "conf"
-VENV_PY = HERE / ".venv" / "bin" / "python"
+# The project's venv (made by scripts/setup.sh) and its example FastAPI app are the backend.
+REPO = HERE.parent.parent
+VENV_PY = REPO / ".venv" / "bin" / "python"
+APP_DIR = REPO / "examples" / "fastapi"
 
 PROXY_PORT = 18080
 STATIC_PORTS = (18081, 18082)      # blue, green
@@ -364,7 +367,7 @@ class Backend:
             py = str(VENV_PY) if VENV_PY.exists() else sys.executable
             for pool, port in zip(("blue", "green"), self.ports):
                 p = PROCS.start(f"uvicorn-{pool}",
-                                [py, "-m", "uvicorn", "backend_app:app", "--host", "127.0.0.1",
+                                [py, "-m", "uvicorn", "--app-dir", str(APP_DIR), "app:app", "--host", "127.0.0.1",
                                  "--port", str(port), "--log-level", "warning", "--no-access-log",
                                  "--timeout-keep-alive", "300", "--backlog", "4096"],
                                 cpus=self.cpus, env={"POOL": pool},
