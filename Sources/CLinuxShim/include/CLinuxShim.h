@@ -4,9 +4,8 @@
 #ifndef CLINUXSHIM_H
 #define CLINUXSHIM_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+// No _GNU_SOURCE here: the system headers must be seen exactly as Glibc's module sees
+// them, or clang finds two different definitions of types such as fd_set.
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,10 +103,8 @@ static inline int shim_wait_signal(void) {
     return sig;
 }
 
-/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (needs _GNU_SOURCE, hence here).
-static inline int shim_accept(int fd, struct sockaddr_storage *addr, socklen_t *len) {
-    return accept4(fd, (struct sockaddr *)addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-}
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (defined in shim.c, which needs _GNU_SOURCE).
+int shim_accept(int fd, struct sockaddr_storage *addr, socklen_t *len);
 
 static inline int shim_set_int_option(int fd, int level, int name, int value) {
     return setsockopt(fd, level, name, &value, sizeof(value));
