@@ -53,7 +53,7 @@ extension ClientConnection {
         scanner.reset()
         responseScanner.reset()
         if !connectToNextBackend() {
-            respondError(502, "no backend could be reached", close: requestHadBody)
+            respondError(503, "no healthy backend in either pool", close: requestHadBody)
         }
     }
 
@@ -288,13 +288,17 @@ extension ClientConnection {
         backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
     }
 
+    /// The next untried available backend: the chosen pool's first (from its round-robin
+    /// position), then the stable pool's, so a pool with no healthy backend sends its
+    /// share to the stable pool.
     private func nextCandidate() -> (Int, Pool)? {
         let stable = routeEntry.route.stable
+        let now = worker.loop.now
         for candidatePool in [pool, stable] {
             let (list, start) = routing.backendOrder(route: routeIndex, pool: candidatePool)
             for k in 0..<list.count {
                 let b = list[(start + k) % list.count]
-                if !tried.contains(b) { return (b, candidatePool) }
+                if !tried.contains(b) && routing.isAvailable(b, now: now) { return (b, candidatePool) }
             }
         }
         return nil
@@ -309,6 +313,8 @@ extension ClientConnection {
         let policy = routeEntry.route.retries
         let nothingSent = b.connecting && policy.onConnectFailure
         let staleReuse = b.reused && !responseBytesSeen && !requestHadBody && policy.onResetBeforeResponse
+        // A reused keep-alive connection closed by the backend is a race, not a sick backend.
+        if !(b.reused && !responseBytesSeen) { routing.recordFailure(b.backend, now: worker.loop.now) }
         closeBackend(b)
         if !responseHeadSent && (nothingSent || staleReuse) {
             if staleReuse { toBackend.restore(count: requestHeadLength) }

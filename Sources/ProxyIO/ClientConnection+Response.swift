@@ -118,6 +118,7 @@ extension ClientConnection {
                 return true
             }
             status = response.status
+            if let b = backend { routing.recordSuccess(b.backend) }
             if response.status == 101 {
                 guard request.wantsUpgrade else {
                     respondError(502, "backend switched protocols unasked", close: true)

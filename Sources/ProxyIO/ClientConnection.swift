@@ -134,6 +134,7 @@ final class ClientConnection: EventHandler {
                 if b.connecting {
                     backendFailed()
                 } else if !responseHeadSent {
+                    routing.recordFailure(b.backend, now: now)
                     respondError(504, "backend did not answer in time", close: true)
                 } else {
                     return abort()

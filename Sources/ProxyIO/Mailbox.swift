@@ -8,6 +8,8 @@ import Glibc
 public enum LoopMessage: Sendable {
     /// Start using a new routing snapshot for requests that start from now on.
     case install(RoutingSnapshot)
+    /// Active health of every backend of the snapshot with this generation (by index).
+    case health(generation: Int, healthy: [Bool])
     /// Stop accepting, finish in-flight exchanges, and exit once idle or at the deadline
     /// (a monotonic time in milliseconds).
     case shutdown(deadline: Int64)

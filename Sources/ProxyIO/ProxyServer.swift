@@ -7,7 +7,9 @@ import Glibc
 /// SO_REUSEPORT listener. Created and driven from the main thread.
 public final class ProxyServer {
     private let mailboxes: [Mailbox]
+    private let healthMailbox = Mailbox()
     private var threads: [pthread_t] = []
+    private var healthThread: pthread_t?
     public let port: UInt16
 
     /// Opens one listener per worker (so a bad address fails here, before any thread
@@ -38,11 +40,16 @@ public final class ProxyServer {
                 worker.run()
             })
         }
+        let health = HealthStart(snapshot: snapshot, mailbox: healthMailbox, workers: mailboxes)
+        healthThread = startThread {
+            HealthChecker(snapshot: health.snapshot, mailbox: health.mailbox, workers: health.workers).run()
+        }
     }
 
     /// Makes every worker route new requests with `snapshot`.
     public func install(_ snapshot: RoutingSnapshot) {
         for m in mailboxes { m.send(.install(snapshot)) }
+        healthMailbox.send(.install(snapshot))
     }
 
     /// Stops accepting, lets in-flight exchanges finish for up to `drainMs`, and returns
@@ -52,6 +59,9 @@ public final class ProxyServer {
         for m in mailboxes { m.send(.shutdown(deadline: deadline)) }
         for t in threads { pthread_join(t, nil) }
         threads = []
+        healthMailbox.send(.shutdown(deadline: deadline))
+        if let t = healthThread { pthread_join(t, nil) }
+        healthThread = nil
     }
 }
 
@@ -61,4 +71,11 @@ private struct WorkerStart: Sendable {
     let snapshot: RoutingSnapshot
     let settings: ServerSettings
     let mailbox: Mailbox
+}
+
+/// What the health checker thread needs.
+private struct HealthStart: Sendable {
+    let snapshot: RoutingSnapshot
+    let mailbox: Mailbox
+    let workers: [Mailbox]
 }

@@ -1,3 +1,4 @@
+import Synchronization
 public import Traffic
 
 /// Everything a worker needs to route requests, built once per configuration change on
@@ -14,31 +15,42 @@ public struct RoutingSnapshot: Sendable {
         let overrideHeaderBytes: [UInt8]
     }
 
+    /// Distinguishes snapshots, so health reports for an older one are ignored.
+    public let generation: Int
     public let table: RouteTable
     public let routes: [RouteEntry]
     /// Every distinct backend address in the configuration.
     let backends: [SocketAddress]
     /// `host:port` of each backend, for the access log.
     let backendLabels: [[UInt8]]
+    /// How each backend is checked: the health settings of the first route using it.
+    let backendHealth: [HealthConfig]
+
+    private static let generations = Atomic<Int>(0)
 
     public init(table: RouteTable) {
         var addresses: [BackendAddress] = []
+        var health: [HealthConfig] = []
         var index: [BackendAddress: Int] = [:]
-        func indexOf(_ b: BackendAddress) -> Int {
+        func indexOf(_ b: BackendAddress, _ config: HealthConfig) -> Int {
             if let i = index[b] { return i }
             index[b] = addresses.count
             addresses.append(b)
+            health.append(config)
             return addresses.count - 1
         }
         routes = table.routes.map { route in
             RouteEntry(
                 route: route,
-                poolBackends: [route.blue.backends.map(indexOf), route.green.backends.map(indexOf)],
+                poolBackends: [route.blue.backends.map { indexOf($0, route.health) },
+                               route.green.backends.map { indexOf($0, route.health) }],
                 nameBytes: Array(route.name.utf8),
                 stickyNameBytes: Array((route.sticky?.name ?? "").utf8),
                 overrideHeaderBytes: Array((route.override?.header ?? "").utf8))
         }
         self.table = table
+        generation = Self.generations.add(1, ordering: .relaxed).newValue
+        backendHealth = health
         backends = addresses.map { SocketAddress(ip: $0.ip, port: $0.port) }
         backendLabels = addresses.map { Array($0.label.utf8) }
     }

@@ -42,6 +42,8 @@ final class Worker {
         case .install(let snapshot):
             for conn in routing.retire() { loop.close(conn) }
             routing = WorkerRouting(snapshot: snapshot)
+        case .health(let generation, let healthy):
+            routing.updateHealth(generation: generation, healthy: healthy)
         case .shutdown(let deadline):
             draining = true
             drainDeadline = deadline

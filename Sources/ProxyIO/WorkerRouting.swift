@@ -13,6 +13,10 @@ final class WorkerRouting {
     private var roundRobin: [[Int]]
     /// Idle keep-alive connections per backend index.
     private var idle: [[BackendConnection]]
+    /// Active health per backend index, as last reported by the health checker.
+    private var healthy: [Bool]
+    /// Passive health per backend index, from this worker's own requests.
+    private var ejection: [PassiveEjection]
     /// False once a newer snapshot replaced this one: connections are no longer pooled.
     private(set) var isCurrent = true
 
@@ -21,6 +25,30 @@ final class WorkerRouting {
         pickers = snapshot.routes.map { SmoothWeightedPicker(green: $0.route.greenWeight) }
         roundRobin = snapshot.routes.map { _ in [0, 0] }
         idle = Array(repeating: [], count: snapshot.backends.count)
+        healthy = Array(repeating: true, count: snapshot.backends.count)
+        ejection = Array(repeating: PassiveEjection(), count: snapshot.backends.count)
+    }
+
+    /// Whether new requests may go to `backend`: healthy by its checks and not ejected.
+    @inline(__always)
+    func isAvailable(_ backend: Int, now: Int64) -> Bool {
+        healthy[backend] && ejection[backend].isAvailable(now: now)
+    }
+
+    /// The health checker's latest view; ignored if it is about another snapshot.
+    func updateHealth(generation: Int, healthy: [Bool]) {
+        guard generation == snapshot.generation, healthy.count == self.healthy.count else { return }
+        self.healthy = healthy
+    }
+
+    /// A request to `backend` got a response head.
+    func recordSuccess(_ backend: Int) {
+        ejection[backend].recordSuccess()
+    }
+
+    /// A request to `backend` failed (refused, timed out, reset before a response).
+    func recordFailure(_ backend: Int, now: Int64) {
+        _ = ejection[backend].recordFailure(now: now)
     }
 
     /// The pool for the next unforced, non-sticky request of `route`.

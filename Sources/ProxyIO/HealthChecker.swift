@@ -1,0 +1,79 @@
+import CLinuxShim
+import Traffic
+
+/// Active health checks for every backend of the current snapshot, on a loop of its own
+/// (never on a worker's). Each backend is probed every `health.interval`; when a
+/// backend's `HealthTracker` flips, every worker gets the new health of all backends
+/// through its mailbox, and the flip is logged.
+final class HealthChecker {
+    let loop = EventLoop()
+    private var snapshot: RoutingSnapshot
+    private var trackers: [HealthTracker]
+    private var nextProbe: [Int64]
+    private var probing: [Bool]
+    private var requests: [[UInt8]]
+    private let workers: [Mailbox]
+
+    init(snapshot: RoutingSnapshot, mailbox: Mailbox, workers: [Mailbox]) {
+        self.workers = workers
+        self.snapshot = snapshot
+        trackers = []
+        nextProbe = []
+        probing = []
+        requests = []
+        reset(to: snapshot)
+        loop.register(MailboxHandler(mailbox: mailbox) { [unowned self] in self.receive($0) }, events: shim_EPOLLIN)
+        loop.afterIteration = { [unowned self] in self.startDueProbes() }
+    }
+
+    func run() { loop.run() }
+
+    private func receive(_ message: LoopMessage) {
+        switch message {
+        case .install(let snapshot):
+            reset(to: snapshot)
+        case .health:
+            break
+        case .shutdown:
+            loop.stop()
+        }
+    }
+
+    /// A new snapshot: every backend starts healthy and is probed at once. Probes still in
+    /// flight for the old snapshot are ignored when they report.
+    private func reset(to snapshot: RoutingSnapshot) {
+        self.snapshot = snapshot
+        let n = snapshot.backends.count
+        trackers = Array(repeating: HealthTracker(), count: n)
+        nextProbe = Array(repeating: 0, count: n)
+        probing = Array(repeating: false, count: n)
+        requests = (0..<n).map { b in
+            Array("GET \(snapshot.backendHealth[b].path) HTTP/1.1\r\nHost: \(String(decoding: snapshot.backendLabels[b], as: UTF8.self))\r\nUser-Agent: sluice-health\r\nConnection: close\r\n\r\n".utf8)
+        }
+    }
+
+    /// Runs after every loop iteration (at least every 250 ms).
+    private func startDueProbes() {
+        let now = loop.now
+        for b in 0..<nextProbe.count where !probing[b] && now >= nextProbe[b] {
+            probing[b] = true
+            nextProbe[b] = now + Int64(snapshot.backendHealth[b].intervalMs)
+            HealthProbe.start(backend: b, generation: snapshot.generation, address: snapshot.backends[b], request: requests[b],
+                              timeoutMs: Int64(snapshot.backendHealth[b].timeoutMs), checker: self)
+        }
+    }
+
+    /// Called by a probe when it ends; a probe of an older snapshot is ignored.
+    func report(backend b: Int, generation: Int, success: Bool) {
+        guard generation == snapshot.generation else { return }
+        probing[b] = false
+        let config = snapshot.backendHealth[b]
+        guard trackers[b].observe(success: success, unhealthyAfter: config.unhealthyAfter, healthyAfter: config.healthyAfter) else { return }
+        let healthy = trackers.map(\.healthy)
+        for m in workers { m.send(.health(generation: snapshot.generation, healthy: healthy)) }
+        let label = String(decoding: snapshot.backendLabels[b], as: UTF8.self)
+        let line = EventLine.make(level: "warning", message: trackers[b].healthy ? "backend healthy" : "backend unhealthy",
+                                  fields: [("backend", label), ("check", config.path)])
+        line.withUnsafeBytes { LogSink.stderr.write($0) }
+    }
+}
