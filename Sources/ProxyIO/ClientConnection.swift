@@ -85,7 +85,7 @@ final class ClientConnection: EventHandler {
         self.deadline = worker.loop.now + worker.settings.clientHeaderTimeoutMs
         self.routing = worker.routing
         super.init(fd: fd)
-        worker.clientCount += 1
+        worker.clientOpened()
     }
 
     var routeEntry: RoutingSnapshot.RouteEntry { routing.snapshot.routes[routeIndex] }
@@ -154,12 +154,15 @@ final class ClientConnection: EventHandler {
         }
     }
 
-    /// Shutdown: close now if idle, else after the current exchange.
+    /// Shutdown: close now if idle (nothing received, nothing arrived in the socket), else
+    /// answer the request under way and close after it.
     func drain() {
+        closeAfterExchange = true
+        if phase == .awaitingHead && inbuf.isEmpty { readClient() }
         if phase == .awaitingHead && inbuf.isEmpty {
             close()
         } else {
-            closeAfterExchange = true
+            pump()
         }
     }
 
@@ -305,7 +308,7 @@ final class ClientConnection: EventHandler {
         phase = .closed
         if let b = backend { closeBackend(b) }
         worker.loop.close(self)
-        worker.clientCount -= 1
+        worker.clientClosed()
     }
 
     /// Gives up on the connection without an answer (client gone, or a response that

@@ -6,8 +6,14 @@ import Glibc
 
 /// A worker's listening socket (its own, bound with SO_REUSEPORT): accepts until the
 /// queue is empty and hands each connection to a new `ClientConnection`.
+///
+/// At the worker's connection limit it stops accepting, so new connections wait in the
+/// kernel's backlog instead of being refused; it resumes when a client connection closes.
+/// When the process is out of file descriptors it pauses for 100 ms instead of spinning.
 final class Listener: EventHandler {
     unowned let worker: Worker
+    private var pausedUntil: Int64 = 0
+    private var paused = false
 
     init(fd: Int32, worker: Worker) {
         self.worker = worker
@@ -15,15 +21,47 @@ final class Listener: EventHandler {
     }
 
     override func handleEvent(_ events: UInt32) {
-        for _ in 0..<64 {
+        acceptPending(limit: 64)
+    }
+
+    /// Accepts up to `limit` queued connections (all of them with `Int.max`).
+    func acceptPending(limit: Int) {
+        var accepted = 0
+        while accepted < limit {
+            guard worker.clientCount < worker.settings.maxConnectionsPerWorker else { return pause(until: Int64.max) }
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = shim_accept(self.fd, &storage, &length)
-            if fd < 0 { return } // EAGAIN, or a transient error such as EMFILE: try on the next event
+            if fd < 0 {
+                let e = shim_errno()
+                if e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM { pause(until: worker.loop.now + 100) }
+                return // EAGAIN: the queue is empty; other errors concern that one connection
+            }
             _ = shim_set_int_option(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             let conn = ClientConnection(fd: fd, peer: SocketAddress.peerIP(storage), worker: worker)
             worker.loop.register(conn, events: shim_EPOLLIN | shim_EPOLLRDHUP)
+            accepted += 1
         }
+    }
+
+    private func pause(until: Int64) {
+        paused = true
+        pausedUntil = until
+        worker.loop.setEvents(self, 0)
+    }
+
+    /// Called when a client connection closes: room for one more.
+    func clientClosed() {
+        if paused && pausedUntil == Int64.max { resume() }
+    }
+
+    override func tick(now: Int64) {
+        if paused && now >= pausedUntil { resume() }
+    }
+
+    private func resume() {
+        paused = false
+        worker.loop.setEvents(self, shim_EPOLLIN)
     }
 }
 

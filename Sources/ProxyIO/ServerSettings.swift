@@ -10,6 +10,8 @@ public struct ServerSettings: Sendable {
     public var clientIdleTimeoutMs: Int64 = 60_000
     /// On shutdown, in-flight exchanges get this long to finish.
     public var drainTimeoutMs: Int64 = 30_000
+    /// Client connections one worker serves at once; more wait in the listen backlog.
+    public var maxConnectionsPerWorker = 10_000
     public var limits = Limits()
 
     public init() {}

@@ -18,8 +18,8 @@ final class Worker {
     var accessLog = ByteBuffer(capacity: 64 * 1024)
     var timestamp = Timestamp()
     private let logSink: LogSink
-    /// Open client connections (to know when a drain is complete).
-    var clientCount = 0
+    /// Open client connections (for the connection limit and to know when a drain is done).
+    private(set) var clientCount = 0
     private(set) var draining = false
     private var drainDeadline: Int64 = 0
 
@@ -47,9 +47,22 @@ final class Worker {
         case .shutdown(let deadline):
             draining = true
             drainDeadline = deadline
-            if let l = listener { loop.close(l); listener = nil }
+            if let l = listener {
+                // Connections already in the accept queue were promised service: take them
+                // before closing, which would reset them.
+                l.acceptPending(limit: Int.max)
+                loop.close(l)
+                listener = nil
+            }
             for handler in loop.allHandlers { (handler as? ClientConnection)?.drain() }
         }
+    }
+
+    func clientOpened() { clientCount += 1 }
+
+    func clientClosed() {
+        clientCount -= 1
+        listener?.clientClosed()
     }
 
     private func afterIteration() {

@@ -30,6 +30,11 @@ enum Help {
       --listen ADDR      address to serve on, HOST:PORT or :PORT (default: 0.0.0.0:8080)
       --workers N        event-loop threads                      (default: usable cores)
       --drain DURATION   longest wait for requests in flight on shutdown (default: 30s)
+      --header-timeout DURATION  a client must send its request head within this (408; default: 10s)
+      --body-timeout DURATION    longest pause in a client's request body (408; default: 60s)
+      --idle-timeout DURATION    idle keep-alive client connections are closed after this (default: 60s)
+      --max-connections N        client connections served at once, over all workers; more
+                                 wait in the listen backlog (default: 10000 per worker)
       --help             show this text
     """
 

@@ -8,7 +8,8 @@ import Traffic
 /// main thread (SIGHUP reloads; SIGTERM/SIGINT drain and exit 0).
 enum ServeCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try Options(valued: ["routes", "listen", "workers", "drain"], arguments: arguments)
+        let options = try Options(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
+                                           "idle-timeout", "max-connections"], arguments: arguments)
         if options.flag("help") { print(Help.serve); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let routesDirectory = options.value("routes") ?? "routes"
@@ -22,9 +23,13 @@ enum ServeCommand {
             workers = n
         }
         var settings = ServerSettings()
-        if let text = options.value("drain") {
-            guard let ms = parseDuration(text) else { throw UsageError("--drain: '\(text)' is not a duration like 30s") }
-            settings.drainTimeoutMs = Int64(ms)
+        settings.drainTimeoutMs = try duration(options, "drain") ?? settings.drainTimeoutMs
+        settings.clientHeaderTimeoutMs = try duration(options, "header-timeout") ?? settings.clientHeaderTimeoutMs
+        settings.clientBodyTimeoutMs = try duration(options, "body-timeout") ?? settings.clientBodyTimeoutMs
+        settings.clientIdleTimeoutMs = try duration(options, "idle-timeout") ?? settings.clientIdleTimeoutMs
+        if let text = options.value("max-connections") {
+            guard let n = Int(text), n >= 1 else { throw UsageError("--max-connections: '\(text)' is not a positive number") }
+            settings.maxConnectionsPerWorker = max(1, (n + workers - 1) / workers)
         }
         raiseFileLimit()
 
@@ -62,6 +67,13 @@ enum ServeCommand {
             EventLog.write(.info, "stopped")
             return 0
         }
+    }
+
+    /// The option `name` as milliseconds, nil when not given.
+    private static func duration(_ options: Options, _ name: String) throws(UsageError) -> Int64? {
+        guard let text = options.value(name) else { return nil }
+        guard let ms = parseDuration(text), ms > 0 else { throw UsageError("--\(name): '\(text)' is not a duration like 30s") }
+        return Int64(ms)
     }
 
     /// SIGHUP: a valid route set replaces the old one in every worker; an invalid one is
