@@ -53,7 +53,7 @@ extension ClientConnection {
         scanner.reset()
         responseScanner.reset()
         if !connectToNextBackend() {
-            respondError(503, "no healthy backend in either pool", close: requestHadBody)
+            respondError(503, "no backend available in either pool", close: requestHadBody)
         }
     }
 
@@ -285,6 +285,7 @@ extension ClientConnection {
     private func attach(_ conn: BackendConnection) {
         conn.owner = self
         backend = conn
+        routing.acquire(conn.backend)
         backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
     }
 
@@ -315,7 +316,7 @@ extension ClientConnection {
         let staleReuse = b.reused && !responseBytesSeen && !requestHadBody && policy.onResetBeforeResponse
         // A reused keep-alive connection closed by the backend is a race, not a sick backend.
         if !(b.reused && !responseBytesSeen) { routing.recordFailure(b.backend, now: worker.loop.now) }
-        closeBackend(b)
+        detachBackend(reuse: false)
         if !responseHeadSent && (nothingSent || staleReuse) {
             if staleReuse { toBackend.restore(count: requestHeadLength) }
             if connectToNextBackend() { return }

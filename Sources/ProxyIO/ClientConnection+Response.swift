@@ -224,12 +224,10 @@ extension ClientConnection {
     /// it can be reused, else it is closed.
     private func completeResponse() {
         responseDone = true
-        guard let b = backend else { return }
+        guard backend != nil else { return }
         let reusable = response.keepAlive && requestBody == .none && fromBackend.isEmpty && !backendEOF
             && toBackend.isEmpty && responseBody == .none
-        b.owner = nil
-        backend = nil
-        if reusable { worker.putIdle(b) } else { worker.loop.close(b) }
+        detachBackend(reuse: reusable)
         fromBackend.clear()
     }
 
@@ -276,7 +274,7 @@ extension ClientConnection {
     /// backend connection. With `close`, or when the request body was not read, the
     /// connection closes after the answer.
     func respondError(_ code: Int, _ message: StaticString, close: Bool) {
-        if let b = backend { closeBackend(b) }
+        detachBackend(reuse: false)
         if requestID.isEmpty || phase == .awaitingHead {
             requestID.clear()
             worker.ids.appendRequestID(to: &requestID)

@@ -306,7 +306,7 @@ final class ClientConnection: EventHandler {
     func close() {
         guard phase != .closed else { return }
         phase = .closed
-        if let b = backend { closeBackend(b) }
+        detachBackend(reuse: false)
         worker.loop.close(self)
         worker.clientClosed()
     }
@@ -319,10 +319,14 @@ final class ClientConnection: EventHandler {
         close()
     }
 
-    func closeBackend(_ b: BackendConnection) {
+    /// Ends the exchange's use of its backend connection: back to the idle pool with
+    /// `reuse`, else closed. The one place a backend connection leaves an exchange.
+    func detachBackend(reuse: Bool) {
+        guard let b = backend else { return }
         b.owner = nil
-        worker.loop.close(b)
         backend = nil
+        routing.release(b.backend)
+        if reuse { worker.putIdle(b) } else { worker.loop.close(b) }
     }
 
     /// The client may read our last bytes for a few seconds before the socket is closed.

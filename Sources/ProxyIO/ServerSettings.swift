@@ -12,6 +12,9 @@ public struct ServerSettings: Sendable {
     public var drainTimeoutMs: Int64 = 30_000
     /// Client connections one worker serves at once; more wait in the listen backlog.
     public var maxConnectionsPerWorker = 10_000
+    /// Connections one worker keeps busy on one backend at once; at the limit the backend
+    /// is skipped like an unhealthy one. No limit by default.
+    public var maxConnectionsPerBackend = Int.max
     public var limits = Limits()
 
     public init() {}

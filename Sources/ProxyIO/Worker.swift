@@ -26,7 +26,7 @@ final class Worker {
     init(listenFD: Int32, snapshot: RoutingSnapshot, settings: ServerSettings, mailbox: Mailbox, logSink: LogSink) {
         self.settings = settings
         self.logSink = logSink
-        routing = WorkerRouting(snapshot: snapshot)
+        routing = WorkerRouting(snapshot: snapshot, maxConnectionsPerBackend: settings.maxConnectionsPerBackend)
         let listener = Listener(fd: listenFD, worker: self)
         self.listener = listener
         loop.register(listener, events: shim_EPOLLIN)
@@ -41,7 +41,7 @@ final class Worker {
         switch message {
         case .install(let snapshot):
             for conn in routing.retire() { loop.close(conn) }
-            routing = WorkerRouting(snapshot: snapshot)
+            routing = WorkerRouting(snapshot: snapshot, maxConnectionsPerBackend: settings.maxConnectionsPerBackend)
         case .health(let generation, let healthy):
             routing.updateHealth(generation: generation, healthy: healthy)
         case .shutdown(let deadline):

@@ -17,23 +17,35 @@ final class WorkerRouting {
     private var healthy: [Bool]
     /// Passive health per backend index, from this worker's own requests.
     private var ejection: [PassiveEjection]
+    /// Connections per backend index serving an exchange right now.
+    private var inUse: [Int]
+    private let maxInUse: Int
     /// False once a newer snapshot replaced this one: connections are no longer pooled.
     private(set) var isCurrent = true
 
-    init(snapshot: RoutingSnapshot) {
+    init(snapshot: RoutingSnapshot, maxConnectionsPerBackend: Int) {
         self.snapshot = snapshot
+        maxInUse = maxConnectionsPerBackend
         pickers = snapshot.routes.map { SmoothWeightedPicker(green: $0.route.greenWeight) }
         roundRobin = snapshot.routes.map { _ in [0, 0] }
         idle = Array(repeating: [], count: snapshot.backends.count)
         healthy = Array(repeating: true, count: snapshot.backends.count)
         ejection = Array(repeating: PassiveEjection(), count: snapshot.backends.count)
+        inUse = Array(repeating: 0, count: snapshot.backends.count)
     }
 
-    /// Whether new requests may go to `backend`: healthy by its checks and not ejected.
+    /// Whether a new request may go to `backend`: healthy by its checks, not ejected, and
+    /// under the worker's connection limit for it.
     @inline(__always)
     func isAvailable(_ backend: Int, now: Int64) -> Bool {
-        healthy[backend] && ejection[backend].isAvailable(now: now)
+        healthy[backend] && ejection[backend].isAvailable(now: now) && inUse[backend] < maxInUse
     }
+
+    /// An exchange starts using a connection to `backend`.
+    func acquire(_ backend: Int) { inUse[backend] += 1 }
+
+    /// An exchange stops using a connection to `backend`.
+    func release(_ backend: Int) { inUse[backend] -= 1 }
 
     /// The health checker's latest view; ignored if it is about another snapshot.
     func updateHealth(generation: Int, healthy: [Bool]) {

@@ -35,6 +35,9 @@ enum Help {
       --idle-timeout DURATION    idle keep-alive client connections are closed after this (default: 60s)
       --max-connections N        client connections served at once, over all workers; more
                                  wait in the listen backlog (default: 10000 per worker)
+      --max-backend-connections N  busy connections to one backend, over all workers; a
+                                 backend at the limit is skipped like an unhealthy one
+                                 (default: no limit)
       --help             show this text
     """
 

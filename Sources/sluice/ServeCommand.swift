@@ -9,7 +9,7 @@ import Traffic
 enum ServeCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
-                                           "idle-timeout", "max-connections"], arguments: arguments)
+                                           "idle-timeout", "max-connections", "max-backend-connections"], arguments: arguments)
         if options.flag("help") { print(Help.serve); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let routesDirectory = options.value("routes") ?? "routes"
@@ -30,6 +30,10 @@ enum ServeCommand {
         if let text = options.value("max-connections") {
             guard let n = Int(text), n >= 1 else { throw UsageError("--max-connections: '\(text)' is not a positive number") }
             settings.maxConnectionsPerWorker = max(1, (n + workers - 1) / workers)
+        }
+        if let text = options.value("max-backend-connections") {
+            guard let n = Int(text), n >= 1 else { throw UsageError("--max-backend-connections: '\(text)' is not a positive number") }
+            settings.maxConnectionsPerBackend = max(1, (n + workers - 1) / workers)
         }
         raiseFileLimit()
 

@@ -197,3 +197,35 @@ def test_slow_readers_cost_bounded_memory_and_delay_no_one(clean_backends, sluic
     for s in stalled:
         s.close()
     assert rss.max_kib < 64 * 1024, f"sluice VmRSS peaked at {rss.max_kib / 1024:.1f} MiB"
+
+
+def test_backend_connection_limit(clean_backends, sluice_factory):
+    """With --max-backend-connections 1, two slow requests in flight fill both blue
+    backends; a third concurrent one has no backend with room and gets 503."""
+    b = clean_backends
+    sl = sluice_factory([route("r", [b["blue1"].addr, b["blue2"].addr], [b["green1"].addr], 0)],
+                        extra_args=["--max-backend-connections", "1"])
+    statuses = []
+    lock = threading.Lock()
+
+    def one(i):
+        c = sl.http(timeout=10)
+        c.request("GET", f"/slow{i}?latency_ms=800", headers={"Host": "r.test"})
+        r = c.getresponse()
+        r.read()
+        with lock:
+            statuses.append(r.status)
+        c.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+        time.sleep(0.1)
+    for t in threads:
+        t.join(15)
+    assert sorted(statuses) == [200, 200, 503], statuses
+    # Once they are done, the backends have room again.
+    c = sl.http(timeout=10)
+    c.request("GET", "/after", headers={"Host": "r.test"})
+    assert c.getresponse().status == 200
+    c.close()
