@@ -24,8 +24,12 @@ let package = Package(
         // Control plane: route files (Foundation JSON), logging, CLI helpers.
         .target(name: "Control", dependencies: ["Traffic"], swiftSettings: swiftSettings),
         .executableTarget(name: "sluice", dependencies: ["ProxyIO", "Control", "Traffic", "HTTP1"], swiftSettings: swiftSettings),
+        // Seeded simulated traffic for the rollout judge, shared by its bench and TrafficTests.
+        .target(name: "JudgeSimulation", dependencies: ["Traffic"], path: "bench/judge/Simulation", swiftSettings: swiftSettings),
+        // `swift run -c release judge-bench`: JUDGE.md's tables measured on the real judge.
+        .executableTarget(name: "judge-bench", dependencies: ["JudgeSimulation", "Traffic"], path: "bench/judge/Bench", swiftSettings: swiftSettings),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrafficTests", dependencies: ["Traffic"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrafficTests", dependencies: ["Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Traffic"], swiftSettings: swiftSettings),
     ]
 )
