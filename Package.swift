@@ -21,8 +21,8 @@ let package = Package(
         .target(name: "Traffic", swiftSettings: swiftSettings),
         // The thin I/O shell: sockets, epoll loops, the proxy session.
         .target(name: "ProxyIO", dependencies: ["CLinuxShim", "HTTP1", "Traffic"], swiftSettings: swiftSettings),
-        // Control plane: route files (Foundation JSON), logging, CLI helpers.
-        .target(name: "Control", dependencies: ["Traffic"], swiftSettings: swiftSettings),
+        // Control plane (Foundation): route files, admin API, state, event log; drives ProxyIO.
+        .target(name: "Control", dependencies: ["Traffic", "ProxyIO"], swiftSettings: swiftSettings),
         .executableTarget(name: "sluice", dependencies: ["ProxyIO", "Control", "Traffic", "HTTP1"], swiftSettings: swiftSettings),
         // Seeded simulated traffic for the rollout judge, shared by its bench and TrafficTests.
         .target(name: "JudgeSimulation", dependencies: ["Traffic"], path: "bench/judge/Simulation", swiftSettings: swiftSettings),
