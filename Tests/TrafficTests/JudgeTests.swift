@@ -1,0 +1,165 @@
+import Foundation
+import JudgeSimulation
+import Testing
+import Traffic
+
+struct JudgeTests {
+    private static let healthy = PoolBehaviour(failureRate: 0.005)
+    /// JUDGE.md's A/A rollout: 5/10/25/50%, 450 s per step, then 100%.
+    private static let thirtyMinutes = try! RolloutPlan(
+        steps: [5, 10, 25, 50, 100].map { Weight(basisPoints: $0 * 100)! }, holdsMs: [450_000])
+
+    /// One step at `percent`, held 30 min: the weight stays constant, as in JUDGE.md's table.
+    private static func constant(_ percent: Int) -> RolloutPlan {
+        try! RolloutPlan(steps: [Weight(basisPoints: percent * 100)!, .full], holdsMs: [1_800_000])
+    }
+
+    @Test(arguments: [20.0, 100, 1000], [0.005, 0.02])
+    func identicalPoolsAreNeverReverted(rate: Double, errorRate: Double) {
+        for seed: UInt64 in [1, 2] {
+            let pool = PoolBehaviour(failureRate: errorRate)
+            var traffic = TrafficSimulator(rate: rate, blue: pool, green: pool, seed: seed)
+            let outcome = SimulatedRollout.run(traffic: &traffic, plan: Self.thirtyMinutes, maxSeconds: 2_400)
+            #expect(outcome == .promoted(seconds: 1_800), "seed \(seed)")
+        }
+    }
+
+    struct Regression: Sendable, CustomTestStringConvertible {
+        var name: String
+        var rate: Double
+        var percent: Int
+        var green: PoolBehaviour
+        /// Seconds within which every seed must revert: about 1.5 × JUDGE.md's p99.
+        var within: Int
+        var testDescription: String { "\(name) at \(Int(rate)) req/s, \(percent)%" }
+    }
+
+    @Test(arguments: [
+        Regression(name: "green broken", rate: 20, percent: 10, green: PoolBehaviour(failureRate: 1), within: 9),
+        Regression(name: "green broken", rate: 100, percent: 5, green: PoolBehaviour(failureRate: 1), within: 3),
+        Regression(name: "+200 ms", rate: 20, percent: 25, green: PoolBehaviour(failureRate: 0.005, addedMs: 200), within: 5),
+        Regression(name: "+200 ms", rate: 100, percent: 10, green: PoolBehaviour(failureRate: 0.005, addedMs: 200), within: 2),
+        Regression(name: "errors 5% vs 0.5%", rate: 100, percent: 10, green: PoolBehaviour(failureRate: 0.05), within: 62),
+        Regression(name: "errors 5% vs 0.5%", rate: 1000, percent: 5, green: PoolBehaviour(failureRate: 0.05), within: 12),
+        Regression(name: "latency ×1.5", rate: 100, percent: 10, green: PoolBehaviour(failureRate: 0.005, latencyFactor: 1.5), within: 18),
+        Regression(name: "latency ×1.5", rate: 20, percent: 25, green: PoolBehaviour(failureRate: 0.005, latencyFactor: 1.5), within: 48),
+    ])
+    func regressionsAreReverted(regression: Regression) {
+        for seed: UInt64 in 1...4 {
+            var traffic = TrafficSimulator(rate: regression.rate, blue: Self.healthy, green: regression.green, seed: seed)
+            let outcome = SimulatedRollout.run(traffic: &traffic, plan: Self.constant(regression.percent), maxSeconds: 1_800)
+            guard case .reverted(let seconds, .regression) = outcome else {
+                Issue.record("seed \(seed): \(outcome)")
+                continue
+            }
+            #expect(seconds <= regression.within, "seed \(seed)")
+        }
+    }
+
+    @Test func aRegressionThatBeginsLateIsCaughtByARestartedComponent() {
+        var traffic = TrafficSimulator(rate: 100, blue: Self.healthy, green: Self.healthy, seed: 5)
+        let outcome = SimulatedRollout.run(traffic: &traffic, plan: Self.constant(25), maxSeconds: 1_800) { second, traffic in
+            if second == 900 { traffic.green.failureRate = 0.05 }
+        }
+        guard case .reverted(let seconds, .regression(.errors)) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
+        #expect(seconds > 900 && seconds <= 900 + 40)
+    }
+
+    /// Evidence for `seconds` seconds of the given traffic at a constant green weight.
+    private func stream(_ traffic: inout TrafficSimulator, seconds: Int, percent: Int) -> [SecondEvidence] {
+        (0..<seconds).map { _ in traffic.second(greenWeight: Weight(basisPoints: percent * 100)!) }
+    }
+
+    /// The sum of `seconds` seconds of blue-only traffic: a reference.
+    private func reference(_ traffic: inout TrafficSimulator, seconds: Int = 60) -> LatencyHistogram {
+        var sum = LatencyHistogram()
+        for _ in 0..<seconds { sum.add(traffic.second(greenWeight: .zero).blue.latency) }
+        return sum
+    }
+
+    @Test func restoredStateContinuesIdentically() throws {
+        var traffic = TrafficSimulator(
+            rate: 100, blue: Self.healthy, green: PoolBehaviour(failureRate: 0.008, latencyFactor: 1.05), seed: 9)
+        let settings = JudgeSettings(analysis: AnalysisConfig(), plannedSeconds: 1_800)
+        var original = Judge(settings: settings, reference: reference(&traffic))
+        let seconds = stream(&traffic, seconds: 400, percent: 25)
+        for second in seconds[..<200] { _ = original.observe(target: second.green, stable: second.blue) }
+        let saved = original.state
+        // Through plain numbers only, as a state file would hold them.
+        let copy = JudgeState(
+            seconds: saved.seconds, startedComponents: saved.startedComponents, reference: saved.reference.map { $0 },
+            logRatios: saved.logRatios.map { $0.map { $0 } }, tallies: saved.tallies.map { $0 },
+            target: PoolSecond(
+                requests: saved.target.requests, failures: saved.target.failures,
+                latency: try #require(LatencyHistogram(counts: saved.target.latency.counts))),
+            stable: PoolSecond(
+                requests: saved.stable.requests, failures: saved.stable.failures,
+                latency: try #require(LatencyHistogram(counts: saved.stable.latency.counts))))
+        var restored = try #require(Judge(settings: settings, state: copy))
+        #expect(restored.state == saved)
+        #expect(restored.status == original.status)
+        for second in seconds[200...] {
+            #expect(restored.observe(target: second.green, stable: second.blue)
+                == original.observe(target: second.green, stable: second.blue))
+        }
+        #expect(restored.state == original.state)
+    }
+
+    @Test func stateThatDoesNotFitIsRefused() {
+        let settings = JudgeSettings(analysis: AnalysisConfig(), plannedSeconds: 1_800)
+        let state = Judge(settings: settings, reference: LatencyHistogram()).state
+        #expect(Judge(settings: settings, state: state) != nil)
+        var wrong = state
+        wrong.logRatios[0].removeLast()
+        #expect(Judge(settings: settings, state: wrong) == nil)
+        wrong = state
+        wrong.startedComponents = 2
+        #expect(Judge(settings: settings, state: wrong) == nil)
+        wrong = state
+        wrong.tallies[3] = .nan
+        #expect(Judge(settings: settings, state: wrong) == nil)
+        wrong = state
+        wrong.reference = [1, 2]
+        #expect(Judge(settings: settings, state: wrong) == nil)
+        #expect(Judge(settings: JudgeSettings(analysis: AnalysisConfig(), plannedSeconds: 600), state: state) == nil)
+    }
+
+    @Test func withoutAReferenceOnlyTheErrorTestJudges() {
+        var judge = Judge(settings: JudgeSettings(analysis: AnalysisConfig(), plannedSeconds: 1_800), reference: LatencyHistogram())
+        var traffic = TrafficSimulator(rate: 100, blue: Self.healthy, green: PoolBehaviour(failureRate: 0.005, addedMs: 500), seed: 4)
+        for second in stream(&traffic, seconds: 120, percent: 50) {
+            let status = judge.observe(target: second.green, stable: second.blue)
+            #expect(abs(status.tests[1].statistic) < 1e-12 && abs(status.tests[2].statistic) < 1e-12)
+            #expect(status.slowFromMs == nil)
+        }
+        traffic.green.failureRate = 1
+        let verdicts = stream(&traffic, seconds: 3, percent: 50).map { judge.observe(target: $0.green, stable: $0.blue).verdict }
+        #expect(verdicts.last??.test == .errors)
+    }
+
+    @Test func statusReportsTestsAndPools() throws {
+        var traffic = TrafficSimulator(rate: 1_000, blue: Self.healthy, green: PoolBehaviour(failureRate: 0.02), seed: 2)
+        let settings = JudgeSettings(analysis: AnalysisConfig(), plannedSeconds: 1_800)
+        #expect(settings.components == 12)
+        var judge = Judge(settings: settings, reference: reference(&traffic))
+        var status = judge.status
+        for second in stream(&traffic, seconds: 10, percent: 50) {
+            status = judge.observe(target: second.green, stable: second.blue)
+        }
+        #expect(status.seconds == 10)
+        #expect(status.tests.map(\.test) == JudgeTest.allCases)
+        #expect(status.tests.map(\.threshold) == [-log(0.005), -log(0.0025), -log(0.0025)])
+        #expect(status.target.requests + status.stable.requests > 9_000)
+        #expect(abs(status.target.errorRate - 0.02) < 0.01)
+        #expect(abs(status.stable.errorRate - 0.005) < 0.005)
+        let p50 = try #require(status.stable.p50Ms), p99 = try #require(status.stable.p99Ms)
+        #expect(abs(p50 / 20 - 1) < 0.1)
+        #expect(abs(p99 / 81.2 - 1) < 0.15)
+        #expect(try #require(status.slowFromMs) > 75)
+        #expect(status.tests[0].target == status.target.errorRate)
+        #expect(status.verdict?.test == .errors)
+    }
+}

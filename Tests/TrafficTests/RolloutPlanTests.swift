@@ -1,0 +1,37 @@
+import Testing
+import Traffic
+
+struct RolloutPlanTests {
+    private func weights(_ percents: [Int]) -> [Weight] {
+        percents.map { Weight(basisPoints: $0 * 100)! }
+    }
+
+    @Test func builtInPlans() {
+        #expect(RolloutPlan.blueGreen.steps == weights([10, 50, 100]))
+        #expect(RolloutPlan.blueGreen.holdsMs == [300_000, 600_000])
+        #expect(RolloutPlan.canary.steps == weights([5, 25, 50, 100]))
+        #expect(RolloutPlan.canary.holdsMs == [1_800_000, 3_600_000, 7_200_000])
+        #expect(RolloutPlan.canary.plannedMs == 12_600_000)
+    }
+
+    @Test func oneHoldAppliesToEveryStep() throws {
+        let plan = try RolloutPlan(steps: weights([5, 25, 50, 100]), holdsMs: [30_000])
+        #expect(plan.holdsMs == [30_000, 30_000, 30_000])
+        let each = try RolloutPlan(steps: weights([5, 25, 50, 100]), holdsMs: [30_000, 60_000, 120_000])
+        #expect(each.holdsMs == [30_000, 60_000, 120_000])
+    }
+
+    @Test func invalidPlansAreRefusedWithAReason() {
+        #expect(throws: RolloutPlanError.noStepBelowFull) { try RolloutPlan(steps: weights([100]), holdsMs: [1_000]) }
+        #expect(throws: RolloutPlanError.stepsNotIncreasing) { try RolloutPlan(steps: weights([50, 25, 100]), holdsMs: [1_000]) }
+        #expect(throws: RolloutPlanError.stepsNotIncreasing) { try RolloutPlan(steps: weights([10, 10, 100]), holdsMs: [1_000]) }
+        #expect(throws: RolloutPlanError.stepsNotIncreasing) { try RolloutPlan(steps: weights([0, 50, 100]), holdsMs: [1_000]) }
+        #expect(throws: RolloutPlanError.lastStepNotFull) { try RolloutPlan(steps: weights([10, 50]), holdsMs: [1_000]) }
+        #expect(throws: RolloutPlanError.holdCount(expected: 2, given: 3)) {
+            try RolloutPlan(steps: weights([10, 50, 100]), holdsMs: [1_000, 1_000, 1_000])
+        }
+        #expect(throws: RolloutPlanError.holdCount(expected: 2, given: 0)) { try RolloutPlan(steps: weights([10, 50, 100]), holdsMs: []) }
+        #expect(throws: RolloutPlanError.holdTooShort(ms: 500)) { try RolloutPlan(steps: weights([10, 100]), holdsMs: [500]) }
+        #expect(RolloutPlanError.holdTooShort(ms: 500).description == "a hold must be at least 1s, got 500ms")
+    }
+}
