@@ -1,5 +1,5 @@
 /// Byte classes of RFC 9110 section 5.6 used by the parsers, as 256-entry lookup tables.
-enum ByteClass {
+public enum ByteClass {
     /// `tchar`: the bytes of a token (field names, methods, transfer codings).
     static let token: [Bool] = {
         var t = [Bool](repeating: false, count: 256)
@@ -30,7 +30,8 @@ enum ByteClass {
         (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
     }
 
-    @inline(__always) static func hexValue(_ b: UInt8) -> UInt8? {
+    /// The value of a hexadecimal digit, nil for any other byte.
+    @inline(__always) public static func hexValue(_ b: UInt8) -> UInt8? {
         switch b {
         case 0x30...0x39: return b - 0x30
         case 0x61...0x66: return b - 0x61 + 10

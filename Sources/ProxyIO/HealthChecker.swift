@@ -12,9 +12,10 @@ final class HealthChecker {
     private var nextProbe: [Int64]
     private var probing: [Bool]
     private var requests: [[UInt8]]
-    private let workers: [Mailbox]
+    private let workers: [Mailbox<LoopMessage>]
+    private var nextBroadcast: Int64 = 0
 
-    init(snapshot: RoutingSnapshot, mailbox: Mailbox, workers: [Mailbox]) {
+    init(snapshot: RoutingSnapshot, mailbox: Mailbox<LoopMessage>, workers: [Mailbox<LoopMessage>]) {
         self.workers = workers
         self.snapshot = snapshot
         trackers = []
@@ -30,7 +31,7 @@ final class HealthChecker {
 
     private func receive(_ message: LoopMessage) {
         switch message {
-        case .install(let snapshot):
+        case .install(let snapshot, _):
             reset(to: snapshot)
         case .health:
             break
@@ -39,12 +40,15 @@ final class HealthChecker {
         }
     }
 
-    /// A new snapshot: every backend starts healthy and is probed at once. Probes still in
-    /// flight for the old snapshot are ignored when they report.
+    /// A new snapshot: backends it shares with the old one (by address) keep their health,
+    /// new ones start healthy; all are probed at once. Probes still in flight for the old
+    /// snapshot are ignored when they report.
     private func reset(to snapshot: RoutingSnapshot) {
+        var previous: [[UInt8]: HealthTracker] = [:]
+        for (i, label) in self.snapshot.backendLabels.enumerated() where i < trackers.count { previous[label] = trackers[i] }
         self.snapshot = snapshot
         let n = snapshot.backends.count
-        trackers = Array(repeating: HealthTracker(), count: n)
+        trackers = snapshot.backendLabels.map { previous[$0] ?? HealthTracker() }
         nextProbe = Array(repeating: 0, count: n)
         probing = Array(repeating: false, count: n)
         requests = (0..<n).map { b in
@@ -52,9 +56,15 @@ final class HealthChecker {
         }
     }
 
-    /// Runs after every loop iteration (at least every 250 ms).
+    /// Runs after every loop iteration (at least every 250 ms). Besides starting probes, it
+    /// repeats the whole health view to the workers every 2 s, so a worker that missed a
+    /// flip while switching snapshots catches up.
     private func startDueProbes() {
         let now = loop.now
+        if now >= nextBroadcast {
+            nextBroadcast = now + 2_000
+            broadcast()
+        }
         for b in 0..<nextProbe.count where !probing[b] && now >= nextProbe[b] {
             probing[b] = true
             nextProbe[b] = now + Int64(snapshot.backendHealth[b].intervalMs)
@@ -69,11 +79,16 @@ final class HealthChecker {
         probing[b] = false
         let config = snapshot.backendHealth[b]
         guard trackers[b].observe(success: success, unhealthyAfter: config.unhealthyAfter, healthyAfter: config.healthyAfter) else { return }
-        let healthy = trackers.map(\.healthy)
-        for m in workers { m.send(.health(generation: snapshot.generation, healthy: healthy)) }
+        broadcast()
         let label = String(decoding: snapshot.backendLabels[b], as: UTF8.self)
         let line = EventLine.make(level: "warning", message: trackers[b].healthy ? "backend healthy" : "backend unhealthy",
                                   fields: [("backend", label), ("check", config.path)])
         line.withUnsafeBytes { LogSink.stderr.write($0) }
+    }
+
+    /// Sends the health of every backend to every worker.
+    private func broadcast() {
+        let healthy = trackers.map(\.healthy)
+        for m in workers { m.send(.health(generation: snapshot.generation, healthy: healthy)) }
     }
 }

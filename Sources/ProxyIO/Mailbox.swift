@@ -4,10 +4,11 @@ import Synchronization
 import Glibc
 #endif
 
-/// Messages other threads send to a worker loop.
+/// Messages other threads send to a worker loop (and to the health checker's loop).
 public enum LoopMessage: Sendable {
-    /// Start using a new routing snapshot for requests that start from now on.
-    case install(RoutingSnapshot)
+    /// Start using a new routing snapshot for requests that start from now on; then tell
+    /// `applied` (if any) that this worker has it.
+    case install(RoutingSnapshot, applied: InstallBarrier?)
     /// Active health of every backend of the snapshot with this generation (by index).
     case health(generation: Int, healthy: [Bool])
     /// Stop accepting, finish in-flight exchanges, and exit once idle or at the deadline
@@ -17,9 +18,9 @@ public enum LoopMessage: Sendable {
 
 /// A queue of messages into one event loop: a locked array plus an eventfd that wakes the
 /// loop. The eventfd is written only when the queue goes from empty to non-empty.
-public final class Mailbox: Sendable {
+public final class Mailbox<Message: Sendable>: Sendable {
     let eventFD: Int32
-    private let queue = Mutex<[LoopMessage]>([])
+    private let queue = Mutex<[Message]>([])
 
     public init() {
         eventFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
@@ -27,7 +28,7 @@ public final class Mailbox: Sendable {
     }
 
     /// Called from any thread.
-    public func send(_ message: LoopMessage) {
+    public func send(_ message: Message) {
         let wasEmpty = queue.withLock { q -> Bool in
             q.append(message)
             return q.count == 1
@@ -39,7 +40,7 @@ public final class Mailbox: Sendable {
     }
 
     /// Called on the loop's thread when the eventfd is readable.
-    func drain() -> [LoopMessage] {
+    func drain() -> [Message] {
         var counter: UInt64 = 0
         _ = withUnsafeMutableBytes(of: &counter) { Glibc.read(eventFD, $0.baseAddress, 8) }
         return queue.withLock { q in
@@ -51,11 +52,11 @@ public final class Mailbox: Sendable {
 }
 
 /// The loop-side handler of a mailbox's eventfd.
-final class MailboxHandler: EventHandler {
-    let mailbox: Mailbox
-    let deliver: (LoopMessage) -> Void
+final class MailboxHandler<Message: Sendable>: EventHandler {
+    let mailbox: Mailbox<Message>
+    let deliver: (Message) -> Void
 
-    init(mailbox: Mailbox, deliver: @escaping (LoopMessage) -> Void) {
+    init(mailbox: Mailbox<Message>, deliver: @escaping (Message) -> Void) {
         self.mailbox = mailbox
         self.deliver = deliver
         super.init(fd: mailbox.eventFD)

@@ -6,8 +6,8 @@ import Glibc
 /// The data plane: one worker thread per core, each with its own event loop and its own
 /// SO_REUSEPORT listener. Created and driven from the main thread.
 public final class ProxyServer {
-    private let mailboxes: [Mailbox]
-    private let healthMailbox = Mailbox()
+    private let mailboxes: [Mailbox<LoopMessage>]
+    private let healthMailbox = Mailbox<LoopMessage>()
     private var threads: [pthread_t] = []
     private var healthThread: pthread_t?
     public let port: UInt16
@@ -31,7 +31,7 @@ public final class ProxyServer {
             }
         }
         port = address.port
-        mailboxes = fds.map { _ in Mailbox() }
+        mailboxes = fds.map { _ in Mailbox<LoopMessage>() }
         for (fd, mailbox) in zip(fds, mailboxes) {
             let start = WorkerStart(fd: fd, snapshot: snapshot, settings: settings, mailbox: mailbox)
             threads.append(startThread {
@@ -46,10 +46,12 @@ public final class ProxyServer {
         }
     }
 
-    /// Makes every worker route new requests with `snapshot`.
-    public func install(_ snapshot: RoutingSnapshot) {
-        for m in mailboxes { m.send(.install(snapshot)) }
-        healthMailbox.send(.install(snapshot))
+    /// Makes every worker route new requests with `snapshot`; `applied` runs (on some
+    /// worker's thread) once every worker has switched.
+    public func install(_ snapshot: RoutingSnapshot, applied: @escaping @Sendable () -> Void = {}) {
+        let barrier = InstallBarrier(workers: mailboxes.count, completion: applied)
+        for m in mailboxes { m.send(.install(snapshot, applied: barrier)) }
+        healthMailbox.send(.install(snapshot, applied: nil))
     }
 
     /// Stops accepting, lets in-flight exchanges finish for up to `drainMs`, and returns
@@ -70,12 +72,12 @@ private struct WorkerStart: Sendable {
     let fd: Int32
     let snapshot: RoutingSnapshot
     let settings: ServerSettings
-    let mailbox: Mailbox
+    let mailbox: Mailbox<LoopMessage>
 }
 
 /// What the health checker thread needs.
 private struct HealthStart: Sendable {
     let snapshot: RoutingSnapshot
-    let mailbox: Mailbox
-    let workers: [Mailbox]
+    let mailbox: Mailbox<LoopMessage>
+    let workers: [Mailbox<LoopMessage>]
 }

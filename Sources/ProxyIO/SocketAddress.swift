@@ -41,6 +41,15 @@ public struct SocketAddress: Sendable {
 
     var family: Int32 { Int32(storage.ss_family) }
 
+    /// `connect(2)` to this address (blocking or not, as `fd` is); 0 on success, else -1
+    /// with errno set.
+    public func connect(_ fd: Int32) -> Int32 {
+        var s = storage
+        return withUnsafePointer(to: &s) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
+        }
+    }
+
     /// Reads the peer address the kernel filled in on accept.
     static func peerIP(_ storage: sockaddr_storage) -> IPAddress {
         var s = storage

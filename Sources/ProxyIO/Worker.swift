@@ -23,7 +23,7 @@ final class Worker {
     private(set) var draining = false
     private var drainDeadline: Int64 = 0
 
-    init(listenFD: Int32, snapshot: RoutingSnapshot, settings: ServerSettings, mailbox: Mailbox, logSink: LogSink) {
+    init(listenFD: Int32, snapshot: RoutingSnapshot, settings: ServerSettings, mailbox: Mailbox<LoopMessage>, logSink: LogSink) {
         self.settings = settings
         self.logSink = logSink
         routing = WorkerRouting(snapshot: snapshot, maxConnectionsPerBackend: settings.maxConnectionsPerBackend)
@@ -39,9 +39,11 @@ final class Worker {
 
     private func receive(_ message: LoopMessage) {
         switch message {
-        case .install(let snapshot):
+        case .install(let snapshot, let applied):
             for conn in routing.retire() { loop.close(conn) }
-            routing = WorkerRouting(snapshot: snapshot, maxConnectionsPerBackend: settings.maxConnectionsPerBackend)
+            routing = WorkerRouting(snapshot: snapshot, maxConnectionsPerBackend: settings.maxConnectionsPerBackend,
+                                    previous: routing)
+            applied?.acknowledge()
         case .health(let generation, let healthy):
             routing.updateHealth(generation: generation, healthy: healthy)
         case .shutdown(let deadline):
@@ -71,7 +73,7 @@ final class Worker {
             accessLog.clear()
         }
         if draining && (clientCount == 0 || loop.now >= drainDeadline) {
-            for handler in loop.allHandlers where !(handler is MailboxHandler) { loop.close(handler) }
+            for handler in loop.allHandlers where !(handler is MailboxHandler<LoopMessage>) { loop.close(handler) }
             loop.stop()
         }
     }

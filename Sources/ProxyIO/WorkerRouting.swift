@@ -23,13 +23,20 @@ final class WorkerRouting {
     /// False once a newer snapshot replaced this one: connections are no longer pooled.
     private(set) var isCurrent = true
 
-    init(snapshot: RoutingSnapshot, maxConnectionsPerBackend: Int) {
+    /// `previous`: the routing this one replaces; backends it shares (by address) keep
+    /// their active health, so a weight change or reload never revives a down backend.
+    init(snapshot: RoutingSnapshot, maxConnectionsPerBackend: Int, previous: WorkerRouting? = nil) {
         self.snapshot = snapshot
         maxInUse = maxConnectionsPerBackend
         pickers = snapshot.routes.map { SmoothWeightedPicker(green: $0.route.greenWeight) }
         roundRobin = snapshot.routes.map { _ in [0, 0] }
         idle = Array(repeating: [], count: snapshot.backends.count)
         healthy = Array(repeating: true, count: snapshot.backends.count)
+        if let previous {
+            var old: [[UInt8]: Bool] = [:]
+            for (i, label) in previous.snapshot.backendLabels.enumerated() { old[label] = previous.healthy[i] }
+            for (i, label) in snapshot.backendLabels.enumerated() { healthy[i] = old[label] ?? true }
+        }
         ejection = Array(repeating: PassiveEjection(), count: snapshot.backends.count)
         inUse = Array(repeating: 0, count: snapshot.backends.count)
     }

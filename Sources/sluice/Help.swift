@@ -10,6 +10,7 @@ enum Help {
     Commands:
       serve    run the proxy in front of the blue and green pools of every route
       check    validate route files and print every error (exit 1 on any)
+      ctl      talk to a running sluice's admin API (status, weights, reload)
       help     show this text
 
     Run 'sluice <command> --help' for the options of a command.
@@ -38,6 +39,9 @@ enum Help {
       --max-backend-connections N  busy connections to one backend, over all workers; a
                                  backend at the limit is skipped like an unhealthy one
                                  (default: no limit)
+      --admin ADDR       admin API listener (default: 127.0.0.1:9901)
+      --admin-token-file FILE  the admin bearer token (or SLUICE_ADMIN_TOKEN); without
+                         one, every admin endpoint but /health* answers 403
       --help             show this text
     """
 
@@ -50,5 +54,24 @@ enum Help {
     Options:
       --routes DIR   route files to check (default: routes/)
       --help         show this text
+    """
+
+    static let ctl = """
+    Usage: sluice ctl <command> [options]
+
+    The release tool's client for the admin API. The token comes from
+    SLUICE_ADMIN_TOKEN. Exit codes: 0 done, 1 refused or failed (the reason on
+    stderr), 2 usage.
+
+    Commands:
+      status [ROUTE]                 routes, weights, stable pool and backends
+      weights ROUTE green=PERCENT    set the split now (also blue=PERCENT); returns once
+                                     every worker uses it
+      reload                         reload the route files (refused whole if invalid)
+
+    Options (before or after the command):
+      --admin URL   the admin API (default: http://127.0.0.1:9901; env SLUICE_ADMIN)
+      --json        print the API's JSON answer instead of a table
+      --help        show this text
     """
 }

@@ -9,7 +9,8 @@ import Traffic
 enum ServeCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
-                                           "idle-timeout", "max-connections", "max-backend-connections"], arguments: arguments)
+                                           "idle-timeout", "max-connections", "max-backend-connections", "admin",
+                                           "admin-token-file"], arguments: arguments)
         if options.flag("help") { print(Help.serve); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let routesDirectory = options.value("routes") ?? "routes"
@@ -35,6 +36,17 @@ enum ServeCommand {
             guard let n = Int(text), n >= 1 else { throw UsageError("--max-backend-connections: '\(text)' is not a positive number") }
             settings.maxConnectionsPerBackend = max(1, (n + workers - 1) / workers)
         }
+        let adminText = options.value("admin") ?? "127.0.0.1:9901"
+        guard let adminAddress = parseListenAddress(adminText) else {
+            throw UsageError("--admin: '\(adminText)' is not HOST:PORT with an IP address")
+        }
+        let token: AdminToken?
+        do {
+            token = try AdminToken.load(environment: ProcessInfo.processInfo.environment, tokenFile: options.value("admin-token-file"))
+        } catch {
+            EventLog.write(.error, "cannot start", ["error": error.message])
+            return 1
+        }
         raiseFileLimit()
 
         let table: RouteTable
@@ -56,16 +68,27 @@ enum ServeCommand {
             EventLog.write(.error, "cannot listen", ["address": listenText, "error": error.description])
             return 1
         }
+        let control = ControlPlane(routesDirectory: routesDirectory, routes: table, server: server, token: token)
+        let admin: AdminLoopHandle
+        do {
+            admin = try AdminServer.start(address: adminAddress) { request, reply in control.handle(request, reply) }
+        } catch {
+            EventLog.write(.error, "cannot listen", ["address": adminText, "error": error.description])
+            server.shutdown(drainMs: 0)
+            return 1
+        }
         EventLog.write(.info, "listening", ["address": listenText, "port": Int(server.port), "workers": workers,
-                                            "routes": table.routes.map(\.name)])
+                                            "routes": table.routes.map(\.name), "admin": adminText,
+                                            "admin_port": Int(admin.port), "admin_token": token != nil])
         while true {
             let signal = shim_wait_signal()
             if signal == SIGHUP {
-                reload(server, routesDirectory)
+                admin.perform { control.reload() }
                 continue
             }
             EventLog.write(.info, "shutting down", ["signal": signal == SIGTERM ? "SIGTERM" : "SIGINT",
                                                     "drain_ms": Int(settings.drainTimeoutMs)])
+            admin.stop()
             server.shutdown(drainMs: settings.drainTimeoutMs)
             LogSink.stdout.flush()
             EventLog.write(.info, "stopped")
@@ -78,19 +101,6 @@ enum ServeCommand {
         guard let text = options.value(name) else { return nil }
         guard let ms = parseDuration(text), ms > 0 else { throw UsageError("--\(name): '\(text)' is not a duration like 30s") }
         return Int64(ms)
-    }
-
-    /// SIGHUP: a valid route set replaces the old one in every worker; an invalid one is
-    /// refused whole and the old one keeps serving.
-    private static func reload(_ server: ProxyServer, _ directory: String) {
-        switch RouteLoader.load(directory: directory) {
-        case .success(let table):
-            server.install(RoutingSnapshot(table: table))
-            EventLog.write(.info, "routes reloaded", ["routes": table.routes.map(\.name)])
-        case .failure(let failure):
-            EventLog.write(.error, "reload refused: the route files have errors; the previous routes keep serving",
-                           ["errors": failure.errors.map(\.description)])
-        }
     }
 
     /// Many client and backend sockets: raise the open-file limit to the hard limit.

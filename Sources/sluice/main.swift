@@ -14,6 +14,7 @@ do {
     switch command {
     case "serve": status = try ServeCommand.run(rest)
     case "check": status = try CheckCommand.run(rest)
+    case "ctl": status = try CtlCommand.run(rest)
     case "help", "--help", "-h": print(Help.main); status = 0
     case "--version", "version": print("sluice \(Help.version)"); status = 0
     default: throw UsageError("unknown command '\(command)'")

@@ -1,0 +1,43 @@
+import Foundation
+
+/// The bearer token that guards the admin API's mutating and reading endpoints.
+public struct AdminToken: Sendable {
+    /// Who the token stands for in the event log.
+    public let name: String
+    private let secret: [UInt8]
+
+    public init(name: String = "admin", secret: String) {
+        self.name = name
+        self.secret = Array(secret.utf8)
+    }
+
+    /// Reads the token from `SLUICE_ADMIN_TOKEN`, else from the file named by
+    /// `tokenFile` (its first line; surrounding whitespace ignored). Nil when neither is
+    /// set; throws when the file cannot be read or is empty.
+    public static func load(environment: [String: String], tokenFile: String?) throws(TokenError) -> AdminToken? {
+        if let value = environment["SLUICE_ADMIN_TOKEN"], !value.isEmpty { return AdminToken(secret: value) }
+        guard let path = tokenFile else { return nil }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw TokenError(message: "cannot read the admin token file \(path)")
+        }
+        let first = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard !first.isEmpty else { throw TokenError(message: "the admin token file \(path) is empty") }
+        return AdminToken(secret: first)
+    }
+
+    /// Whether an `Authorization` header value is `Bearer <this token>`, compared in time
+    /// independent of where the first difference is.
+    public func accepts(authorization: String?) -> Bool {
+        guard let value = authorization, value.hasPrefix("Bearer ") else { return false }
+        let offered = Array(value.utf8.dropFirst(7))
+        var difference = UInt8(offered.count == secret.count ? 0 : 1)
+        for i in 0..<secret.count {
+            difference |= secret[i] ^ (i < offered.count ? offered[i] : 0)
+        }
+        return difference == 0
+    }
+}
+
+public struct TokenError: Error, Sendable {
+    public let message: String
+}

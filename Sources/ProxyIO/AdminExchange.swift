@@ -1,0 +1,46 @@
+/// One request to the admin API, decoded from the wire on the admin loop.
+public struct AdminRequest: Sendable {
+    public let method: String
+    /// The path without the query string.
+    public let path: String
+    public let query: [String: String]
+    /// Header fields by lowercased name (the last one wins).
+    public let headers: [String: String]
+    public let body: [UInt8]
+}
+
+/// The answer to an admin request.
+public struct AdminResponse: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
+
+    public init(status: Int, contentType: String = "application/json", body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+}
+
+/// Sends the response to one admin request; callable once, from any thread (for
+/// answers that wait on the workers, such as a weight change).
+public struct AdminReply: Sendable {
+    let connection: Int
+    let mailbox: Mailbox<AdminMessage>
+
+    public func send(_ response: AdminResponse) {
+        mailbox.send(.reply(connection: connection, response: response))
+    }
+}
+
+/// Messages into the admin loop.
+public enum AdminMessage: Sendable {
+    case reply(connection: Int, response: AdminResponse)
+    /// Run this on the admin loop (control-side work that must not race the handler).
+    case perform(@Sendable () -> Void)
+    case shutdown
+}
+
+/// Handles an admin request on the admin loop; must call `reply.send` exactly once, now
+/// or later.
+public typealias AdminHandler = @Sendable (AdminRequest, AdminReply) -> Void

@@ -1,0 +1,108 @@
+import CLinuxShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The admin listener: its own thread and event loop (never a worker's), speaking HTTP/1.1
+/// with the same parser as the proxy. Each request goes to the handler on this loop;
+/// `perform` runs other control-side work on the same loop, so the control plane's state
+/// is only ever touched by this one thread.
+public final class AdminServer {
+    let loop = EventLoop()
+    private let handler: AdminHandler
+    private let mailbox: Mailbox<AdminMessage>
+    private var connections: [Int: AdminConnection] = [:]
+    private var nextID = 0
+
+    private init(listenFD: Int32, handler: @escaping AdminHandler, mailbox: Mailbox<AdminMessage>) {
+        self.handler = handler
+        self.mailbox = mailbox
+        loop.register(AdminListener(fd: listenFD, server: self), events: shim_EPOLLIN)
+        loop.register(MailboxHandler(mailbox: mailbox) { [unowned self] in self.receive($0) }, events: shim_EPOLLIN)
+    }
+
+    /// Binds `address` (failing here, before any thread starts) and serves on a new thread.
+    /// Returns the handle that other threads use to reach the admin loop.
+    public static func start(address: SocketAddress, handler: @escaping AdminHandler) throws(SocketError) -> AdminLoopHandle {
+        let fd: Int32
+        switch openListener(address) {
+        case .success(let f): fd = f
+        case .failure(let error): throw error
+        }
+        let mailbox = Mailbox<AdminMessage>()
+        let port = boundPort(fd)
+        let thread = startThread {
+            let server = AdminServer(listenFD: fd, handler: handler, mailbox: mailbox)
+            server.run()
+        }
+        return AdminLoopHandle(mailbox: mailbox, thread: thread, port: port)
+    }
+
+    /// Runs the admin loop on the calling thread until `stop()`.
+    func run() { loop.run() }
+
+    func accepted(fd: Int32) {
+        nextID += 1
+        let conn = AdminConnection(fd: fd, id: nextID, server: self)
+        connections[nextID] = conn
+        loop.register(conn, events: shim_EPOLLIN | shim_EPOLLRDHUP)
+    }
+
+    func dispatch(_ request: AdminRequest, from conn: AdminConnection) {
+        handler(request, AdminReply(connection: conn.id, mailbox: mailbox))
+    }
+
+    func close(_ conn: AdminConnection) {
+        connections[conn.id] = nil
+        loop.close(conn)
+    }
+
+    private func receive(_ message: AdminMessage) {
+        switch message {
+        case .reply(let id, let response):
+            guard let conn = connections[id] else { return } // the client went away
+            conn.queue(response)
+            conn.step()
+        case .perform(let work):
+            work()
+        case .shutdown:
+            loop.stop()
+        }
+    }
+}
+
+/// How other threads reach a running admin loop.
+public struct AdminLoopHandle: Sendable {
+    let mailbox: Mailbox<AdminMessage>
+    let thread: pthread_t
+    public let port: UInt16
+
+    /// Runs `work` on the admin loop.
+    public func perform(_ work: @escaping @Sendable () -> Void) { mailbox.send(.perform(work)) }
+
+    /// Stops the admin loop and waits for its thread.
+    public func stop() {
+        mailbox.send(.shutdown)
+        pthread_join(thread, nil)
+    }
+}
+
+/// Accepts admin connections.
+private final class AdminListener: EventHandler {
+    unowned let server: AdminServer
+
+    init(fd: Int32, server: AdminServer) {
+        self.server = server
+        super.init(fd: fd)
+    }
+
+    override func handleEvent(_ events: UInt32) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        while true {
+            let fd = shim_accept(self.fd, &storage, &length)
+            guard fd >= 0 else { return }
+            server.accepted(fd: fd)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Traffic
+
+/// `sluice ctl`: the release tool's client for the admin API. Exit codes a script can
+/// trust: 0 done, 1 refused or failed (the reason on stderr), 2 usage.
+enum CtlCommand {
+    static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
+        let options = try Options(valued: ["admin"], flags: ["json"], arguments: arguments)
+        if options.flag("help") || options.positional.isEmpty { print(Help.ctl); return options.flag("help") ? 0 : 2 }
+        let client = try AdminClient(url: options.value("admin") ?? "http://127.0.0.1:9901",
+                                     token: ProcessInfo.processInfo.environment["SLUICE_ADMIN_TOKEN"])
+        let json = options.flag("json")
+        let args = options.positional
+        do {
+            switch args[0] {
+            case "status":
+                guard args.count <= 2 else { throw UsageError("usage: sluice ctl status [ROUTE]") }
+                let response = try client.send("GET", args.count == 2 ? "/routes/\(args[1])" : "/routes")
+                return finish(response, json: json) { body in
+                    let routes = (body["routes"] as? [[String: Any]]) ?? [body]
+                    printStatus(routes)
+                }
+            case "weights":
+                guard args.count == 3 else { throw UsageError("usage: sluice ctl weights ROUTE green=PERCENT (or blue=PERCENT)") }
+                let parts = args[2].split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, ["blue", "green"].contains(parts[0]), let value = Double(parts[1]) else {
+                    throw UsageError("weights: '\(args[2])' is not green=PERCENT or blue=PERCENT")
+                }
+                let response = try client.send("PUT", "/routes/\(args[1])/weights", body: [parts[0]: value])
+                return finish(response, json: json) { body in
+                    let weights = body["weights"] as? [String: Any] ?? [:]
+                    print("\(args[1]): blue \(weights["blue"] ?? "?")% green \(weights["green"] ?? "?")% (live in every worker)")
+                }
+            case "reload":
+                guard args.count == 1 else { throw UsageError("usage: sluice ctl reload") }
+                let response = try client.send("POST", "/reload")
+                return finish(response, json: json) { body in
+                    print("reloaded: \((body["routes"] as? [String] ?? []).joined(separator: ", "))")
+                }
+            default:
+                throw UsageError("unknown ctl command '\(args[0])'")
+            }
+        } catch let failure as AdminClient.Failure {
+            FileHandle.standardError.write(Data("sluice ctl: \(failure.message)\n".utf8))
+            return 1
+        } catch let usage as UsageError {
+            throw usage
+        } catch {
+            FileHandle.standardError.write(Data("sluice ctl: \(error)\n".utf8))
+            return 1
+        }
+    }
+
+    /// Prints the answer (raw JSON with `--json`, else through `render`) and maps the
+    /// status to the exit code: 2xx → 0, anything else → 1 with the server's reason.
+    private static func finish(_ response: AdminClient.Response, json: Bool, render: ([String: Any]) -> Void) -> Int32 {
+        let body = response.json as? [String: Any] ?? [:]
+        guard (200..<300).contains(response.status) else {
+            let reason = body["error"] as? String ?? String(decoding: response.body, as: UTF8.self)
+            FileHandle.standardError.write(Data("sluice ctl: refused (\(response.status)): \(reason)\n".utf8))
+            if let detail = body["detail"] as? [String] {
+                for line in detail { FileHandle.standardError.write(Data("  \(line)\n".utf8)) }
+            }
+            return 1
+        }
+        if json {
+            print(String(decoding: response.body, as: UTF8.self), terminator: "")
+        } else {
+            render(body)
+        }
+        return 0
+    }
+
+    private static func printStatus(_ routes: [[String: Any]]) {
+        print("ROUTE".padding(toLength: 16, withPad: " ", startingAt: 0) + "STABLE  BLUE%   GREEN%  BACKENDS")
+        for r in routes {
+            let weights = r["weights"] as? [String: Any] ?? [:]
+            let pools = r["pools"] as? [String: Any] ?? [:]
+            func backends(_ pool: String) -> String {
+                let list = ((pools[pool] as? [String: Any])?["backends"] as? [[String: Any]]) ?? []
+                return "\(pool): " + list.compactMap { $0["address"] as? String }.joined(separator: ",")
+            }
+            let name = (r["name"] as? String ?? "?").padding(toLength: 16, withPad: " ", startingAt: 0)
+            let stable = (r["stable"] as? String ?? "?").padding(toLength: 8, withPad: " ", startingAt: 0)
+            let blue = "\(weights["blue"] ?? "?")".padding(toLength: 8, withPad: " ", startingAt: 0)
+            let green = "\(weights["green"] ?? "?")".padding(toLength: 8, withPad: " ", startingAt: 0)
+            print(name + stable + blue + green + backends("blue") + "  " + backends("green"))
+        }
+    }
+}
