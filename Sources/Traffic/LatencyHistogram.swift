@@ -8,7 +8,8 @@ import Darwin
 /// 0.25 ms, bucket `i` in 1...144 holds [0.25·2^((i−1)/8), 0.25·2^(i/8)) ms, and bucket 145
 /// everything from 0.25·2^18 ms (65.536 s) up. Every worker, pool and judge uses this one layout,
 /// so histograms merge by adding counts. The counts live in one array of `bucketCount` entries,
-/// allocated when the histogram is made; recording and merging never allocate.
+/// allocated when the histogram is made; recording, merging and resetting never allocate unless
+/// the storage is shared with a copy (a value type: hand a copy on, and the next write copies).
 public struct LatencyHistogram: Hashable, Sendable {
     /// Buckets per octave of latency.
     public static let bucketsPerOctave = 8
