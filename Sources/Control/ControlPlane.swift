@@ -75,7 +75,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         guard unknown.isEmpty else { return reply.send(Self.error(422, "unknown key \(unknown.sorted().joined(separator: ", "))")) }
         func percent(_ key: String) -> Weight?? {
             guard let value = object[key] else { return .some(nil) }
-            guard let number = value as? NSNumber, !(value is Bool), let w = Weight(percent: number.doubleValue) else { return nil }
+            guard let number = Self.number(value), let w = Weight(percent: number) else { return nil }
             return .some(w)
         }
         guard let green = percent("green"), let blue = percent("blue") else {
@@ -138,6 +138,15 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             "pools": ["blue": pool(route.blue), "green": pool(route.green)],
             "rollout": ["state": "idle"],
         ]
+    }
+
+    /// A decoded JSON number (never a JSON `true`/`false`, which Foundation may also
+    /// hand out as a number).
+    private static func number(_ value: Any) -> Double? {
+        if type(of: value) == Bool.self { return nil }
+        if let i = value as? Int { return Double(i) }
+        if let d = value as? Double { return d }
+        return nil
     }
 
     /// A weight as a JSON number in percent (10, 10.25).

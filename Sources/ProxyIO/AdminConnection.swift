@@ -96,7 +96,10 @@ final class AdminConnection: EventHandler {
                                     body: Array("{\"error\":\"send a Content-Length body of at most 1 MiB\"}".utf8)))
                 return false
             }
-            guard buf.count >= headEnd + length else { return false }
+            guard buf.count >= headEnd + length else {
+                scanner.reset() // rescan the (small) head once the rest of the body is here
+                return false
+            }
             let target = String(decoding: UnsafeRawBufferPointer(rebasing: buf[request.target]), as: UTF8.self)
             var headers: [String: String] = [:]
             for f in request.head.fields {
