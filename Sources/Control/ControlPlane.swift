@@ -9,25 +9,65 @@ public import Traffic
 public final class ControlPlane: @unchecked Sendable { // confined to the admin loop thread
     private let routesDirectory: String
     private var routes: RouteTable
-    /// Weights set through the API, by route name; they win over the route files'.
-    private var weightOverrides: [String: Weight] = [:]
-    private let server: ProxyServer
+    /// Weights and stable pools set at run time, by route name; they win over the route
+    /// files' and are kept in the state directory.
+    private var runtime: [String: RouteState]
+    private let state: StateStore
+    private let events: EventStore
     private let token: AdminToken?
+    /// Set once by `start(server:)`, right after the data plane is up.
+    private var server: ProxyServer?
 
-    public init(routesDirectory: String, routes: RouteTable, server: ProxyServer, token: AdminToken?) {
+    /// `saved`: the state file read at start (nil for none or `--reset-state`); entries for
+    /// routes that no longer exist are dropped.
+    public init(routesDirectory: String, routes: RouteTable, token: AdminToken?, state: StateStore,
+                events: EventStore, saved: StateFile?) {
         self.routesDirectory = routesDirectory
         self.routes = routes
-        self.server = server
         self.token = token
+        self.state = state
+        self.events = events
+        let names = Set(routes.routes.map(\.name))
+        runtime = (saved?.routes ?? [:]).filter { names.contains($0.key) }
     }
 
-    /// The snapshot the workers should run: the route files with the run-time weights.
+    /// Hands over the running data plane (whose first snapshot came from `snapshot()`).
+    public func start(server: ProxyServer) { self.server = server }
+
+    /// The snapshot the workers should run: the route files with the run-time state.
     public func snapshot() -> RoutingSnapshot {
-        RoutingSnapshot(table: RouteTable(routes: routes.routes.map { route in
-            var r = route
-            if let w = weightOverrides[route.name] { r.greenWeight = w }
-            return r
-        }))
+        RoutingSnapshot(table: RouteTable(routes: routes.routes.map(effective)))
+    }
+
+    /// A route as it is served: the run-time weight and stable pool applied.
+    private func effective(_ route: Route) -> Route {
+        guard let saved = runtime[route.name] else { return route }
+        var r = route
+        r.greenWeight = saved.greenWeight
+        r.stable = saved.stable
+        return r
+    }
+
+    /// Records an event; a failure to write it is logged, never fatal to the request.
+    private func record(_ type: EventType, route: String? = nil, actor: String, reason: String? = nil,
+                        details: [String: JSONValue] = [:]) {
+        do {
+            try events.append(type: type, route: route, actor: actor, reason: reason, details: details)
+        } catch {
+            EventLog.write(.error, "cannot write the event log", ["error": error.description])
+        }
+    }
+
+    /// A backend's active health flipped (called from the health checker's thread; the
+    /// event store is thread-safe).
+    public func healthChanged(backend: String, healthy: Bool) {
+        record(.health, actor: "sluice", reason: healthy ? "health checks pass" : "health checks fail",
+               details: ["backend": .string(backend), "healthy": .bool(healthy)])
+    }
+
+    /// Records the start or stop of the process.
+    public func recordLifecycle(_ type: EventType, details: [String: JSONValue] = [:]) {
+        record(type, actor: "sluice", details: details)
     }
 
     // MARK: Requests
@@ -58,7 +98,16 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         } else if method == "PUT" && path.count == 3 && path[0] == "routes" && path[2] == "weights" {
             setWeights(path[1], request.body, reply)
         } else if method == "POST" && path == ["reload"] {
-            reload { reply.send($0) }
+            reload(actor: token.name) { reply.send($0) }
+        } else if method == "GET" && path == ["events"] {
+            let since = Int(request.query["since"] ?? "0") ?? -1
+            let limit = Int(request.query["limit"] ?? "1000") ?? -1
+            guard since >= 0, (1...10_000).contains(limit) else {
+                return reply.send(Self.error(400, "since must be an event id (0 for all) and limit 1 to 10000"))
+            }
+            let list = events.events(since: since, limit: limit)
+            let data = (try? JSONEncoder.sorted.encode(EventPage(events: list, latest: events.latestID))) ?? Data()
+            reply.send(AdminResponse(status: 200, body: Array(data) + [0x0A]))
         } else {
             reply.send(Self.error(404, "no such endpoint: \(method) \(request.path)"))
         }
@@ -71,7 +120,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             return reply.send(Self.error(400, "the body must be a JSON object such as {\"green\": 10}"))
         }
-        let unknown = Set(object.keys).subtracting(["blue", "green", "force"])
+        let unknown = Set(object.keys).subtracting(["blue", "green"])
         guard unknown.isEmpty else { return reply.send(Self.error(422, "unknown key \(unknown.sorted().joined(separator: ", "))")) }
         func percent(_ key: String) -> Weight?? {
             guard let value = object[key] else { return .some(nil) }
@@ -90,26 +139,46 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         case (nil, let b?): weight = b.complement
         case (nil, nil): return reply.send(Self.error(422, "give the green (or blue) weight, e.g. {\"green\": 10}"))
         }
-        weightOverrides[route.name] = weight
+        let actor = token?.name ?? "admin"
+        let previous = runtime[route.name]
+        runtime[route.name] = RouteState(greenWeight: weight, stable: route.stable, updatedBy: actor)
+        do {
+            try state.save(StateFile(routes: runtime))
+        } catch {
+            runtime[route.name] = previous
+            EventLog.write(.error, "cannot save the state; the weights are unchanged", ["error": error.description])
+            return reply.send(Self.error(500, "cannot save the state: \(error.description)"))
+        }
+        record(.weights, route: route.name, actor: actor,
+               details: ["from": .number(Double(route.greenWeight.basisPoints) / 100), "to": .number(Double(weight.basisPoints) / 100)])
+        EventLog.write(.info, "weights changed", ["route": route.name, "green": weight.percentText, "by": actor])
         let answer = Self.json(200, describe(self.route(named: name)!))
-        server.install(snapshot()) { reply.send(answer) }
-        EventLog.write(.info, "weights changed", ["route": route.name, "green": weight.percentText])
+        install { reply.send(answer) }
+    }
+
+    /// Sends the current snapshot to every worker; `applied` runs once all use it.
+    private func install(_ applied: @escaping @Sendable () -> Void) {
+        guard let server else { return applied() }
+        server.install(snapshot(), applied: applied)
     }
 
     /// Reloads the route files (SIGHUP or `POST /reload`). A valid set replaces the old one
     /// in every worker (run-time weights still win); an invalid one is refused whole and the
     /// old one keeps serving. `done` gets the answer once the new set is live everywhere.
-    public func reload(_ done: @escaping @Sendable (AdminResponse) -> Void = { _ in }) {
+    public func reload(actor: String, _ done: @escaping @Sendable (AdminResponse) -> Void = { _ in }) {
         switch RouteLoader.load(directory: routesDirectory) {
         case .success(let table):
             routes = table
             let names = table.routes.map(\.name)
-            weightOverrides = weightOverrides.filter { names.contains($0.key) }
+            runtime = runtime.filter { names.contains($0.key) }
             let answer = Self.json(200, ["reloaded": true, "routes": names])
-            server.install(snapshot()) { done(answer) }
-            EventLog.write(.info, "routes reloaded", ["routes": names])
+            install { done(answer) }
+            record(.reload, actor: actor, details: ["routes": .array(names.map { .string($0) })])
+            EventLog.write(.info, "routes reloaded", ["routes": names, "by": actor])
         case .failure(let failure):
             let errors = failure.errors.map(\.description)
+            record(.reloadRefused, actor: actor, reason: "the route files have errors",
+                   details: ["errors": .array(errors.map { .string($0) })])
             EventLog.write(.error, "reload refused: the route files have errors; the previous routes keep serving", ["errors": errors])
             done(Self.json(422, ["error": "the route files have errors; the previous routes keep serving", "detail": errors]))
         }
@@ -118,23 +187,19 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     // MARK: JSON
 
     private func route(named name: String) -> Route? {
-        routes.routes.first { $0.name == name }.map { route in
-            var r = route
-            if let w = weightOverrides[name] { r.greenWeight = w }
-            return r
-        }
+        routes.routes.first { $0.name == name }.map(effective)
     }
 
     private func describe(_ route: Route) -> [String: Any] {
-        let effective = self.route(named: route.name) ?? route
+        let served = effective(route)
         func pool(_ p: PoolConfig) -> [String: Any] { ["backends": p.backends.map { ["address": $0.label] }] }
         var match: [String: Any] = ["pathPrefix": String(decoding: route.pathPrefix, as: UTF8.self)]
         if let host = route.host { match["host"] = host.description }
         return [
             "name": route.name,
             "match": match,
-            "stable": route.stable.name,
-            "weights": ["green": Self.number(effective.greenWeight), "blue": Self.number(effective.greenWeight.complement)],
+            "stable": served.stable.name,
+            "weights": ["green": Self.number(served.greenWeight), "blue": Self.number(served.greenWeight.complement)],
             "pools": ["blue": pool(route.blue), "green": pool(route.green)],
             "rollout": ["state": "idle"],
         ]
@@ -161,5 +226,21 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
 
     static func error(_ status: Int, _ message: String) -> AdminResponse {
         json(status, ["error": message, "detail": NSNull()])
+    }
+}
+
+/// The answer of `GET /events`.
+private struct EventPage: Encodable {
+    let events: [Event]
+    /// The newest event id, for the next `since`.
+    let latest: Int
+}
+
+extension JSONEncoder {
+    /// Sorted keys, unescaped slashes: the admin API's JSON style.
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
     }
 }

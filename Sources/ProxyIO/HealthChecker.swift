@@ -15,8 +15,12 @@ final class HealthChecker {
     private let workers: [Mailbox<LoopMessage>]
     private var nextBroadcast: Int64 = 0
 
-    init(snapshot: RoutingSnapshot, mailbox: Mailbox<LoopMessage>, workers: [Mailbox<LoopMessage>]) {
+    private let onChange: @Sendable (String, Bool) -> Void
+
+    init(snapshot: RoutingSnapshot, mailbox: Mailbox<LoopMessage>, workers: [Mailbox<LoopMessage>],
+         onChange: @escaping @Sendable (String, Bool) -> Void) {
         self.workers = workers
+        self.onChange = onChange
         self.snapshot = snapshot
         trackers = []
         nextProbe = []
@@ -84,6 +88,7 @@ final class HealthChecker {
         let line = EventLine.make(level: "warning", message: trackers[b].healthy ? "backend healthy" : "backend unhealthy",
                                   fields: [("backend", label), ("check", config.path)])
         line.withUnsafeBytes { LogSink.stderr.write($0) }
+        onChange(label, trackers[b].healthy)
     }
 
     /// Sends the health of every backend to every worker.

@@ -14,7 +14,9 @@ public final class ProxyServer {
 
     /// Opens one listener per worker (so a bad address fails here, before any thread
     /// starts) and starts the workers.
-    public init(listen: SocketAddress, workers: Int, snapshot: RoutingSnapshot, settings: ServerSettings) throws(SocketError) {
+    /// `onHealthChange(backend, healthy)` runs on the health checker's thread at every flip.
+    public init(listen: SocketAddress, workers: Int, snapshot: RoutingSnapshot, settings: ServerSettings,
+                onHealthChange: @escaping @Sendable (String, Bool) -> Void = { _, _ in }) throws(SocketError) {
         var fds: [Int32] = []
         var address = listen
         for _ in 0..<workers {
@@ -40,9 +42,10 @@ public final class ProxyServer {
                 worker.run()
             })
         }
-        let health = HealthStart(snapshot: snapshot, mailbox: healthMailbox, workers: mailboxes)
+        let health = HealthStart(snapshot: snapshot, mailbox: healthMailbox, workers: mailboxes, onChange: onHealthChange)
         healthThread = startThread {
-            HealthChecker(snapshot: health.snapshot, mailbox: health.mailbox, workers: health.workers).run()
+            HealthChecker(snapshot: health.snapshot, mailbox: health.mailbox, workers: health.workers,
+                          onChange: health.onChange).run()
         }
     }
 
@@ -80,4 +83,5 @@ private struct HealthStart: Sendable {
     let snapshot: RoutingSnapshot
     let mailbox: Mailbox<LoopMessage>
     let workers: [Mailbox<LoopMessage>]
+    let onChange: @Sendable (String, Bool) -> Void
 }

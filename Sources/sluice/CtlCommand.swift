@@ -5,7 +5,7 @@ import Traffic
 /// trust: 0 done, 1 refused or failed (the reason on stderr), 2 usage.
 enum CtlCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try Options(valued: ["admin"], flags: ["json"], arguments: arguments)
+        let options = try Options(valued: ["admin", "since"], flags: ["json", "follow"], arguments: arguments)
         if options.flag("help") || options.positional.isEmpty { print(Help.ctl); return options.flag("help") ? 0 : 2 }
         let client = try AdminClient(url: options.value("admin") ?? "http://127.0.0.1:9901",
                                      token: ProcessInfo.processInfo.environment["SLUICE_ADMIN_TOKEN"])
@@ -37,6 +37,14 @@ enum CtlCommand {
                 return finish(response, json: json) { body in
                     print("reloaded: \((body["routes"] as? [String] ?? []).joined(separator: ", "))")
                 }
+            case "events":
+                guard args.count == 1 else { throw UsageError("usage: sluice ctl events [--since ID] [--follow]") }
+                var since = 0
+                if let text = options.value("since") {
+                    guard let n = Int(text), n >= 0 else { throw UsageError("--since: '\(text)' is not an event id") }
+                    since = n
+                }
+                return try followEvents(client, since: since, follow: options.flag("follow"), json: json)
             default:
                 throw UsageError("unknown ctl command '\(args[0])'")
             }
@@ -48,6 +56,33 @@ enum CtlCommand {
         } catch {
             FileHandle.standardError.write(Data("sluice ctl: \(error)\n".utf8))
             return 1
+        }
+    }
+
+    /// Prints the audit log from `since` on, one event a line; with `follow`, keeps asking
+    /// once a second until interrupted.
+    private static func followEvents(_ client: AdminClient, since start: Int, follow: Bool, json: Bool) throws(AdminClient.Failure) -> Int32 {
+        var since = start
+        while true {
+            let response = try client.send("GET", "/events?since=\(since)&limit=1000")
+            let code = finish(response, json: false) { body in
+                for event in body["events"] as? [[String: Any]] ?? [] {
+                    if json {
+                        let data = (try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])) ?? Data()
+                        print(String(decoding: data, as: UTF8.self))
+                    } else {
+                        let details = (try? JSONSerialization.data(withJSONObject: event["details"] ?? [:], options: [.sortedKeys]))
+                            .map { String(decoding: $0, as: UTF8.self) } ?? ""
+                        let fields: [Any?] = [event["id"], event["timestamp"], event["type"], event["route"] ?? "-",
+                                              event["actor"], event["reason"] ?? "-"]
+                        print(fields.map { "\($0 ?? "-")" }.joined(separator: "  ") + "  " + details)
+                    }
+                    since = max(since, event["id"] as? Int ?? since)
+                }
+            }
+            fflush(nil) // flush stdout for pipes that follow the log
+            if code != 0 || !follow { return code }
+            sleep(1)
         }
     }
 

@@ -10,7 +10,7 @@ enum Help {
     Commands:
       serve    run the proxy in front of the blue and green pools of every route
       check    validate route files and print every error (exit 1 on any)
-      ctl      talk to a running sluice's admin API (status, weights, reload)
+      ctl      talk to a running sluice's admin API (status, weights, reload, events)
       help     show this text
 
     Run 'sluice <command> --help' for the options of a command.
@@ -40,6 +40,10 @@ enum Help {
                                  backend at the limit is skipped like an unhealthy one
                                  (default: no limit)
       --admin ADDR       admin API listener (default: 127.0.0.1:9901)
+      --state DIR        weights set at run time and the event log (default: state/);
+                         they win over the route files after a restart and on reload
+      --reset-state      start from the route files, ignoring (and later replacing) the
+                         state file, e.g. when it cannot be read
       --admin-token-file FILE  the admin bearer token (or SLUICE_ADMIN_TOKEN); without
                          one, every admin endpoint but /health* answers 403
       --help             show this text
@@ -68,6 +72,8 @@ enum Help {
       weights ROUTE green=PERCENT    set the split now (also blue=PERCENT); returns once
                                      every worker uses it
       reload                         reload the route files (refused whole if invalid)
+      events [--since ID] [--follow] the audit log: weight changes, reloads, health flips,
+                                     with who and why; --follow keeps printing new ones
 
     Options (before or after the command):
       --admin URL   the admin API (default: http://127.0.0.1:9901; env SLUICE_ADMIN)

@@ -10,7 +10,7 @@ enum ServeCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
                                            "idle-timeout", "max-connections", "max-backend-connections", "admin",
-                                           "admin-token-file"], arguments: arguments)
+                                           "admin-token-file", "state"], flags: ["reset-state"], arguments: arguments)
         if options.flag("help") { print(Help.serve); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let routesDirectory = options.value("routes") ?? "routes"
@@ -61,14 +61,40 @@ enum ServeCommand {
             return 1
         }
 
+        let stateDirectory = options.value("state") ?? "state"
+        let state: StateStore
+        let events: EventStore
+        do {
+            state = try StateStore(directory: stateDirectory)
+            events = try EventStore(directory: stateDirectory)
+        } catch {
+            EventLog.write(.error, "cannot use the state directory", ["state": stateDirectory, "error": error.description])
+            return 1
+        }
+        var saved: StateFile? = nil
+        if options.flag("reset-state") {
+            EventLog.write(.warning, "--reset-state: starting from the route files; the state file will be replaced at the next change",
+                           ["state": stateDirectory])
+        } else {
+            do {
+                saved = try state.load()
+            } catch {
+                EventLog.write(.error, "cannot read the state file; fix or remove it, or start with --reset-state to start from the route files",
+                               ["error": error.description])
+                return 1
+            }
+        }
+        let control = ControlPlane(routesDirectory: routesDirectory, routes: table, token: token, state: state,
+                                   events: events, saved: saved)
         let server: ProxyServer
         do {
-            server = try ProxyServer(listen: listen, workers: workers, snapshot: RoutingSnapshot(table: table), settings: settings)
+            server = try ProxyServer(listen: listen, workers: workers, snapshot: control.snapshot(), settings: settings,
+                                     onHealthChange: { backend, healthy in control.healthChanged(backend: backend, healthy: healthy) })
         } catch {
             EventLog.write(.error, "cannot listen", ["address": listenText, "error": error.description])
             return 1
         }
-        let control = ControlPlane(routesDirectory: routesDirectory, routes: table, server: server, token: token)
+        control.start(server: server)
         let admin: AdminLoopHandle
         do {
             admin = try AdminServer.start(address: adminAddress) { request, reply in control.handle(request, reply) }
@@ -79,17 +105,20 @@ enum ServeCommand {
         }
         EventLog.write(.info, "listening", ["address": listenText, "port": Int(server.port), "workers": workers,
                                             "routes": table.routes.map(\.name), "admin": adminText,
-                                            "admin_port": Int(admin.port), "admin_token": token != nil])
+                                            "admin_port": Int(admin.port), "admin_token": token != nil,
+                                            "state": stateDirectory, "restored_routes": saved?.routes.keys.sorted() ?? []])
+        control.recordLifecycle(.start, details: ["workers": .number(Double(workers))])
         while true {
             let signal = shim_wait_signal()
             if signal == SIGHUP {
-                admin.perform { control.reload() }
+                admin.perform { control.reload(actor: "SIGHUP") }
                 continue
             }
             EventLog.write(.info, "shutting down", ["signal": signal == SIGTERM ? "SIGTERM" : "SIGINT",
                                                     "drain_ms": Int(settings.drainTimeoutMs)])
             admin.stop()
             server.shutdown(drainMs: settings.drainTimeoutMs)
+            control.recordLifecycle(.stop)
             LogSink.stdout.flush()
             EventLog.write(.info, "stopped")
             return 0

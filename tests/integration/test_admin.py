@@ -121,3 +121,44 @@ def test_ctl_exit_codes(clean_backends, sluice_factory):
     assert r.returncode == 1 and "cannot reach" in r.stderr
     r = subprocess.run([str(SLUICE_BIN), "ctl", "--help"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and "weights" in r.stdout
+
+
+def kill9(sl):
+    """SIGKILL, as a crash would; the fixture's exit-0 check does not apply."""
+    sl.proc.kill()
+    sl.proc.wait(10)
+    sl.returncode = 0
+
+
+def test_weights_survive_kill9_and_corrupt_state_stops_start(clean_backends, sluice_factory, tmp_path):
+    b = clean_backends
+    routes = [route("app", [b["blue1"].addr], [b["green1"].addr], 0)]
+    state_dir = tmp_path / "shared-state"
+    env = {"SLUICE_ADMIN_TOKEN": TOKEN, "SLUICE_STATE": str(state_dir)}
+    first = sluice_factory(routes, workers=2, env=env)
+    assert ctl(first, "weights", "app", "green=100").returncode == 0
+    kill9(first)
+    # The state file is never left half-written: it parses after the crash.
+    saved = json.loads((state_dir / "state.json").read_text())
+    assert saved["routes"]["app"]["greenWeight"] == 10_000
+
+    second = sluice_factory(routes, workers=2, env=env)
+    assert set(pools_seen(second)) == {"green"}, "a restart flipped traffic"
+    status, body = admin(second, "GET", "/events?since=0")
+    assert status == 200
+    types = [e["type"] for e in body["events"]]
+    assert "weights" in types and types.count("start") == 2
+    weights = next(e for e in body["events"] if e["type"] == "weights")
+    assert weights["route"] == "app" and weights["actor"] == "admin" and weights["details"]["to"] == 100
+    r = ctl(second, "events", "--since", str(body["latest"] - 1))
+    assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 1
+    kill9(second)
+
+    (state_dir / "state.json").write_text('{"version": 1, "rou')
+    broken = sluice_factory(routes, env=env, wait=False)
+    assert broken.proc.wait(15) == 1
+    broken.returncode = 0
+    assert "--reset-state" in broken.stderr() and "state.json" in broken.stderr()
+
+    reset = sluice_factory(routes, env=env, extra_args=["--reset-state"])
+    assert set(pools_seen(reset, 10)) == {"blue"}, "--reset-state starts from the route files"
