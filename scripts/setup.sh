@@ -9,7 +9,8 @@ die() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
 
 # System packages.
 missing=()
-for pkg in libssl-dev curl pkg-config; do
+# prometheus: its promtool checks /metrics in the tests.
+for pkg in libssl-dev curl pkg-config prometheus; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 PYTHON=${PYTHON:-python3}
@@ -29,7 +30,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     "${SUDO[@]}" apt-get update -q
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-    echo "all present (libssl-dev curl pkg-config python3 venv)"
+    echo "all present (libssl-dev curl pkg-config prometheus python3 venv)"
 fi
 
 # The Python venv.

@@ -1,5 +1,6 @@
 import Foundation
 public import ProxyIO
+import Synchronization
 public import Traffic
 
 /// The control side's state and decisions: the loaded routes, the weights set at run time,
@@ -17,6 +18,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     private let token: AdminToken?
     /// Set once by `start(server:)`, right after the data plane is up.
     private var server: ProxyServer?
+    /// Active health of each backend by address, from the health checker's flips.
+    private let health = Mutex<[String: Bool]>([:])
 
     /// `saved`: the state file read at start (nil for none or `--reset-state`); entries for
     /// routes that no longer exist are dropped.
@@ -61,6 +64,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     /// A backend's active health flipped (called from the health checker's thread; the
     /// event store is thread-safe).
     public func healthChanged(backend: String, healthy: Bool) {
+        health.withLock { $0[backend] = healthy }
         record(.health, actor: "sluice", reason: healthy ? "health checks pass" : "health checks fail",
                details: ["backend": .string(backend), "healthy": .bool(healthy)])
     }
@@ -78,6 +82,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         switch (request.method, path.first ?? "") {
         case ("GET", "health"):
             return reply.send(Self.json(200, ["status": "ok"]))
+        case ("GET", "metrics") where path.count == 1:
+            return reply.send(metrics())
         case (_, "health"):
             return reply.send(Self.error(405, "use GET"))
         default:
@@ -182,6 +188,18 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             EventLog.write(.error, "reload refused: the route files have errors; the previous routes keep serving", ["errors": errors])
             done(Self.json(422, ["error": "the route files have errors; the previous routes keep serving", "detail": errors]))
         }
+    }
+
+    /// `GET /metrics`: every backend of the served routes is listed (healthy until a
+    /// check says otherwise).
+    private func metrics() -> AdminResponse {
+        let served = routes.routes.map(effective)
+        var backends: [String: Bool] = [:]
+        for route in served { for b in route.blue.backends + route.green.backends { backends[b.label] = true } }
+        let flips = health.withLock { $0 }
+        for (label, healthy) in flips where backends[label] != nil { backends[label] = healthy }
+        let text = MetricsText.render(workers: server?.stats.read() ?? [], routes: served, backendHealth: backends)
+        return AdminResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(text.utf8))
     }
 
     // MARK: JSON

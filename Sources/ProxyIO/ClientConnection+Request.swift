@@ -263,6 +263,7 @@ extension ClientConnection {
         let route = routeEntry.route
         let maxTries = 1 + route.retries.attempts
         while tries < maxTries, let (candidate, candidatePool) = nextCandidate() {
+            if tries > 0 { worker.stats.retries &+= 1 }
             tries += 1
             tried.append(candidate)
             backendIndex = candidate

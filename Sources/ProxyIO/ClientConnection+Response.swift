@@ -287,6 +287,7 @@ extension ClientConnection {
             scanner.reset()
         }
         status = code
+        if let rejection = WorkerStats.Rejection(status: code) { worker.stats.rejected[rejection.rawValue] &+= 1 }
         toClient.append("HTTP/1.1 ")
         toClient.appendDecimal(code)
         toClient.append(UInt8(ascii: " "))
@@ -335,8 +336,13 @@ extension ClientConnection {
 
     // MARK: Access log
 
-    /// Appends one JSON line for the exchange to the worker's access-log buffer.
+    /// Records the finished exchange: its statistics and one JSON line in the worker's
+    /// access-log buffer.
     func logAccess() {
+        let micros = shim_monotonic_us() - startMicros
+        if routeIndex >= 0 {
+            worker.stats.record(slot: routing.statsSlots[routeIndex], pool: Int(pool.rawValue), status: status, micros: micros)
+        }
         let log = worker
         log.accessLog.append("{\"timestamp\":\"")
         log.timestamp.append(to: &log.accessLog)
@@ -350,7 +356,6 @@ extension ClientConnection {
         if split < parts.count { log.accessLog.append(UnsafeRawBufferPointer(rebasing: parts[(split + 1)...])) }
         log.accessLog.append("\",\"status_code\":")
         log.accessLog.appendDecimal(status)
-        let micros = shim_monotonic_us() - startMicros
         log.accessLog.append(",\"duration_ms\":")
         log.accessLog.appendDecimal(Int(micros / 1000))
         log.accessLog.append(UInt8(ascii: "."))

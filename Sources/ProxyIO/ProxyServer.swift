@@ -10,6 +10,8 @@ public final class ProxyServer {
     private let healthMailbox = Mailbox<LoopMessage>()
     private var threads: [pthread_t] = []
     private var healthThread: pthread_t?
+    /// The workers' published request statistics.
+    public let stats: StatsBoard
     public let port: UInt16
 
     /// Opens one listener per worker (so a bad address fails here, before any thread
@@ -34,11 +36,12 @@ public final class ProxyServer {
         }
         port = address.port
         mailboxes = fds.map { _ in Mailbox<LoopMessage>() }
-        for (fd, mailbox) in zip(fds, mailboxes) {
-            let start = WorkerStart(fd: fd, snapshot: snapshot, settings: settings, mailbox: mailbox)
+        stats = StatsBoard(workers: fds.count)
+        for (index, (fd, mailbox)) in zip(fds, mailboxes).enumerated() {
+            let start = WorkerStart(index: index, fd: fd, snapshot: snapshot, settings: settings, mailbox: mailbox, board: stats)
             threads.append(startThread {
-                let worker = Worker(listenFD: start.fd, snapshot: start.snapshot, settings: start.settings,
-                                    mailbox: start.mailbox, logSink: .stdout)
+                let worker = Worker(index: start.index, listenFD: start.fd, snapshot: start.snapshot, settings: start.settings,
+                                    mailbox: start.mailbox, board: start.board, logSink: .stdout)
                 worker.run()
             })
         }
@@ -72,10 +75,12 @@ public final class ProxyServer {
 
 /// What a worker thread needs to build its loop.
 private struct WorkerStart: Sendable {
+    let index: Int
     let fd: Int32
     let snapshot: RoutingSnapshot
     let settings: ServerSettings
     let mailbox: Mailbox<LoopMessage>
+    let board: StatsBoard
 }
 
 /// What the health checker thread needs.

@@ -20,13 +20,24 @@ final class Worker {
     private let logSink: LogSink
     /// Open client connections (for the connection limit and to know when a drain is done).
     private(set) var clientCount = 0
+    /// This worker's request statistics, published to `board` every 250 ms.
+    var stats = WorkerStats()
+    private let index: Int
+    private let board: StatsBoard
+    private var nextPublish: Int64 = 0
     private(set) var draining = false
     private var drainDeadline: Int64 = 0
 
-    init(listenFD: Int32, snapshot: RoutingSnapshot, settings: ServerSettings, mailbox: Mailbox<LoopMessage>, logSink: LogSink) {
+    init(index: Int, listenFD: Int32, snapshot: RoutingSnapshot, settings: ServerSettings, mailbox: Mailbox<LoopMessage>,
+         board: StatsBoard, logSink: LogSink) {
+        self.index = index
+        self.board = board
         self.settings = settings
         self.logSink = logSink
-        routing = WorkerRouting(snapshot: snapshot, maxConnectionsPerBackend: settings.maxConnectionsPerBackend)
+        var stats = WorkerStats()
+        let slots = snapshot.routes.map { stats.slot(for: $0.route.name) }
+        self.stats = stats
+        routing = WorkerRouting(snapshot: snapshot, maxConnectionsPerBackend: settings.maxConnectionsPerBackend, statsSlots: slots)
         let listener = Listener(fd: listenFD, worker: self)
         self.listener = listener
         loop.register(listener, events: shim_EPOLLIN)
@@ -41,8 +52,9 @@ final class Worker {
         switch message {
         case .install(let snapshot, let applied):
             for conn in routing.retire() { loop.close(conn) }
+            let slots = snapshot.routes.map { stats.slot(for: $0.route.name) }
             routing = WorkerRouting(snapshot: snapshot, maxConnectionsPerBackend: settings.maxConnectionsPerBackend,
-                                    previous: routing)
+                                    statsSlots: slots, previous: routing)
             applied?.acknowledge()
         case .health(let generation, let healthy):
             routing.updateHealth(generation: generation, healthy: healthy)
@@ -68,6 +80,11 @@ final class Worker {
     }
 
     private func afterIteration() {
+        if loop.now >= nextPublish {
+            nextPublish = loop.now + EventLoop.tickInterval
+            stats.activeConnections = clientCount
+            board.publish(worker: index, stats)
+        }
         if accessLog.readableBytes > 0 {
             logSink.write(accessLog.readable)
             accessLog.clear()

@@ -25,8 +25,12 @@ final class WorkerRouting {
 
     /// `previous`: the routing this one replaces; backends it shares (by address) keep
     /// their active health, so a weight change or reload never revives a down backend.
-    init(snapshot: RoutingSnapshot, maxConnectionsPerBackend: Int, previous: WorkerRouting? = nil) {
+    /// The worker's statistics slot of each route (by route index).
+    let statsSlots: [Int]
+
+    init(snapshot: RoutingSnapshot, maxConnectionsPerBackend: Int, statsSlots: [Int], previous: WorkerRouting? = nil) {
         self.snapshot = snapshot
+        self.statsSlots = statsSlots
         maxInUse = maxConnectionsPerBackend
         pickers = snapshot.routes.map { SmoothWeightedPicker(green: $0.route.greenWeight) }
         roundRobin = snapshot.routes.map { _ in [0, 0] }

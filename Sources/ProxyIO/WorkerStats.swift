@@ -1,0 +1,78 @@
+/// One worker's cumulative request statistics, by route name and pool, in flat arrays so
+/// that recording a request is a few array increments (no allocation, lock or atomic).
+/// Published to the `StatsBoard` every 250 ms; the control side adds up the workers'.
+public struct WorkerStats: Sendable {
+    /// Upper bounds (milliseconds) of the request-duration histogram buckets; the last,
+    /// implicit bucket is +Inf.
+    public static let bucketBoundsMs: [Double] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000]
+    /// Per series (route, pool): 5 status classes, the buckets, +Inf, then the sum of
+    /// durations in microseconds.
+    public static let classes = 5
+    public static let fields = classes + bucketBoundsMs.count + 2
+    private static let boundsMicros: [Int64] = bucketBoundsMs.map { Int64($0 * 1000) }
+
+    public enum Rejection: Int, CaseIterable, Sendable {
+        case badRequest, requestTimeout, uriTooLong, headersTooLarge, noRoute, noBackend
+        /// The rejection a status the proxy answers by itself stands for (502 and 504 are
+        /// backend failures, counted per pool instead).
+        init?(status: Int) {
+            switch status {
+            case 400: self = .badRequest
+            case 408: self = .requestTimeout
+            case 414: self = .uriTooLong
+            case 431: self = .headersTooLarge
+            case 404: self = .noRoute
+            case 503: self = .noBackend
+            default: return nil
+            }
+        }
+
+        public var label: String {
+            switch self {
+            case .badRequest: return "bad_request"
+            case .requestTimeout: return "request_timeout"
+            case .uriTooLong: return "uri_too_long"
+            case .headersTooLarge: return "headers_too_large"
+            case .noRoute: return "no_route"
+            case .noBackend: return "no_backend"
+            }
+        }
+    }
+
+    /// Route names in slot order (a slot is never reused, so counters only grow).
+    public private(set) var routes: [String] = []
+    private var slots: [String: Int] = [:]
+    /// `fields` values per series; series = slot * 2 + pool.
+    public private(set) var values: [UInt64] = []
+    public var retries: UInt64 = 0
+    public var rejected = [UInt64](repeating: 0, count: Rejection.allCases.count)
+    public var activeConnections = 0
+
+    public init() {}
+
+    /// The slot of a route name, creating it on first use (at snapshot install, not per request).
+    mutating func slot(for name: String) -> Int {
+        if let s = slots[name] { return s }
+        slots[name] = routes.count
+        routes.append(name)
+        values.append(contentsOf: repeatElement(0, count: 2 * Self.fields))
+        return routes.count - 1
+    }
+
+    /// Records one finished request: its status and duration.
+    @inline(__always)
+    mutating func record(slot: Int, pool: Int, status: Int, micros: Int64) {
+        let base = (slot * 2 + pool) * Self.fields
+        let statusClass = min(max(status / 100, 1), 5) - 1
+        values[base + statusClass] &+= 1
+        var bucket = 0
+        while bucket < Self.boundsMicros.count && micros > Self.boundsMicros[bucket] { bucket += 1 }
+        values[base + Self.classes + bucket] &+= 1
+        values[base + Self.fields - 1] &+= UInt64(max(micros, 0))
+    }
+
+    /// The value of `field` for series (route slot, pool).
+    public func value(slot: Int, pool: Int, field: Int) -> UInt64 {
+        values[(slot * 2 + pool) * Self.fields + field]
+    }
+}
