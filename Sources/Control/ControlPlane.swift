@@ -97,10 +97,11 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         }
         let method = request.method
         if method == "GET" && path == ["routes"] {
-            reply.send(Self.json(200, ["routes": routes.routes.map(describe)]))
+            let totals = StatsTotals(workers: server?.stats.read() ?? [])
+            reply.send(Self.json(200, ["routes": routes.routes.map { describe($0, totals) }]))
         } else if method == "GET" && path.count == 2 && path[0] == "routes" {
             guard let route = route(named: path[1]) else { return reply.send(Self.error(404, "no route named \(path[1])")) }
-            reply.send(Self.json(200, describe(route)))
+            reply.send(Self.json(200, describe(route, StatsTotals(workers: server?.stats.read() ?? []))))
         } else if method == "PUT" && path.count == 3 && path[0] == "routes" && path[2] == "weights" {
             setWeights(path[1], request.body, reply)
         } else if method == "POST" && path == ["reload"] {
@@ -158,7 +159,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         record(.weights, route: route.name, actor: actor,
                details: ["from": .number(Double(route.greenWeight.basisPoints) / 100), "to": .number(Double(weight.basisPoints) / 100)])
         EventLog.write(.info, "weights changed", ["route": route.name, "green": weight.percentText, "by": actor])
-        let answer = Self.json(200, describe(self.route(named: name)!))
+        let answer = Self.json(200, describe(self.route(named: name)!, StatsTotals(workers: server?.stats.read() ?? [])))
         install { reply.send(answer) }
     }
 
@@ -198,7 +199,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         for route in served { for b in route.blue.backends + route.green.backends { backends[b.label] = true } }
         let flips = health.withLock { $0 }
         for (label, healthy) in flips where backends[label] != nil { backends[label] = healthy }
-        let text = MetricsText.render(workers: server?.stats.read() ?? [], routes: served, backendHealth: backends)
+        let text = MetricsText.render(totals: StatsTotals(workers: server?.stats.read() ?? []), routes: served,
+                                      backendHealth: backends)
         return AdminResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(text.utf8))
     }
 
@@ -208,7 +210,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         routes.routes.first { $0.name == name }.map(effective)
     }
 
-    private func describe(_ route: Route) -> [String: Any] {
+    /// A route as the admin API shows it, with per-pool figures from `totals`.
+    private func describe(_ route: Route, _ totals: StatsTotals) -> [String: Any] {
         let served = effective(route)
         func pool(_ p: PoolConfig) -> [String: Any] { ["backends": p.backends.map { ["address": $0.label] }] }
         var match: [String: Any] = ["pathPrefix": String(decoding: route.pathPrefix, as: UTF8.self)]
@@ -220,6 +223,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             "weights": ["green": Self.number(served.greenWeight), "blue": Self.number(served.greenWeight.complement)],
             "pools": ["blue": pool(route.blue), "green": pool(route.green)],
             "rollout": ["state": "idle"],
+            "stats": ["blue": totals.summary(route: route.name, pool: 0), "green": totals.summary(route: route.name, pool: 1)],
         ]
     }
 

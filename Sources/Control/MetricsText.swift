@@ -6,54 +6,40 @@ public import Traffic
 /// workers' published statistics (added up here) and the control side's view of routes
 /// and backend health. Runs on the admin loop, once per scrape.
 public enum MetricsText {
-    public static func render(workers: [WorkerStats], routes: [Route], backendHealth: [String: Bool]) -> String {
+    public static func render(totals: StatsTotals, routes: [Route], backendHealth: [String: Bool]) -> String {
         var out = ""
-        // Requests and durations, summed over the workers by route name.
-        var series: [String: [UInt64]] = [:] // "route\0pool" -> fields
-        var retries: UInt64 = 0
-        var rejected = [UInt64](repeating: 0, count: WorkerStats.Rejection.allCases.count)
-        var active = 0
-        for w in workers {
-            retries &+= w.retries
-            active += w.activeConnections
-            for (i, r) in WorkerStats.Rejection.allCases.enumerated() { rejected[i] &+= w.rejected[r.rawValue] }
-            for (slot, name) in w.routes.enumerated() {
-                for pool in 0..<2 {
-                    let key = name + "\u{0}" + (pool == 0 ? "blue" : "green")
-                    var fields = series[key] ?? [UInt64](repeating: 0, count: WorkerStats.fields)
-                    for f in 0..<WorkerStats.fields { fields[f] &+= w.value(slot: slot, pool: pool, field: f) }
-                    series[key] = fields
-                }
-            }
-        }
-        let keys = series.keys.sorted()
-        func labels(_ key: String) -> String {
-            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
-            return "route=\"\(escape(String(parts[0])))\",pool=\"\(parts[1])\""
+        let names = totals.series.keys.sorted()
+        func labels(_ name: String, _ pool: Int) -> String {
+            "route=\"\(escape(name))\",pool=\"\(pool == 0 ? "blue" : "green")\""
         }
 
         out += "# HELP sluice_requests_total Requests answered, by route, pool and status class.\n"
         out += "# TYPE sluice_requests_total counter\n"
-        for key in keys {
-            let fields = series[key]!
-            for c in 0..<WorkerStats.classes {
-                out += "sluice_requests_total{\(labels(key)),class=\"\(c + 1)xx\"} \(fields[c])\n"
+        for name in names {
+            for pool in 0..<2 {
+                let fields = totals.series[name]![pool]
+                for c in 0..<WorkerStats.classes {
+                    out += "sluice_requests_total{\(labels(name, pool)),class=\"\(c + 1)xx\"} \(fields[c])\n"
+                }
             }
         }
 
         out += "# HELP sluice_request_duration_seconds Time from a complete request head to the end of the response.\n"
         out += "# TYPE sluice_request_duration_seconds histogram\n"
-        for key in keys {
-            let fields = series[key]!
+        for name in names {
+            for pool in 0..<2 {
+            let key = labels(name, pool)
+            let fields = totals.series[name]![pool]
             var cumulative: UInt64 = 0
             for (i, bound) in WorkerStats.bucketBoundsMs.enumerated() {
                 cumulative &+= fields[WorkerStats.classes + i]
-                out += "sluice_request_duration_seconds_bucket{\(labels(key)),le=\"\(seconds(bound))\"} \(cumulative)\n"
+                out += "sluice_request_duration_seconds_bucket{\(key),le=\"\(seconds(bound))\"} \(cumulative)\n"
             }
             cumulative &+= fields[WorkerStats.classes + WorkerStats.bucketBoundsMs.count]
-            out += "sluice_request_duration_seconds_bucket{\(labels(key)),le=\"+Inf\"} \(cumulative)\n"
-            out += "sluice_request_duration_seconds_sum{\(labels(key))} \(Double(fields[WorkerStats.fields - 1]) / 1_000_000)\n"
-            out += "sluice_request_duration_seconds_count{\(labels(key))} \(cumulative)\n"
+            out += "sluice_request_duration_seconds_bucket{\(key),le=\"+Inf\"} \(cumulative)\n"
+            out += "sluice_request_duration_seconds_sum{\(key)} \(Double(fields[WorkerStats.fields - 1]) / 1_000_000)\n"
+            out += "sluice_request_duration_seconds_count{\(key)} \(cumulative)\n"
+            }
         }
 
         out += "# HELP sluice_pool_weight_percent Share of a route's traffic sent to a pool.\n"
@@ -72,16 +58,16 @@ public enum MetricsText {
 
         out += "# HELP sluice_active_connections Open client connections.\n"
         out += "# TYPE sluice_active_connections gauge\n"
-        out += "sluice_active_connections \(active)\n"
+        out += "sluice_active_connections \(totals.activeConnections)\n"
 
         out += "# HELP sluice_retries_total Requests sent again to another backend after a failure.\n"
         out += "# TYPE sluice_retries_total counter\n"
-        out += "sluice_retries_total \(retries)\n"
+        out += "sluice_retries_total \(totals.retries)\n"
 
         out += "# HELP sluice_rejected_requests_total Requests answered by Sluice itself without a backend, by reason.\n"
         out += "# TYPE sluice_rejected_requests_total counter\n"
-        for (i, reason) in WorkerStats.Rejection.allCases.enumerated() {
-            out += "sluice_rejected_requests_total{reason=\"\(reason.label)\"} \(rejected[i])\n"
+        for reason in WorkerStats.Rejection.allCases {
+            out += "sluice_rejected_requests_total{reason=\"\(reason.label)\"} \(totals.rejected[reason.rawValue])\n"
         }
         return out
     }

@@ -106,20 +106,29 @@ enum CtlCommand {
         return 0
     }
 
+    /// The status table: one line per route, then one per pool with its backends and its
+    /// figures since start (requests, 5xx rate, p50/p95/p99 from the duration histogram).
     private static func printStatus(_ routes: [[String: Any]]) {
-        print("ROUTE".padding(toLength: 16, withPad: " ", startingAt: 0) + "STABLE  BLUE%   GREEN%  BACKENDS")
+        func column(_ value: Any?, _ width: Int) -> String {
+            let text = value.map { "\($0)" } ?? "-"
+            return (text == "<null>" ? "-" : text).padding(toLength: width, withPad: " ", startingAt: 0)
+        }
+        print(column("ROUTE/POOL", 14) + column("WEIGHT%", 9) + column("REQUESTS", 10) + column("5XX%", 7)
+              + column("P50MS", 8) + column("P95MS", 8) + column("P99MS", 8) + "BACKENDS")
         for r in routes {
             let weights = r["weights"] as? [String: Any] ?? [:]
             let pools = r["pools"] as? [String: Any] ?? [:]
-            func backends(_ pool: String) -> String {
-                let list = ((pools[pool] as? [String: Any])?["backends"] as? [[String: Any]]) ?? []
-                return "\(pool): " + list.compactMap { $0["address"] as? String }.joined(separator: ",")
+            let stats = r["stats"] as? [String: Any] ?? [:]
+            let rollout = (r["rollout"] as? [String: Any])?["state"] ?? "-"
+            print("\(r["name"] ?? "?")  (stable \(r["stable"] ?? "?"), rollout \(rollout))")
+            for pool in ["blue", "green"] {
+                let s = stats[pool] as? [String: Any] ?? [:]
+                let backends = ((pools[pool] as? [String: Any])?["backends"] as? [[String: Any]] ?? [])
+                    .compactMap { $0["address"] as? String }.joined(separator: ",")
+                let rate = (s["errorRate"] as? Double).map { String(format: "%.2f", $0 * 100) }
+                print(column("  " + pool, 14) + column(weights[pool], 9) + column(s["requests"], 10) + column(rate, 7)
+                      + column(s["p50Ms"], 8) + column(s["p95Ms"], 8) + column(s["p99Ms"], 8) + backends)
             }
-            let name = (r["name"] as? String ?? "?").padding(toLength: 16, withPad: " ", startingAt: 0)
-            let stable = (r["stable"] as? String ?? "?").padding(toLength: 8, withPad: " ", startingAt: 0)
-            let blue = "\(weights["blue"] ?? "?")".padding(toLength: 8, withPad: " ", startingAt: 0)
-            let green = "\(weights["green"] ?? "?")".padding(toLength: 8, withPad: " ", startingAt: 0)
-            print(name + stable + blue + green + backends("blue") + "  " + backends("green"))
         }
     }
 }

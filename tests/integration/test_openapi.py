@@ -1,0 +1,106 @@
+"""The admin API answers as docs/openapi.json says: every documented path and method is
+called on a running sluice (success and error cases), and each answer's status must be
+documented for that operation and its JSON body must match the documented schema."""
+from __future__ import annotations
+
+import http.client
+import json
+
+import jsonschema
+from referencing import Registry, Resource
+
+from support import HOST, REPO, route
+
+TOKEN = "openapi-token"
+SPEC = json.loads((REPO / "docs" / "openapi.json").read_text())
+
+
+def to_json_schema(schema):
+    """OpenAPI 3.0 schemas -> JSON Schema: `nullable: true` becomes a null alternative."""
+    if isinstance(schema, dict):
+        out = {k: to_json_schema(v) for k, v in schema.items() if k != "nullable"}
+        if schema.get("nullable"):
+            out = {"anyOf": [out, {"type": "null"}]}
+        return out
+    if isinstance(schema, list):
+        return [to_json_schema(v) for v in schema]
+    return schema
+
+
+ROOT = to_json_schema(SPEC)
+REGISTRY = Registry().with_resource("urn:openapi", Resource.opaque(ROOT))
+
+
+def resolve_response(op, status):
+    responses = op["responses"]
+    assert str(status) in responses, f"status {status} is not documented: {sorted(responses)}"
+    r = responses[str(status)]
+    if "$ref" in r:
+        name = r["$ref"].split("/")[-1]
+        r = SPEC["components"]["responses"][name]
+    return r
+
+
+def check(method, template, status, content_type, body):
+    op = SPEC["paths"][template][method.lower()]
+    r = resolve_response(op, status)
+    if "application/json" in r.get("content", {}):
+        assert content_type.startswith("application/json"), content_type
+        schema = to_json_schema(r["content"]["application/json"]["schema"])
+        schema = json.loads(json.dumps(schema).replace('"#/components', '"urn:openapi#/components'))
+        jsonschema.validate(json.loads(body), schema, registry=REGISTRY)
+    elif "text/plain" in r.get("content", {}):
+        assert content_type.startswith("text/plain"), content_type
+
+
+def call(sl, method, path, template, token=TOKEN, body=None):
+    c = http.client.HTTPConnection(HOST, sl.admin_port, timeout=10)
+    try:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        data = json.dumps(body).encode() if body is not None else None
+        c.request(method, path, body=data, headers=headers)
+        r = c.getresponse()
+        raw = r.read()
+        check(method, template, r.status, r.getheader("Content-Type") or "", raw)
+        return r.status
+    finally:
+        c.close()
+
+
+def test_every_documented_operation_answers_as_documented(clean_backends, sluice_factory):
+    b = clean_backends
+    sl = sluice_factory([route("api", [b["blue1"].addr], [b["green1"].addr], 10, host="api.test")],
+                        env={"SLUICE_ADMIN_TOKEN": TOKEN})
+    c = sl.http()
+    c.request("GET", "/x", headers={"Host": "api.test"})
+    c.getresponse().read()
+    c.close()
+    calls = [
+        ("GET", "/health", "/health", None, None, 200),
+        ("GET", "/health/live", "/health/live", None, None, 200),
+        ("GET", "/health/ready", "/health/ready", None, None, 200),
+        ("GET", "/metrics", "/metrics", None, None, 200),
+        ("GET", "/routes", "/routes", TOKEN, None, 200),
+        ("GET", "/routes", "/routes", None, None, 401),
+        ("GET", "/routes/api", "/routes/{name}", TOKEN, None, 200),
+        ("GET", "/routes/nope", "/routes/{name}", TOKEN, None, 404),
+        ("PUT", "/routes/api/weights", "/routes/{name}/weights", TOKEN, {"green": 25.5}, 200),
+        ("PUT", "/routes/api/weights", "/routes/{name}/weights", TOKEN, {"green": 250}, 422),
+        ("PUT", "/routes/nope/weights", "/routes/{name}/weights", TOKEN, {"green": 5}, 404),
+        ("PUT", "/routes/api/weights", "/routes/{name}/weights", "wrong", {"green": 5}, 401),
+        ("POST", "/reload", "/reload", TOKEN, None, 200),
+        ("GET", "/events?since=0", "/events", TOKEN, None, 200),
+        ("GET", "/events?since=-4", "/events", TOKEN, None, 400),
+    ]
+    for method, path, template, token, body, expected in calls:
+        assert call(sl, method, path, template, token, body) == expected, (method, path)
+    documented = {(m.upper(), p) for p, ops in SPEC["paths"].items() for m in ops}
+    exercised = {(m, t) for m, _, t, *_ in calls}
+    assert documented == exercised, documented ^ exercised
+
+
+def test_forbidden_without_token_is_documented(clean_backends, sluice_factory):
+    b = clean_backends
+    sl = sluice_factory([route("api", [b["blue1"].addr], [b["green1"].addr], 10)], env={"SLUICE_ADMIN_TOKEN": ""})
+    assert call(sl, "GET", "/routes", "/routes", token="x") == 403
+    assert call(sl, "POST", "/reload", "/reload", token=None) == 403
