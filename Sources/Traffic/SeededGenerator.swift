@@ -1,4 +1,5 @@
-/// SplitMix64: a small, fast generator with a seed, so that every simulated run can be replayed.
+/// SplitMix64: a small, fast, well-mixed generator with a seed, so that a simulated run can
+/// be replayed (and, seeded from getrandom, for sticky keys).
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
