@@ -20,6 +20,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     private var server: ProxyServer?
     /// Active health of each backend by address, from the health checker's flips.
     private let health = Mutex<[String: Bool]>([:])
+    /// Request counts per route and pool, sampled once a second for the last 10 s.
+    private var rates = RequestRates()
 
     /// `saved`: the state file read at start (nil for none or `--reset-state`); entries for
     /// routes that no longer exist are dropped.
@@ -67,6 +69,11 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         health.withLock { $0[backend] = healthy }
         record(.health, actor: "sluice", reason: healthy ? "health checks pass" : "health checks fail",
                details: ["backend": .string(backend), "healthy": .bool(healthy)])
+    }
+
+    /// Runs on the admin loop once a second: samples the request counts for live rates.
+    public func sampleTraffic() {
+        rates.sample(StatsTotals(workers: server?.stats.read() ?? []), nowMs: Int64(Date().timeIntervalSince1970 * 1000))
     }
 
     /// Records the start or stop of the process.
@@ -120,14 +127,15 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         }
     }
 
-    /// `PUT /routes/{name}/weights`: `{"green": P}` or `{"blue": P}` (or both, adding to 100).
+    /// `PUT /routes/{name}/weights`: `{"green": P}` or `{"blue": P}` (or both, adding to 100),
+    /// with an optional `"reason"` for the event log.
     /// Answers only once every worker routes with the new split.
     private func setWeights(_ name: String, _ body: [UInt8], _ reply: AdminReply) {
         guard let route = route(named: name) else { return reply.send(Self.error(404, "no route named \(name)")) }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             return reply.send(Self.error(400, "the body must be a JSON object such as {\"green\": 10}"))
         }
-        let unknown = Set(object.keys).subtracting(["blue", "green"])
+        let unknown = Set(object.keys).subtracting(["blue", "green", "reason"])
         guard unknown.isEmpty else { return reply.send(Self.error(422, "unknown key \(unknown.sorted().joined(separator: ", "))")) }
         func percent(_ key: String) -> Weight?? {
             guard let value = object[key] else { return .some(nil) }
@@ -146,6 +154,10 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         case (nil, let b?): weight = b.complement
         case (nil, nil): return reply.send(Self.error(422, "give the green (or blue) weight, e.g. {\"green\": 10}"))
         }
+        if object["reason"] != nil && !(object["reason"] is String) {
+            return reply.send(Self.error(422, "reason must be a string"))
+        }
+        let why = object["reason"] as? String
         let actor = token?.name ?? "admin"
         let previous = runtime[route.name]
         runtime[route.name] = RouteState(greenWeight: weight, stable: route.stable, updatedBy: actor)
@@ -156,7 +168,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             EventLog.write(.error, "cannot save the state; the weights are unchanged", ["error": error.description])
             return reply.send(Self.error(500, "cannot save the state: \(error.description)"))
         }
-        record(.weights, route: route.name, actor: actor,
+        record(.weights, route: route.name, actor: actor, reason: why,
                details: ["from": .number(Double(route.greenWeight.basisPoints) / 100), "to": .number(Double(weight.basisPoints) / 100)])
         EventLog.write(.info, "weights changed", ["route": route.name, "green": weight.percentText, "by": actor])
         let answer = Self.json(200, describe(self.route(named: name)!, StatsTotals(workers: server?.stats.read() ?? [])))
@@ -213,7 +225,15 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     /// A route as the admin API shows it, with per-pool figures from `totals`.
     private func describe(_ route: Route, _ totals: StatsTotals) -> [String: Any] {
         let served = effective(route)
-        func pool(_ p: PoolConfig) -> [String: Any] { ["backends": p.backends.map { ["address": $0.label] }] }
+        let flips = health.withLock { $0 }
+        func pool(_ p: PoolConfig) -> [String: Any] {
+            ["backends": p.backends.map { ["address": $0.label, "healthy": flips[$0.label] ?? true] }]
+        }
+        func stats(_ pool: Int) -> [String: Any] {
+            var s = totals.summary(route: route.name, pool: pool)
+            s["ratePerSecond"] = rates.rate(route: route.name, pool: pool)
+            return s
+        }
         var match: [String: Any] = ["pathPrefix": String(decoding: route.pathPrefix, as: UTF8.self)]
         if let host = route.host { match["host"] = host.description }
         return [
@@ -223,7 +243,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             "weights": ["green": Self.number(served.greenWeight), "blue": Self.number(served.greenWeight.complement)],
             "pools": ["blue": pool(route.blue), "green": pool(route.green)],
             "rollout": ["state": "idle"],
-            "stats": ["blue": totals.summary(route: route.name, pool: 0), "green": totals.summary(route: route.name, pool: 1)],
+            "stats": ["blue": stats(0), "green": stats(1)],
         ]
     }
 

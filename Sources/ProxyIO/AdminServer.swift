@@ -14,16 +14,25 @@ public final class AdminServer {
     private var connections: [Int: AdminConnection] = [:]
     private var nextID = 0
 
-    private init(listenFD: Int32, handler: @escaping AdminHandler, mailbox: Mailbox<AdminMessage>) {
+    private init(listenFD: Int32, handler: @escaping AdminHandler, mailbox: Mailbox<AdminMessage>,
+                 everySecond: @escaping @Sendable () -> Void) {
         self.handler = handler
         self.mailbox = mailbox
+        var next: Int64 = 0
+        loop.afterIteration = { [unowned loop] in
+            guard loop.now >= next else { return }
+            next = loop.now + 1_000
+            everySecond()
+        }
         loop.register(AdminListener(fd: listenFD, server: self), events: shim_EPOLLIN)
         loop.register(MailboxHandler(mailbox: mailbox) { [unowned self] in self.receive($0) }, events: shim_EPOLLIN)
     }
 
-    /// Binds `address` (failing here, before any thread starts) and serves on a new thread.
-    /// Returns the handle that other threads use to reach the admin loop.
-    public static func start(address: SocketAddress, handler: @escaping AdminHandler) throws(SocketError) -> AdminLoopHandle {
+    /// Binds `address` (failing here, before any thread starts) and serves on a new thread;
+    /// `everySecond` runs on the admin loop about once a second. Returns the handle that
+    /// other threads use to reach the admin loop.
+    public static func start(address: SocketAddress, handler: @escaping AdminHandler,
+                             everySecond: @escaping @Sendable () -> Void) throws(SocketError) -> AdminLoopHandle {
         let fd: Int32
         switch openListener(address) {
         case .success(let f): fd = f
@@ -32,7 +41,7 @@ public final class AdminServer {
         let mailbox = Mailbox<AdminMessage>()
         let port = boundPort(fd)
         let thread = startThread {
-            let server = AdminServer(listenFD: fd, handler: handler, mailbox: mailbox)
+            let server = AdminServer(listenFD: fd, handler: handler, mailbox: mailbox, everySecond: everySecond)
             server.run()
         }
         return AdminLoopHandle(mailbox: mailbox, thread: thread, port: port)

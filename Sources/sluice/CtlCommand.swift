@@ -5,7 +5,7 @@ import Traffic
 /// trust: 0 done, 1 refused or failed (the reason on stderr), 2 usage.
 enum CtlCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try Options(valued: ["admin", "since"], flags: ["json", "follow"], arguments: arguments)
+        let options = try Options(valued: ["admin", "since", "reason"], flags: ["json", "follow"], arguments: arguments)
         if options.flag("help") || options.positional.isEmpty { print(Help.ctl); return options.flag("help") ? 0 : 2 }
         let client = try AdminClient(url: options.value("admin") ?? "http://127.0.0.1:9901",
                                      token: ProcessInfo.processInfo.environment["SLUICE_ADMIN_TOKEN"])
@@ -26,7 +26,9 @@ enum CtlCommand {
                 guard parts.count == 2, ["blue", "green"].contains(parts[0]), let value = Double(parts[1]) else {
                     throw UsageError("weights: '\(args[2])' is not green=PERCENT or blue=PERCENT")
                 }
-                let response = try client.send("PUT", "/routes/\(args[1])/weights", body: [parts[0]: value])
+                var body: [String: Any] = [parts[0]: value]
+                if let reason = options.value("reason") { body["reason"] = reason }
+                let response = try client.send("PUT", "/routes/\(args[1])/weights", body: body)
                 return finish(response, json: json) { body in
                     let weights = body["weights"] as? [String: Any] ?? [:]
                     print("\(args[1]): blue \(weights["blue"] ?? "?")% green \(weights["green"] ?? "?")% (live in every worker)")
@@ -106,14 +108,15 @@ enum CtlCommand {
         return 0
     }
 
-    /// The status table: one line per route, then one per pool with its backends and its
-    /// figures since start (requests, 5xx rate, p50/p95/p99 from the duration histogram).
+    /// The status table: one line per route, then one per pool with its live request rate,
+    /// its figures since start (requests, 5xx rate, p50/p95/p99 from the duration
+    /// histogram) and its backends (unhealthy ones marked DOWN).
     private static func printStatus(_ routes: [[String: Any]]) {
         func column(_ value: Any?, _ width: Int) -> String {
             let text = value.map { "\($0)" } ?? "-"
             return (text == "<null>" ? "-" : text).padding(toLength: width, withPad: " ", startingAt: 0)
         }
-        print(column("ROUTE/POOL", 14) + column("WEIGHT%", 9) + column("REQUESTS", 10) + column("5XX%", 7)
+        print(column("ROUTE/POOL", 14) + column("WEIGHT%", 9) + column("REQ/S", 8) + column("REQUESTS", 10) + column("5XX%", 7)
               + column("P50MS", 8) + column("P95MS", 8) + column("P99MS", 8) + "BACKENDS")
         for r in routes {
             let weights = r["weights"] as? [String: Any] ?? [:]
@@ -124,9 +127,11 @@ enum CtlCommand {
             for pool in ["blue", "green"] {
                 let s = stats[pool] as? [String: Any] ?? [:]
                 let backends = ((pools[pool] as? [String: Any])?["backends"] as? [[String: Any]] ?? [])
-                    .compactMap { $0["address"] as? String }.joined(separator: ",")
+                    .compactMap { b in (b["address"] as? String).map { $0 + ((b["healthy"] as? Bool) == false ? " (DOWN)" : "") } }
+                    .joined(separator: ", ")
                 let rate = (s["errorRate"] as? Double).map { String(format: "%.2f", $0 * 100) }
-                print(column("  " + pool, 14) + column(weights[pool], 9) + column(s["requests"], 10) + column(rate, 7)
+                print(column("  " + pool, 14) + column(weights[pool], 9) + column(s["ratePerSecond"], 8)
+                      + column(s["requests"], 10) + column(rate, 7)
                       + column(s["p50Ms"], 8) + column(s["p95Ms"], 8) + column(s["p99Ms"], 8) + backends)
             }
         }

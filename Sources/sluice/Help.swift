@@ -69,8 +69,9 @@ enum Help {
 
     Commands:
       status [ROUTE]                 routes, weights, stable pool and backends
-      weights ROUTE green=PERCENT    set the split now (also blue=PERCENT); returns once
-                                     every worker uses it
+      weights ROUTE green=PERCENT [--reason TEXT]
+                                     set the split now (also blue=PERCENT); returns once
+                                     every worker uses it; the reason goes to the event log
       reload                         reload the route files (refused whole if invalid)
       events [--since ID] [--follow] the audit log: weight changes, reloads, health flips,
                                      with who and why; --follow keeps printing new ones

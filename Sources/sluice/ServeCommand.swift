@@ -97,7 +97,8 @@ enum ServeCommand {
         control.start(server: server)
         let admin: AdminLoopHandle
         do {
-            admin = try AdminServer.start(address: adminAddress) { request, reply in control.handle(request, reply) }
+            admin = try AdminServer.start(address: adminAddress, handler: { request, reply in control.handle(request, reply) },
+                                          everySecond: { control.sampleTraffic() })
         } catch {
             EventLog.write(.error, "cannot listen", ["address": adminText, "error": error.description])
             server.shutdown(drainMs: 0)
