@@ -1,5 +1,5 @@
 import Foundation
-public import ProxyIO
+import ProxyIO
 public import Traffic
 
 /// Renders the Prometheus text exposition (format 0.0.4) for `GET /metrics` from the

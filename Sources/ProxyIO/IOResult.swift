@@ -1,4 +1,4 @@
-public import CLinuxShim
+import CLinuxShim
 #if canImport(Glibc)
 import Glibc
 #endif
