@@ -43,6 +43,17 @@ public struct ByteBuffer: ~Copyable {
 
     public mutating func clear() { readerIndex = 0; writerIndex = 0 }
 
+    /// Gives back the memory of an empty buffer that grew (for idle connections); the
+    /// buffer grows again on the next `reserve`.
+    public mutating func shrink() {
+        guard isEmpty, capacity > 16 else { return }
+        base.deallocate()
+        capacity = 16
+        base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        readerIndex = 0
+        writerIndex = 0
+    }
+
     /// Makes the first `count` bytes readable again after they were consumed, for resending
     /// a request head on another connection. Valid only if nothing was appended since the
     /// buffer was cleared and filled with exactly those bytes.

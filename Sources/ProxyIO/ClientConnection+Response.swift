@@ -239,9 +239,16 @@ extension ClientConnection {
         if closeAfterExchange || clientEOF {
             enterClosing()
         } else {
-            phase = .awaitingHead
-            deadline = worker.loop.now + worker.settings.clientIdleTimeoutMs
+            enterIdle()
         }
+    }
+
+    /// Between requests on a keep-alive connection.
+    func enterIdle() {
+        phase = .awaitingHead
+        deadline = worker.loop.now + worker.settings.clientIdleTimeoutMs
+        idleSince = worker.loop.now
+        shrunk = false
     }
 
     // MARK: Tunnel
@@ -315,8 +322,7 @@ extension ClientConnection {
         if closeAfterExchange || clientEOF {
             enterClosing()
         } else {
-            phase = .awaitingHead
-            deadline = worker.loop.now + worker.settings.clientIdleTimeoutMs
+            enterIdle()
         }
     }
 

@@ -33,10 +33,12 @@ final class ClientConnection: EventHandler {
     /// The peer address as text, for X-Forwarded-For and the access log.
     let peerText: [UInt8]
 
-    var inbuf = ByteBuffer(capacity: 4096)
-    var toClient = ByteBuffer(capacity: 4096)
-    var toBackend = ByteBuffer(capacity: 1024)
-    var fromBackend = ByteBuffer(capacity: 1024)
+    // Buffers start small and grow as traffic needs; `tick` gives the memory back after
+    // a second of keep-alive idleness, so idle connections stay cheap.
+    var inbuf = ByteBuffer(capacity: 16)
+    var toClient = ByteBuffer(capacity: 16)
+    var toBackend = ByteBuffer(capacity: 16)
+    var fromBackend = ByteBuffer(capacity: 16)
     var scanner = HeadScanner(isRequest: true)
     var responseScanner = HeadScanner(isRequest: false)
     var request = RequestHead()
@@ -72,11 +74,15 @@ final class ClientConnection: EventHandler {
     var closeAfterExchange = false
     var startMicros: Int64 = 0
     var status = 0
-    var requestID = ByteBuffer(capacity: 64)
-    var stickyKey = ByteBuffer(capacity: 32)
+    var requestID = ByteBuffer(capacity: 16)
+    var stickyKey = ByteBuffer(capacity: 16)
     var newStickyKey = false
     /// Method and path of the current request, JSON-escaped, for the access log.
-    var logRequest = ByteBuffer(capacity: 128)
+    var logRequest = ByteBuffer(capacity: 16)
+    /// When the connection last went idle between requests (monotonic ms).
+    var idleSince: Int64 = 0
+    /// The buffers were shrunk during the current idle period.
+    var shrunk = false
 
     init(fd: Int32, peer: IPAddress, worker: Worker) {
         self.worker = worker
@@ -122,6 +128,7 @@ final class ClientConnection: EventHandler {
     override func tick(now: Int64) {
         switch phase {
         case .awaitingHead:
+            if !shrunk && inbuf.isEmpty && toClient.isEmpty && now - idleSince >= 1_000 { shrinkBuffers() }
             guard now >= deadline else { return }
             if inbuf.readableBytes > 0 {
                 respondError(408, "request head not received in time", close: true)
@@ -152,6 +159,21 @@ final class ClientConnection: EventHandler {
         case .closed:
             break
         }
+    }
+
+    /// Frees what an idle keep-alive connection does not need until its next request.
+    private func shrinkBuffers() {
+        shrunk = true
+        inbuf.shrink()
+        toClient.shrink()
+        toBackend.clear()
+        toBackend.shrink()
+        fromBackend.clear()
+        fromBackend.shrink()
+        logRequest.clear()
+        logRequest.shrink()
+        request.head.fields = []
+        response.head.fields = []
     }
 
     /// Shutdown: close now if idle (nothing received, nothing arrived in the socket), else
