@@ -28,6 +28,7 @@ extension ClientConnection {
         requestBody = request.head.chunked ? .chunked : ((request.head.contentLength ?? 0) > 0 ? .length(request.head.contentLength!) : .none)
         requestHadBody = requestBody != .none
         requestChunks = ChunkedDecoder()
+        discardedBody = 0
         if !request.keepAlive { closeAfterExchange = true }
         deadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
         noteRequestID(buf)

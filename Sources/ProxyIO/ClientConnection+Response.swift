@@ -10,6 +10,14 @@ extension ClientConnection {
     func advanceExchange() -> Bool {
         var progress = forwardRequestBody()
         guard phase == .exchange else { return true }
+        if responseDone {
+            // The backend answered before the whole request body arrived: the rest is read
+            // and dropped (the backend connection is gone), so the client's connection can
+            // stay open; past `maxDiscard` it is closed instead.
+            discardedBody += toBackend.readableBytes
+            toBackend.clear()
+            if discardedBody > Self.maxDiscard { requestBody = .none; closeAfterExchange = true }
+        }
         progress = writeBackend() || progress
         if backendEOF && !responseBytesSeen && !responseDone {
             backendFailed()
@@ -24,7 +32,7 @@ extension ClientConnection {
         guard phase == .exchange else { return true }
         progress = writeClient() || progress
         guard phase == .exchange else { return true }
-        if responseDone && toClient.isEmpty {
+        if responseDone && toClient.isEmpty && requestBody == .none {
             finishExchange()
             return true
         }
@@ -234,7 +242,6 @@ extension ClientConnection {
     /// The exchange is over: log it, then wait for the next request or close.
     private func finishExchange() {
         logAccess()
-        if requestBody != .none { closeAfterExchange = true } // unread request body left
         routeIndex = -1
         if closeAfterExchange || clientEOF {
             enterClosing()

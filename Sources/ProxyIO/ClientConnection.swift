@@ -27,6 +27,9 @@ final class ClientConnection: EventHandler {
     static let highWater = 64 * 1024
     static let maxBuffered = 64 * 1024
     static let readChunk = 16 * 1024
+    /// Request body bytes read and dropped after an early response before the connection
+    /// is closed instead.
+    static let maxDiscard = 1 << 20
 
     unowned let worker: Worker
     let peer: IPAddress
@@ -64,6 +67,7 @@ final class ClientConnection: EventHandler {
     var requestBody = Body.none
     var requestHadBody = false
     var requestChunks = ChunkedDecoder()
+    var discardedBody = 0
     var requestHeadLength = 0
     var responseBody = Body.none
     var responseChunks = ChunkedDecoder()

@@ -129,3 +129,21 @@ def test_backend_5xx_passed_through_not_retried(clean_backends, sluice_factory):
     finally:
         c.close()
     assert b["blue1"].stats() + b["blue2"].stats() - before == 4
+
+
+def test_early_response_keeps_the_connection(clean_backends, sluice_factory):
+    """The backend answers (500, before reading the body) while the client is still sending
+    its request body: Sluice passes the answer on, reads and drops the rest of the body,
+    and the keep-alive connection serves the next request."""
+    b = clean_backends
+    sl = sluice_factory([route("f", [b["blue1"].addr], [b["green1"].addr], 0)])
+    with sl.conn(timeout=10) as c:
+        c.send(b"POST /early?error_rate=1 HTTP/1.1\r\nHost: fail.test\r\nContent-Length: 5000\r\n\r\n" + b"x" * 100)
+        r = c.read_response("POST")
+        assert r.status == 500
+        assert (r.header("Connection") or "").lower() != "close"
+        c.send(b"y" * 4900)
+        c.send(b"GET /after HTTP/1.1\r\nHost: fail.test\r\n\r\n")
+        r = c.read_response()
+        assert r.status == 200
+        assert json.loads(r.body)["path"] == "/after"
