@@ -28,17 +28,17 @@ public enum MetricsText {
         out += "# TYPE sluice_request_duration_seconds histogram\n"
         for name in names {
             for pool in 0..<2 {
-            let key = labels(name, pool)
-            let fields = totals.series[name]![pool]
-            var cumulative: UInt64 = 0
-            for (i, bound) in WorkerStats.bucketBoundsMs.enumerated() {
-                cumulative &+= fields[WorkerStats.classes + i]
-                out += "sluice_request_duration_seconds_bucket{\(key),le=\"\(seconds(bound))\"} \(cumulative)\n"
-            }
-            cumulative &+= fields[WorkerStats.classes + WorkerStats.bucketBoundsMs.count]
-            out += "sluice_request_duration_seconds_bucket{\(key),le=\"+Inf\"} \(cumulative)\n"
-            out += "sluice_request_duration_seconds_sum{\(key)} \(Double(fields[WorkerStats.fields - 1]) / 1_000_000)\n"
-            out += "sluice_request_duration_seconds_count{\(key)} \(cumulative)\n"
+                let key = labels(name, pool)
+                let fields = totals.series[name]![pool]
+                var cumulative: UInt64 = 0
+                for (i, bound) in WorkerStats.bucketBoundsMs.enumerated() {
+                    cumulative &+= fields[WorkerStats.classes + i]
+                    out += "sluice_request_duration_seconds_bucket{\(key),le=\"\(seconds(bound))\"} \(cumulative)\n"
+                }
+                cumulative &+= fields[WorkerStats.classes + WorkerStats.bucketBoundsMs.count]
+                out += "sluice_request_duration_seconds_bucket{\(key),le=\"+Inf\"} \(cumulative)\n"
+                out += "sluice_request_duration_seconds_sum{\(key)} \(Double(fields[WorkerStats.fields - 1]) / 1_000_000)\n"
+                out += "sluice_request_duration_seconds_count{\(key)} \(cumulative)\n"
             }
         }
 

@@ -297,7 +297,8 @@ extension ClientConnection {
     private func nextCandidate() -> (Int, Pool)? {
         let stable = routeEntry.route.stable
         let now = worker.loop.now
-        for candidatePool in [pool, stable] {
+        for pass in 0..<(pool == stable ? 1 : 2) {
+            let candidatePool = pass == 0 ? pool : stable
             let (list, start) = routing.backendOrder(route: routeIndex, pool: candidatePool)
             for k in 0..<list.count {
                 let b = list[(start + k) % list.count]

@@ -43,11 +43,6 @@ public final class LogSink: Sendable {
         if wasEmpty { wake.signal() }
     }
 
-    public func write(_ line: String) {
-        var s = line
-        s.withUTF8 { write(UnsafeRawBufferPointer($0)) }
-    }
-
     /// Blocks until everything queued so far has been written (used at exit).
     public func flush() {
         while queue.withLock({ !$0.bytes.isEmpty || $0.writing }) { usleep(1000) }
