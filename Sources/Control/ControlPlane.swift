@@ -9,31 +9,51 @@ public import Traffic
 /// no locks; the only cross-thread step is installing a snapshot in the workers.
 public final class ControlPlane: @unchecked Sendable { // confined to the admin loop thread
     private let routesDirectory: String
-    private var routes: RouteTable
+    private(set) var routes: RouteTable
     /// Weights and stable pools set at run time, by route name; they win over the route
     /// files' and are kept in the state directory.
-    private var runtime: [String: RouteState]
+    var runtime: [String: RouteState]
     private let state: StateStore
-    private let events: EventStore
-    private let token: AdminToken?
+    let events: EventStore
+    let token: AdminToken?
     /// Set once by `start(server:)`, right after the data plane is up.
-    private var server: ProxyServer?
+    private(set) var server: ProxyServer?
     /// Active health of each backend by address, from the health checker's flips.
-    private let health = Mutex<[String: Bool]>([:])
+    let health = Mutex<[String: Bool]>([:])
     /// Request counts per route and pool, sampled once a second for the last 10 s.
     private var rates = RequestRates()
+    /// Each route's rollout state machine, by route name (made on first use).
+    var machines: [String: RolloutStateMachine] = [:]
+    /// The workers' cumulative judge evidence per route at the last tick.
+    var evidenceSeen: [String: SecondEvidence] = [:]
+    let webhooks = WebhookSender()
+    /// Milliseconds of a monotonic clock: the rollouts' time.
+    let clock: @Sendable () -> Int
 
     /// `saved`: the state file read at start (nil for none or `--reset-state`); entries for
-    /// routes that no longer exist are dropped.
+    /// routes that no longer exist are dropped. `clock`: monotonic milliseconds (default
+    /// `DispatchTime`), for the rollouts' holds. Throws when a saved rollout cannot be resumed
+    /// (an inconsistent record), naming the route: the caller must not guess.
     public init(routesDirectory: String, routes: RouteTable, token: AdminToken?, state: StateStore,
-                events: EventStore, saved: StateFile?) {
+                events: EventStore, saved: StateFile?,
+                clock: (@Sendable () -> Int)? = nil) throws(StateError) {
         self.routesDirectory = routesDirectory
         self.routes = routes
         self.token = token
         self.state = state
         self.events = events
+        self.clock = clock ?? { Int(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
         let names = Set(routes.routes.map(\.name))
         runtime = (saved?.routes ?? [:]).filter { names.contains($0.key) }
+        for (name, saved) in runtime {
+            guard let record = saved.rollout else { continue }
+            guard let (progress, judge) = RolloutRecord.decode(record),
+                  let machine = RolloutStateMachine(stable: saved.stable, rollout: progress, judge: judge)
+            else {
+                throw StateError(file: state.path, message: "routes.\(name).rollout: the saved rollout is inconsistent and cannot be resumed")
+            }
+            machines[name] = machine
+        }
     }
 
     /// Hands over the running data plane (whose first snapshot came from `snapshot()`).
@@ -45,7 +65,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     }
 
     /// A route as it is served: the run-time weight and stable pool applied.
-    private func effective(_ route: Route) -> Route {
+    func effective(_ route: Route) -> Route {
         guard let saved = runtime[route.name] else { return route }
         var r = route
         r.greenWeight = saved.greenWeight
@@ -53,13 +73,16 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         return r
     }
 
-    /// Records an event; a failure to write it is logged, never fatal to the request.
-    private func record(_ type: EventType, route: String? = nil, actor: String, reason: String? = nil,
-                        details: [String: JSONValue] = [:]) {
+    /// Records an event and returns it; a failure to write it is logged, never fatal to the
+    /// request (nil then).
+    @discardableResult
+    func record(_ type: EventType, route: String? = nil, actor: String, reason: String? = nil,
+                details: [String: JSONValue] = [:]) -> Event? {
         do {
-            try events.append(type: type, route: route, actor: actor, reason: reason, details: details)
+            return try events.append(type: type, route: route, actor: actor, reason: reason, details: details)
         } catch {
             EventLog.write(.error, "cannot write the event log", ["error": error.description])
+            return nil
         }
     }
 
@@ -71,9 +94,12 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
                details: ["backend": .string(backend), "healthy": .bool(healthy)])
     }
 
-    /// Runs on the admin loop once a second: samples the request counts for live rates.
-    public func sampleTraffic() {
-        rates.sample(StatsTotals(workers: server?.stats.read() ?? []), nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+    /// Runs on the admin loop once a second: samples the request counts for live rates and
+    /// judges every route's rollout on the second's evidence.
+    public func everySecond() {
+        let totals = StatsTotals(workers: server?.stats.read() ?? [])
+        rates.sample(totals, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+        tickRollouts(totals)
     }
 
     /// Records the start or stop of the process.
@@ -111,6 +137,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             reply.send(Self.json(200, describe(route, StatsTotals(workers: server?.stats.read() ?? []))))
         } else if method == "PUT" && path.count == 3 && path[0] == "routes" && path[2] == "weights" {
             setWeights(path[1], request.body, reply)
+        } else if path.count >= 3 && path[0] == "routes" && (path[2] == "rollout" || path[2] == "rollback") {
+            handleRollout(method: method, name: path[1], action: Array(path.dropFirst(2)), body: request.body, reply)
         } else if method == "POST" && path == ["reload"] {
             reload(actor: token.name) { reply.send($0) }
         } else if method == "GET" && path == ["events"] {
@@ -128,14 +156,15 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     }
 
     /// `PUT /routes/{name}/weights`: `{"green": P}` or `{"blue": P}` (or both, adding to 100),
-    /// with an optional `"reason"` for the event log.
+    /// with an optional `"reason"` for the event log. Refused (409) while a rollout runs unless
+    /// `"force": true`, which pauses it first (auto-revert stays armed).
     /// Answers only once every worker routes with the new split.
     private func setWeights(_ name: String, _ body: [UInt8], _ reply: AdminReply) {
         guard let route = route(named: name) else { return reply.send(Self.error(404, "no route named \(name)")) }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             return reply.send(Self.error(400, "the body must be a JSON object such as {\"green\": 10}"))
         }
-        let unknown = Set(object.keys).subtracting(["blue", "green", "reason"])
+        let unknown = Set(object.keys).subtracting(["blue", "green", "reason", "force"])
         guard unknown.isEmpty else { return reply.send(Self.error(422, "unknown key \(unknown.sorted().joined(separator: ", "))")) }
         func percent(_ key: String) -> Weight?? {
             guard let value = object[key] else { return .some(nil) }
@@ -157,17 +186,31 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         if object["reason"] != nil && !(object["reason"] is String) {
             return reply.send(Self.error(422, "reason must be a string"))
         }
+        if object["force"] != nil && !(type(of: object["force"]!) == Bool.self) {
+            return reply.send(Self.error(422, "force must be true or false"))
+        }
         let why = object["reason"] as? String
         let actor = token?.name ?? "admin"
-        let previous = runtime[route.name]
+        let previous = (runtime[route.name], machines[route.name])
+        var pausedRollout = false
+        if let machine = machines[route.name], machine.state.isActive {
+            guard object["force"] as? Bool == true else {
+                return reply.send(Self.error(409, "a rollout is \(machine.state.rawValue) on \(route.name); add \"force\": true to pause it and set the weights"))
+            }
+            if machine.state == .running {
+                _ = try? machines[route.name]?.handle(.pause, now: clock())
+                pausedRollout = true
+            }
+        }
         runtime[route.name] = RouteState(greenWeight: weight, stable: route.stable, updatedBy: actor)
         do {
-            try state.save(StateFile(routes: runtime))
+            try saveState()
         } catch {
-            runtime[route.name] = previous
+            (runtime[route.name], machines[route.name]) = previous
             EventLog.write(.error, "cannot save the state; the weights are unchanged", ["error": error.description])
             return reply.send(Self.error(500, "cannot save the state: \(error.description)"))
         }
+        if pausedRollout { announce(.paused, route: route.name, actor: actor) }
         record(.weights, route: route.name, actor: actor, reason: why,
                details: ["from": .number(Double(route.greenWeight.basisPoints) / 100), "to": .number(Double(weight.basisPoints) / 100)])
         EventLog.write(.info, "weights changed", ["route": route.name, "green": weight.percentText, "by": actor])
@@ -175,8 +218,19 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         install { reply.send(answer) }
     }
 
+    /// Writes every route's run-time state (weights, stable pool, rollout progress and
+    /// evidence) to the state dir; returns once it is on disk.
+    func saveState() throws(StateError) {
+        var file = runtime
+        for (name, machine) in machines {
+            guard let progress = machine.rollout, let judge = machine.judgeState else { continue }
+            file[name]?.rollout = RolloutRecord.encode(progress, judge: judge)
+        }
+        try state.save(StateFile(routes: file))
+    }
+
     /// Sends the current snapshot to every worker; `applied` runs once all use it.
-    private func install(_ applied: @escaping @Sendable () -> Void) {
+    func install(_ applied: @escaping @Sendable () -> Void) {
         guard let server else { return applied() }
         server.install(snapshot(), applied: applied)
     }
@@ -190,6 +244,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             routes = table
             let names = table.routes.map(\.name)
             runtime = runtime.filter { names.contains($0.key) }
+            machines = machines.filter { names.contains($0.key) }
             let answer = Self.json(200, ["reloaded": true, "routes": names])
             install { done(answer) }
             record(.reload, actor: actor, details: ["routes": .array(names.map { .string($0) })])
@@ -218,12 +273,12 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
 
     // MARK: JSON
 
-    private func route(named name: String) -> Route? {
+    func route(named name: String) -> Route? {
         routes.routes.first { $0.name == name }.map(effective)
     }
 
     /// A route as the admin API shows it, with per-pool figures from `totals`.
-    private func describe(_ route: Route, _ totals: StatsTotals) -> [String: Any] {
+    func describe(_ route: Route, _ totals: StatsTotals) -> [String: Any] {
         let served = effective(route)
         let flips = health.withLock { $0 }
         func pool(_ p: PoolConfig) -> [String: Any] {
@@ -242,7 +297,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             "stable": served.stable.name,
             "weights": ["green": Self.number(served.greenWeight), "blue": Self.number(served.greenWeight.complement)],
             "pools": ["blue": pool(route.blue), "green": pool(route.green)],
-            "rollout": ["state": "idle"],
+            "rollout": rolloutStatus(route),
             "stats": ["blue": stats(0), "green": stats(1)],
         ]
     }
@@ -257,7 +312,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     }
 
     /// A weight as a JSON number in percent (10, 10.25).
-    private static func number(_ w: Weight) -> Any {
+    static func number(_ w: Weight) -> Any {
         w.basisPoints % 100 == 0 ? w.basisPoints / 100 : Double(w.basisPoints) / 100
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Any JSON value, kept as written and compared by value: the rollout engine's snapshot in the
 /// state file (`RouteState.rollout`) and the `details` of an audit event. Neither store looks
 /// inside it. Numbers are `Double`s, so integers are exact up to 2^53 (counts, milliseconds and
@@ -37,6 +39,21 @@ public enum JSONValue: Codable, Hashable, Sendable {
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
+        }
+    }
+}
+
+extension JSONValue {
+    /// The value as `JSONSerialization` objects (`NSNull` for null), to embed in an answer
+    /// built as a dictionary.
+    public var foundationObject: Any {
+        switch self {
+        case .null: NSNull()
+        case .bool(let value): value
+        case .number(let value): value
+        case .string(let value): value
+        case .array(let value): value.map(\.foundationObject)
+        case .object(let value): value.mapValues(\.foundationObject)
         }
     }
 }

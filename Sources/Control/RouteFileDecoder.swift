@@ -54,7 +54,7 @@ struct RouteFileDecoder {
 
     /// The top-level JSON value, or nil with an error naming the line and column when Foundation
     /// reports where the syntax breaks.
-    private mutating func parseJSON(_ data: Data) -> Any? {
+    mutating func parseJSON(_ data: Data) -> Any? {
         do {
             return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
@@ -245,9 +245,10 @@ struct RouteFileDecoder {
         return config
     }
 
-    /// `analysis`: `errorRate` and `latency` margins and `minRequests`, each defaulted.
-    private mutating func decodeAnalysis(_ node: JSONNode) -> AnalysisConfig {
-        var config = AnalysisConfig()
+    /// `analysis`: `errorRate` and `latency` margins and `minRequests`, each defaulting to
+    /// `base`'s (a rollout's analysis overrides the route's only where it says so).
+    mutating func decodeAnalysis(_ node: JSONNode, base: AnalysisConfig = AnalysisConfig()) -> AnalysisConfig {
+        var config = base
         guard object(node, keys: ["errorRate", "latency", "minRequests"]) else { return config }
         let ratio = "a ratio of at least 1"
         let errorRate = node["errorRate"]
@@ -298,11 +299,11 @@ struct RouteFileDecoder {
         return config
     }
 
-    /// `webhook`: an `http://` or `https://` URL with a host.
+    /// `webhook`: an `http://HOST:PORT/PATH` URL (what `WebhookSender` can deliver to).
     private mutating func decodeWebhook(_ node: JSONNode) -> String? {
         guard let text = string(node) else { return nil }
-        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased()), url.host?.isEmpty == false else {
-            fail(node, "expected an http:// or https:// URL, got \"\(text)\"")
+        guard text.lowercased().hasPrefix("http://"), HTTPClient.parse(url: text) != nil else {
+            fail(node, "expected an http://HOST:PORT/PATH URL (https is not supported for webhooks), got \"\(text)\"")
             return nil
         }
         return text

@@ -1,11 +1,14 @@
 import Foundation
 public import ProxyIO
+public import Traffic
 
 /// The workers' published statistics added up, by route name and pool. Built once per
 /// scrape or status request on the admin loop.
 public struct StatsTotals: Sendable {
     /// Fields (`WorkerStats.fields`) per route name, per pool (0 blue, 1 green).
     public private(set) var series: [String: [[UInt64]]] = [:]
+    /// The rollout judge's cumulative evidence per route name.
+    public private(set) var evidence: [String: SecondEvidence] = [:]
     public private(set) var retries: UInt64 = 0
     public private(set) var rejected = [UInt64](repeating: 0, count: WorkerStats.Rejection.allCases.count)
     public private(set) var activeConnections = 0
@@ -21,6 +24,7 @@ public struct StatsTotals: Sendable {
                     for f in 0..<WorkerStats.fields { pools[pool][f] &+= w.value(slot: slot, pool: pool, field: f) }
                 }
                 series[name] = pools
+                evidence[name, default: SecondEvidence()].add(w.evidence[slot])
             }
         }
     }

@@ -354,7 +354,8 @@ extension ClientConnection {
     func logAccess() {
         let micros = shim_monotonic_us() - startMicros
         if routeIndex >= 0 {
-            worker.stats.record(slot: routing.statsSlots[routeIndex], pool: Int(pool.rawValue), status: status, micros: micros)
+            worker.stats.record(slot: routing.statsSlots[routeIndex], pool: pool, status: status, micros: micros,
+                                judged: !forced && status != 499)
         }
         let log = worker
         log.accessLog.append("{\"timestamp\":\"")

@@ -1,6 +1,10 @@
+public import Traffic
+
 /// One worker's cumulative request statistics, by route name and pool, in flat arrays so
 /// that recording a request is a few array increments (no allocation, lock or atomic).
 /// Published to the `StatsBoard` every 250 ms; the control side adds up the workers'.
+/// Next to these counters for metrics and status, each route keeps the rollout judge's
+/// evidence (`SecondEvidence`, cumulative: the controller takes the difference once a second).
 public struct WorkerStats: Sendable {
     /// Upper bounds (milliseconds) of the request-duration histogram buckets; the last,
     /// implicit bucket is +Inf.
@@ -44,6 +48,10 @@ public struct WorkerStats: Sendable {
     private var slots: [String: Int] = [:]
     /// `fields` values per series; series = slot * 2 + pool.
     public private(set) var values: [UInt64] = []
+    /// The judge's counters per route slot, cumulative: requests routed by weight (no forced
+    /// override traffic, no client aborts), failures (5xx, Sluice's own 502/503/504) and the
+    /// latency of the successes in the judge's fine histogram.
+    public private(set) var evidence: [SecondEvidence] = []
     public var retries: UInt64 = 0
     public var rejected = [UInt64](repeating: 0, count: Rejection.allCases.count)
     public var activeConnections = 0
@@ -56,13 +64,19 @@ public struct WorkerStats: Sendable {
         slots[name] = routes.count
         routes.append(name)
         values.append(contentsOf: repeatElement(0, count: 2 * Self.fields))
+        evidence.append(SecondEvidence())
         return routes.count - 1
     }
 
-    /// Records one finished request: its status and duration.
+    /// Records one finished request: its status and duration, and, when `judged` (routed by
+    /// weight, not aborted by the client), the rollout judge's evidence. Does not allocate
+    /// unless a published copy still shares the storage (once per publication at most).
     @inline(__always)
-    mutating func record(slot: Int, pool: Int, status: Int, micros: Int64) {
-        let base = (slot * 2 + pool) * Self.fields
+    mutating func record(slot: Int, pool: Pool, status: Int, micros: Int64, judged: Bool) {
+        if judged {
+            evidence[slot].record(pool, failed: status >= 500, micros: Int(micros))
+        }
+        let base = (slot * 2 + Int(pool.rawValue)) * Self.fields
         let statusClass = min(max(status / 100, 1), 5) - 1
         values[base + statusClass] &+= 1
         var bucket = 0

@@ -42,6 +42,14 @@ public struct PoolSecond: Hashable, Sendable {
         latency.add(other.latency)
     }
 
+    /// Takes back counters added before: `other` must be part of these (an earlier reading of
+    /// the same cumulative counters, whose difference is what happened in between).
+    public mutating func subtract(_ other: PoolSecond) {
+        requests -= other.requests
+        failures -= other.failures
+        latency.subtract(other.latency)
+    }
+
     /// Zeroes the counters, keeping the histogram's storage, for the next second.
     public mutating func reset() {
         requests = 0

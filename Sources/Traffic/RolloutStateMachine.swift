@@ -57,10 +57,10 @@ public struct RolloutStateMachine: Sendable {
         judge?.status
     }
 
-    /// Carries out an operator's command at time `now`. Throws, changing nothing, when the
-    /// command does not apply: start during a rollout or to the stable pool; pause unless
-    /// running; resume unless paused; promote or abort unless running or paused; rollback unless
-    /// promoted.
+    /// Carries out an operator's command at time `now` (a resume also puts the step's weights
+    /// back). Throws, changing nothing, when the command does not apply: start during a
+    /// rollout or to the stable pool; pause unless running; resume unless paused; promote or
+    /// abort unless running or paused; rollback unless promoted.
     public mutating func handle(_ command: RolloutCommand, now: Int) throws(RolloutRefusal) -> [RolloutAction] {
         let conflict = RolloutRefusal.conflict(command: command.name, state: state)
         switch command {
@@ -80,7 +80,8 @@ public struct RolloutStateMachine: Sendable {
             guard state == .paused else { throw conflict }
             rollout?.state = .running
             lastTickMs = now
-            return [.resumed]
+            // Weights forced by hand while paused give way to the step's again.
+            return [.resumed, .setWeight(green: rollout?.greenWeight ?? .zero)]
         case .promote:
             guard state.isActive else { throw conflict }
             return advance()

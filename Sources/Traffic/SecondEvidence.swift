@@ -31,6 +31,12 @@ public struct SecondEvidence: Hashable, Sendable {
         green.add(other.green)
     }
 
+    /// Takes back an earlier reading of the same cumulative counters (see `PoolSecond.subtract`).
+    public mutating func subtract(_ other: SecondEvidence) {
+        blue.subtract(other.blue)
+        green.subtract(other.green)
+    }
+
     /// Zeroes both pools' counters, keeping their storage, for the next second.
     public mutating func reset() {
         blue.reset()

@@ -61,66 +61,21 @@ enum ServeCommand {
             return 1
         }
 
-        let stateDirectory = options.value("state") ?? "state"
-        let state: StateStore
-        let events: EventStore
-        do {
-            state = try StateStore(directory: stateDirectory)
-            events = try EventStore(directory: stateDirectory)
-        } catch {
-            EventLog.write(.error, "cannot use the state directory", ["state": stateDirectory, "error": error.description])
-            return 1
-        }
-        var saved: StateFile? = nil
-        if options.flag("reset-state") {
-            EventLog.write(.warning, "--reset-state: starting from the route files; the state file will be replaced at the next change",
-                           ["state": stateDirectory])
-        } else {
-            do {
-                saved = try state.load()
-            } catch {
-                EventLog.write(.error, "cannot read the state file; fix or remove it, or start with --reset-state to start from the route files",
-                               ["error": error.description])
-                return 1
-            }
-        }
-        let control = ControlPlane(routesDirectory: routesDirectory, routes: table, token: token, state: state,
-                                   events: events, saved: saved)
-        let server: ProxyServer
-        do {
-            server = try ProxyServer(listen: listen, workers: workers, snapshot: control.snapshot(), settings: settings,
-                                     onHealthChange: { backend, healthy in control.healthChanged(backend: backend, healthy: healthy) })
-        } catch {
-            EventLog.write(.error, "cannot listen", ["address": listenText, "error": error.description])
-            return 1
-        }
-        control.start(server: server)
-        let admin: AdminLoopHandle
-        do {
-            admin = try AdminServer.start(address: adminAddress, handler: { request, reply in control.handle(request, reply) },
-                                          everySecond: { control.sampleTraffic() })
-        } catch {
-            EventLog.write(.error, "cannot listen", ["address": adminText, "error": error.description])
-            server.shutdown(drainMs: 0)
-            return 1
-        }
-        EventLog.write(.info, "listening", ["address": listenText, "port": Int(server.port), "workers": workers,
-                                            "routes": table.routes.map(\.name), "admin": adminText,
-                                            "admin_port": Int(admin.port), "admin_token": token != nil,
-                                            "state": stateDirectory, "restored_routes": saved?.routes.keys.sorted() ?? []])
-        control.recordLifecycle(.start, details: ["workers": .number(Double(workers))])
+        let configuration = Instance.Configuration(
+            routesDirectory: routesDirectory, routes: table, listen: listen, listenText: listenText, workers: workers,
+            settings: settings, admin: adminAddress, adminText: adminText, token: token,
+            stateDirectory: options.value("state") ?? "state", resetState: options.flag("reset-state"))
+        guard let instance = Instance.start(configuration) else { return 1 }
         while true {
             let signal = shim_wait_signal()
             if signal == SIGHUP {
-                admin.perform { control.reload(actor: "SIGHUP") }
+                let control = instance.control
+                instance.admin.perform { control.reload(actor: "SIGHUP") }
                 continue
             }
             EventLog.write(.info, "shutting down", ["signal": signal == SIGTERM ? "SIGTERM" : "SIGINT",
                                                     "drain_ms": Int(settings.drainTimeoutMs)])
-            admin.stop()
-            server.shutdown(drainMs: settings.drainTimeoutMs)
-            control.recordLifecycle(.stop)
-            LogSink.stdout.flush()
+            instance.stop(drainMs: settings.drainTimeoutMs)
             EventLog.write(.info, "stopped")
             return 0
         }

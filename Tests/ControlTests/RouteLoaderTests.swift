@@ -163,7 +163,8 @@ struct RouteLoaderTests {
         .init(#""connect": "1s""#, #""connect": "1x""#, "timeouts.connect", #"expected a positive duration with a unit ("250ms", "2s", "5m", "1h"), got "1x""#),
         .init(#""attempts": 2"#, #""attempts": 11"#, "retries.attempts", "expected a whole number from 0 to 10, got a number (11)"),
         .init(#""reset-before-response""#, #""timeout""#, "retries.on[1]", #"expected "connect-failure" or "reset-before-response", got "timeout""#),
-        .init(#""http://127.0.0.1:9000/hooks/sluice""#, #""ftp://127.0.0.1/hooks""#, "webhook", #"expected an http:// or https:// URL, got "ftp://127.0.0.1/hooks""#),
+        .init(#""http://127.0.0.1:9000/hooks/sluice""#, #""ftp://127.0.0.1/hooks""#, "webhook", #"expected an http://HOST:PORT/PATH URL (https is not supported for webhooks), got "ftp://127.0.0.1/hooks""#),
+        .init(#""http://127.0.0.1:9000/hooks/sluice""#, #""https://hooks.example.com/x""#, "webhook", #"expected an http://HOST:PORT/PATH URL (https is not supported for webhooks), got "https://hooks.example.com/x""#),
         .init(#""http://127.0.0.1:9000/hooks/sluice""#, "null", "webhook", "expected a string, got null"),
     ]
 

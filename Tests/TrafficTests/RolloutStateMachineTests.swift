@@ -116,7 +116,7 @@ struct RolloutStateMachineTests {
         _ = try harness.handle(.pause)
         _ = harness.tick(Self.quiet, seconds: 20)
         harness.now += 7_000
-        #expect(try harness.handle(.resume) == [.resumed])
+        #expect(try harness.handle(.resume) == [.resumed, .setWeight(green: Self.percent(10))])
         #expect(harness.tick(Self.quiet, seconds: 5).isEmpty)
         #expect(harness.tick(Self.quiet).last == .advanced(step: 1, weight: Self.percent(50)))
     }

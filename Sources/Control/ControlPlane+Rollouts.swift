@@ -1,0 +1,222 @@
+import Foundation
+import ProxyIO
+import Traffic
+
+/// Rollouts on the admin loop: the endpoints of SPEC section 5, and the once-a-second tick that
+/// feeds each route's `RolloutStateMachine` with the workers' merged evidence and carries out
+/// what it decides (weights in every worker, the state file, events, webhooks).
+extension ControlPlane {
+    /// `GET|POST /routes/{name}/rollout`, `POST /routes/{name}/rollout/{pause|resume|promote|abort}`
+    /// and `POST /routes/{name}/rollback`. A command answers once every worker routes with the
+    /// weights it set.
+    func handleRollout(method: String, name: String, action: [String], body: [UInt8], _ reply: AdminReply) {
+        guard let route = route(named: name) else { return reply.send(Self.error(404, "no route named \(name)")) }
+        let isStatus = action == ["rollout"]
+        let verb = action == ["rollback"] ? "rollback" : action.count == 2 && action[0] == "rollout" ? action[1] : ""
+        let cmd: RolloutCommand? = switch verb {
+        case "pause": .pause
+        case "resume": .resume
+        case "promote": .promote
+        case "abort": .abort
+        case "rollback": .rollback
+        default: nil
+        }
+        switch method {
+        case "GET" where isStatus:
+            reply.send(Self.json(200, rolloutStatus(route)))
+        case "POST" where isStatus:
+            switch RolloutRequest.decode(body, route: route, stable: machine(for: route).stable) {
+            case .success(let request):
+                command(.start(request.plan, target: request.target, analysis: request.analysis), route, reason: request.reason, reply)
+            case .failure(let failure):
+                reply.send(Self.json(422, ["error": "invalid rollout request",
+                                           "detail": failure.errors.map { $0.keyPath.isEmpty ? $0.message : "\($0.keyPath): \($0.message)" }]))
+            }
+        case "POST" where cmd != nil:
+            guard case .some(let reason) = Self.optionalReason(body) else {
+                return reply.send(Self.error(400, "the body must be empty or a JSON object such as {\"reason\": \"...\"}"))
+            }
+            command(cmd!, route, reason: reason, reply)
+        case _ where isStatus:
+            reply.send(Self.error(405, "use GET or POST"))
+        case _ where cmd != nil:
+            reply.send(Self.error(405, "use POST"))
+        default:
+            reply.send(Self.error(404, "no such endpoint: \(method) /routes/\(name)/\(action.joined(separator: "/"))"))
+        }
+    }
+
+    /// Runs an operator's command on `route`'s machine: refused with 409 (conflict) or 422
+    /// (rollout to the stable pool) changing nothing; otherwise the state is saved (500 and
+    /// nothing changed if it cannot be), the events recorded, and the answer sent once every
+    /// worker has the new weights.
+    private func command(_ command: RolloutCommand, _ route: Route, reason: String?, _ reply: AdminReply) {
+        let name = route.name
+        var machine = machine(for: route)
+        let actions: [RolloutAction]
+        do {
+            actions = try machine.handle(command, now: clock())
+        } catch {
+            if case .targetIsStable = error { return reply.send(Self.error(422, error.description)) }
+            return reply.send(Self.error(409, error.description))
+        }
+        let actor = token?.name ?? "admin"
+        let previous = (runtime[name], machines[name])
+        machines[name] = machine
+        let weightsChanged = applyWeights(actions, route: route, actor: actor)
+        do {
+            try saveState()
+        } catch {
+            (runtime[name], machines[name]) = previous
+            EventLog.write(.error, "cannot save the state; the rollout is unchanged", ["route": name, "error": error.description])
+            return reply.send(Self.error(500, "cannot save the state: \(error.description)"))
+        }
+        for action in actions { announce(action, route: name, actor: actor, reason: reason) }
+        let answer = Self.json(200, rolloutStatus(route))
+        if weightsChanged { install { reply.send(answer) } } else { reply.send(answer) }
+    }
+
+    /// Runs once a second on the admin loop (from `everySecond`): hands every route's machine
+    /// the evidence of the second since the last tick and the target pool's health, then
+    /// carries out its actions. An active rollout's state is saved every second, so a restart
+    /// resumes with the evidence so far; a revert reaches the workers even if the save fails.
+    func tickRollouts(_ totals: StatsTotals) {
+        let now = clock()
+        for route in routes.routes.map(effective) {
+            let name = route.name
+            let cumulative = totals.evidence[name] ?? SecondEvidence()
+            var second = cumulative
+            if let seen = evidenceSeen[name] { second.subtract(seen) }
+            evidenceSeen[name] = cumulative
+            var machine = machine(for: route)
+            let wasActive = machine.state.isActive
+            let target = machine.rollout?.target ?? machine.stable.other
+            let actions = machine.tick(now: now, evidence: second, targetHealthy: hasHealthyBackend(route, target))
+            machines[name] = machine
+            guard wasActive else { continue }
+            let weightsChanged = applyWeights(actions, route: route, actor: "sluice")
+            do {
+                try saveState()
+            } catch {
+                EventLog.write(.error, "cannot save the rollout state", ["route": name, "error": error.description])
+            }
+            for action in actions { announce(action, route: name, actor: "sluice", reason: nil) }
+            if weightsChanged { install {} }
+        }
+    }
+
+    /// The route's machine, made on first use with the route's stable pool (and made anew,
+    /// between rollouts, when a reload changed the stable pool).
+    private func machine(for route: Route) -> RolloutStateMachine {
+        if let machine = machines[route.name], machine.state.isActive || machine.stable == route.stable {
+            return machine
+        }
+        return RolloutStateMachine(stable: route.stable)
+    }
+
+    /// Puts the weights the actions set into the run-time state with the machine's stable
+    /// pool, and makes sure the route has run-time state to carry the rollout record. Returns
+    /// whether the weights changed.
+    private func applyWeights(_ actions: [RolloutAction], route: Route, actor: String) -> Bool {
+        let stable = machines[route.name]?.stable ?? route.stable
+        var green: Weight?
+        for case .setWeight(let weight) in actions { green = weight }
+        if green != nil || runtime[route.name] == nil || runtime[route.name]?.stable != stable {
+            runtime[route.name] = RouteState(greenWeight: green ?? route.greenWeight, stable: stable, updatedBy: actor)
+        }
+        return green != nil
+    }
+
+    /// Whether at least one backend of `pool` passes its health checks.
+    private func hasHealthyBackend(_ route: Route, _ pool: Pool) -> Bool {
+        let flips = health.withLock { $0 }
+        return route.pool(pool).backends.contains { flips[$0.label] ?? true }
+    }
+
+    /// Records what a rollout did in the audit log and on stderr, and posts the event to the
+    /// route's webhook. Weight changes are part of the other actions' events.
+    func announce(_ action: RolloutAction, route name: String, actor: String, reason: String? = nil) {
+        let type: EventType
+        var details: [String: JSONValue] = ["message": .string(action.description)]
+        switch action {
+        case .setWeight:
+            return
+        case .started(let target, let plan):
+            type = .rollout
+            details["to"] = .string(target.name)
+            details["steps"] = .array(plan.steps.map { .number(Double($0.basisPoints) / 100) })
+            details["holds"] = .array(plan.holdsMs.map { .string(formatDuration(ms: $0)) })
+        case .advanced(let step, let weight):
+            type = .rolloutStep
+            details["step"] = .number(Double(step + 1))
+            details["weight"] = .number(Double(weight.basisPoints) / 100)
+        case .holdExtended(let step, let requests, let needed):
+            type = .rolloutStep
+            details["step"] = .number(Double(step + 1))
+            details["requests"] = .number(Double(requests))
+            details["needed"] = .number(Double(needed))
+        case .paused:
+            type = .pause
+        case .resumed:
+            type = .resume
+        case .promoted(let stable):
+            type = .promote
+            details["stable"] = .string(stable.name)
+        case .reverted(let why, let target, let figures):
+            switch why {
+            case .aborted: type = .abort
+            case .rolledBack: type = .rollback
+            case .regression, .targetUnhealthy: type = .revert
+            }
+            details["reasonCode"] = .string(RolloutRecord.code(of: why))
+            details["target"] = .string(target.name)
+            details["figures"] = RolloutFigures.json(figures, target: target)
+        }
+        details["state"] = .string(machines[name]?.state.rawValue ?? "idle")
+        let automatic = actor == "sluice"
+        EventLog.write(type == .revert ? .warning : .info, action.description, ["route": name, "by": actor])
+        guard let event = record(type, route: name, actor: actor, reason: reason ?? (automatic ? action.description : nil),
+                                 details: details),
+              let webhook = routes.routes.first(where: { $0.name == name })?.webhook,
+              let payload = try? JSONEncoder.sorted.encode(event)
+        else { return }
+        webhooks.post(webhook, Array(payload))
+    }
+
+    /// The rollout part of `GET /routes/{name}` and the answer of `GET /routes/{name}/rollout`.
+    func rolloutStatus(_ route: Route) -> [String: Any] {
+        guard let machine = machines[route.name], let progress = machine.rollout, let figures = machine.judgeStatus else {
+            return ["state": "idle", "stable": route.stable.name]
+        }
+        let percent = { (w: Weight) in Self.number(w) }
+        var status: [String: Any] = [
+            "state": progress.state.rawValue,
+            "to": progress.target.name,
+            "stable": machine.stable.name,
+            "step": progress.step + 1,
+            "steps": progress.plan.steps.map(percent),
+            "holds": progress.plan.holdsMs.map { formatDuration(ms: $0) },
+            "weight": percent(progress.targetWeight),
+            "holdLeft": formatDuration(ms: (progress.holdLeftMs + 999) / 1_000 * 1_000),
+            "held": formatDuration(ms: progress.heldMs / 1_000 * 1_000),
+            "stepRequests": progress.stepRequests,
+            "minRequests": progress.analysis.minRequests,
+            "holdExtended": progress.holdExtended,
+            "reason": progress.reason.map { $0.description } ?? NSNull(),
+            "reasonCode": progress.reason.map { RolloutRecord.code(of: $0) } ?? NSNull(),
+        ]
+        if case .object(let judged) = RolloutFigures.json(figures, target: progress.target) {
+            for (key, value) in judged { status[key] = value.foundationObject }
+        }
+        return status
+    }
+
+    /// A command's body: empty (no reason), or `{"reason": "..."}`; nil when it is anything else.
+    private static func optionalReason(_ body: [UInt8]) -> String?? {
+        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .some(nil) }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+              Set(object.keys).isSubset(of: ["reason"]), object["reason"] == nil || object["reason"] is String
+        else { return nil }
+        return .some(object["reason"] as? String)
+    }
+}

@@ -1,0 +1,97 @@
+import Control
+import Foundation
+import ProxyIO
+import Traffic
+
+/// A running Sluice: the state dir's stores, the control plane, the workers and the admin
+/// loop, started together by `sluice serve` and by `sluice demo`.
+struct Instance {
+    /// What `start` needs: validated flags and the loaded routes.
+    struct Configuration {
+        var routesDirectory: String
+        var routes: RouteTable
+        var listen: SocketAddress
+        var listenText: String
+        var workers: Int
+        var settings: ServerSettings
+        var admin: SocketAddress
+        var adminText: String
+        var token: AdminToken?
+        var stateDirectory: String
+        var resetState: Bool
+    }
+
+    let control: ControlPlane
+    let server: ProxyServer
+    let admin: AdminLoopHandle
+
+    /// Opens the state dir (restoring weights and rollouts unless `resetState`), starts the
+    /// workers and the admin loop, and records the start. Nil, with the reason on stderr,
+    /// when any of it fails; nothing is left running then.
+    static func start(_ c: Configuration) -> Instance? {
+        let state: StateStore
+        let events: EventStore
+        do {
+            state = try StateStore(directory: c.stateDirectory)
+            events = try EventStore(directory: c.stateDirectory)
+        } catch {
+            EventLog.write(.error, "cannot use the state directory", ["state": c.stateDirectory, "error": error.description])
+            return nil
+        }
+        var saved: StateFile? = nil
+        if c.resetState {
+            EventLog.write(.warning, "--reset-state: starting from the route files; the state file will be replaced at the next change",
+                           ["state": c.stateDirectory])
+        } else {
+            do {
+                saved = try state.load()
+            } catch {
+                EventLog.write(.error, "cannot read the state file; fix or remove it, or start with --reset-state to start from the route files",
+                               ["error": error.description])
+                return nil
+            }
+        }
+        let control: ControlPlane
+        do {
+            control = try ControlPlane(routesDirectory: c.routesDirectory, routes: c.routes, token: c.token, state: state,
+                                       events: events, saved: saved)
+        } catch {
+            EventLog.write(.error, "cannot resume from the state file; fix or remove it, or start with --reset-state to start from the route files",
+                           ["error": error.description])
+            return nil
+        }
+        let server: ProxyServer
+        do {
+            server = try ProxyServer(listen: c.listen, workers: c.workers, snapshot: control.snapshot(), settings: c.settings,
+                                     onHealthChange: { backend, healthy in control.healthChanged(backend: backend, healthy: healthy) })
+        } catch {
+            EventLog.write(.error, "cannot listen", ["address": c.listenText, "error": error.description])
+            return nil
+        }
+        control.start(server: server)
+        let admin: AdminLoopHandle
+        do {
+            admin = try AdminServer.start(address: c.admin, handler: { request, reply in control.handle(request, reply) },
+                                          everySecond: { control.everySecond() })
+        } catch {
+            EventLog.write(.error, "cannot listen", ["address": c.adminText, "error": error.description])
+            server.shutdown(drainMs: 0)
+            return nil
+        }
+        EventLog.write(.info, "listening", ["address": c.listenText, "port": Int(server.port), "workers": c.workers,
+                                            "routes": c.routes.routes.map(\.name), "admin": c.adminText,
+                                            "admin_port": Int(admin.port), "admin_token": c.token != nil,
+                                            "state": c.stateDirectory, "restored_routes": saved?.routes.keys.sorted() ?? []])
+        control.recordLifecycle(.start, details: ["workers": .number(Double(c.workers))])
+        return Instance(control: control, server: server, admin: admin)
+    }
+
+    /// Stops the admin loop, drains the workers for up to `drainMs`, records the stop and
+    /// flushes the access log.
+    func stop(drainMs: Int64) {
+        admin.stop()
+        server.shutdown(drainMs: drainMs)
+        control.recordLifecycle(.stop)
+        LogSink.stdout.flush()
+    }
+}
