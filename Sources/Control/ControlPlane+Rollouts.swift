@@ -166,7 +166,9 @@ extension ControlPlane {
             switch why {
             case .aborted: type = .abort
             case .rolledBack: type = .rollback
-            case .regression, .targetUnhealthy: type = .revert
+            case .regression, .targetUnhealthy:
+                type = .revert
+                reverts[name, default: [:]][RolloutRecord.code(of: why), default: 0] += 1
             }
             details["reasonCode"] = .string(RolloutRecord.code(of: why))
             details["target"] = .string(target.name)

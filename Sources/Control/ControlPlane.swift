@@ -27,6 +27,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     /// The workers' cumulative judge evidence per route at the last tick.
     var evidenceSeen: [String: SecondEvidence] = [:]
     let webhooks = WebhookSender()
+    /// Automatic reverts since start per route and reason code, for the metrics.
+    var reverts: [String: [String: Int]] = [:]
     /// Milliseconds of a monotonic clock: the rollouts' time.
     let clock: @Sendable () -> Int
 
@@ -186,15 +188,16 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         if object["reason"] != nil && !(object["reason"] is String) {
             return reply.send(Self.error(422, "reason must be a string"))
         }
-        if object["force"] != nil && !(type(of: object["force"]!) == Bool.self) {
+        if let force = object["force"], !RouteFileDecoder.isBoolean(force) {
             return reply.send(Self.error(422, "force must be true or false"))
         }
         let why = object["reason"] as? String
+        let force = (object["force"] as? NSNumber)?.boolValue == true
         let actor = token?.name ?? "admin"
         let previous = (runtime[route.name], machines[route.name])
         var pausedRollout = false
         if let machine = machines[route.name], machine.state.isActive {
-            guard object["force"] as? Bool == true else {
+            guard force else {
                 return reply.send(Self.error(409, "a rollout is \(machine.state.rawValue) on \(route.name); add \"force\": true to pause it and set the weights"))
             }
             if machine.state == .running {
@@ -266,8 +269,14 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         for route in served { for b in route.blue.backends + route.green.backends { backends[b.label] = true } }
         let flips = health.withLock { $0 }
         for (label, healthy) in flips where backends[label] != nil { backends[label] = healthy }
+        var rollouts: [String: MetricsText.RolloutGauge] = [:]
+        for route in served {
+            let machine = machines[route.name]
+            rollouts[route.name] = MetricsText.RolloutGauge(
+                state: machine?.state ?? .idle, step: machine?.rollout.map { $0.step + 1 } ?? 0, reverts: reverts[route.name] ?? [:])
+        }
         let text = MetricsText.render(totals: StatsTotals(workers: server?.stats.read() ?? []), routes: served,
-                                      backendHealth: backends)
+                                      backendHealth: backends, rollouts: rollouts)
         return AdminResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(text.utf8))
     }
 
@@ -305,7 +314,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     /// A decoded JSON number (never a JSON `true`/`false`, which Foundation may also
     /// hand out as a number).
     private static func number(_ value: Any) -> Double? {
-        if type(of: value) == Bool.self { return nil }
+        if RouteFileDecoder.isBoolean(value) { return nil }
         if let i = value as? Int { return Double(i) }
         if let d = value as? Double { return d }
         return nil

@@ -3,10 +3,9 @@ import Glibc
 import ProxyIO
 import Traffic
 
-/// A blocking HTTP/1.1 client for one request per connection (`Connection: close`), with a
-/// timeout on every socket operation: `sluice ctl`, the demo and webhook deliveries use it.
-/// Blocking is the point: it runs on command-line processes and on the webhook thread, never
-/// on an event loop.
+/// A blocking HTTP/1.1 client for one request per connection (`Connection: close`): `sluice
+/// ctl`, the demo's status view and webhook deliveries use it. Blocking is the point: it
+/// runs on command-line processes and on the webhook queue, never on an event loop.
 public struct HTTPClient: Sendable {
     /// The server, as written in `http://HOST:PORT` (a name is resolved at every request).
     public let host: String
@@ -44,56 +43,105 @@ public struct HTTPClient: Sendable {
         return (HTTPClient(host: host == "localhost" ? "127.0.0.1" : host, port: port), path)
     }
 
-    /// Sends one request and reads the whole response. Throws when the host does not resolve,
-    /// the connection fails, a socket operation times out or the response is not HTTP.
+    /// Sends one request on a new connection and reads the whole response. Throws when the
+    /// host does not resolve, the connection fails, a socket operation times out or the
+    /// response is not HTTP.
     public func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = [])
         throws(Failure) -> Response {
+        let connection = try HTTPConnection(host: host, port: port, timeoutSeconds: timeoutSeconds)
+        return try connection.request(method, path, headers: headers + [("Connection", "close")], body: body)
+    }
+}
+
+/// One blocking HTTP/1.1 client connection that can carry request after request (keep-alive):
+/// the demo's load generator holds a few. Responses are framed by `Content-Length`, or end
+/// when the server closes; other framings are refused. Not thread-safe: one user at a time.
+public final class HTTPConnection {
+    private let fd: Int32
+    private let hostField: String
+    /// Bytes read past the end of the last response.
+    private var pending: [UInt8] = []
+    private var buffer = [UInt8](repeating: 0, count: 65_536)
+
+    /// Connects (resolving `host` if it is a name), with `timeoutSeconds` on every later
+    /// send and receive.
+    public init(host: String, port: UInt16, timeoutSeconds: Int) throws(HTTPClient.Failure) {
         guard let ip = IPAddress(parsing: host) ?? HostResolver.resolve(host) else {
-            throw Failure(message: "cannot resolve \(host)")
+            throw HTTPClient.Failure(message: "cannot resolve \(host)")
         }
-        let hostField = ip.isV6 ? "[\(host)]:\(port)" : "\(host):\(port)"
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostField)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        let request = Array((head + "\r\n").utf8) + body
-        let fd = socket(ip.isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        hostField = ip.isV6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+        fd = socket(ip.isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Self.failure("socket") }
-        defer { close(fd) }
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         guard SocketAddress(ip: ip, port: port).connect(fd) == 0 else {
-            throw Self.failure("cannot connect to \(hostField)")
+            let error = Self.failure("cannot connect to \(hostField)")
+            close(fd)
+            throw error
         }
+    }
+
+    deinit {
+        close(fd)
+    }
+
+    /// Sends one request and reads its response. After a failure the connection is unusable.
+    public func request(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = [])
+        throws(HTTPClient.Failure) -> HTTPClient.Response {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostField)\r\nContent-Length: \(body.count)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        let request = Array((head + "\r\n").utf8) + body
         var offset = 0
         while offset < request.count {
             let n = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             guard n > 0 else { throw Self.failure("sending to \(hostField) failed") }
             offset += n
         }
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n == 0 { break }
-            guard n > 0 else { throw Self.failure("reading from \(hostField) failed") }
-            response += buffer[0..<n]
-        }
-        return try Self.parse(response, from: hostField)
-    }
-
-    /// Status and body of a response read until the server closed (the request said
-    /// `Connection: close`).
-    private static func parse(_ response: [UInt8], from server: String) throws(Failure) -> Response {
         let separator = Array("\r\n\r\n".utf8)
-        guard let end = (0...max(response.count - 4, 0)).first(where: { response[$0..<min($0 + 4, response.count)].elementsEqual(separator) }),
-              response.count >= 12, response[0..<5].elementsEqual("HTTP/".utf8),
-              let status = Int(String(decoding: response[9..<12], as: UTF8.self))
-        else { throw Failure(message: "\(server) sent an invalid HTTP response") }
-        return Response(status: status, body: Array(response[(end + 4)...]))
+        var headEnd: Int?
+        while true {
+            if let end = pending.firstRange(of: separator)?.lowerBound {
+                headEnd = end
+                break
+            }
+            guard try receive() else { break }
+        }
+        guard let headEnd, pending.count >= 12, pending[0..<5].elementsEqual("HTTP/".utf8),
+              let status = Int(String(decoding: pending[9..<12], as: UTF8.self))
+        else { throw HTTPClient.Failure(message: "\(hostField) sent an invalid HTTP response") }
+        let fields = String(decoding: pending[..<headEnd], as: UTF8.self).lowercased().split(separator: "\r\n")
+        if fields.contains(where: { $0.hasPrefix("transfer-encoding:") }) {
+            throw HTTPClient.Failure(message: "\(hostField) sent a response framing this client does not read")
+        }
+        let length = fields.first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) }
+        pending.removeFirst(headEnd + 4)
+        if let length {
+            while pending.count < length {
+                guard try receive() else { throw HTTPClient.Failure(message: "\(hostField) closed in the middle of a response") }
+            }
+            let body = Array(pending[..<length])
+            pending.removeFirst(length)
+            return HTTPClient.Response(status: status, body: body)
+        }
+        while try receive() {}
+        defer { pending = [] }
+        return HTTPClient.Response(status: status, body: pending)
     }
 
-    private static func failure(_ what: String) -> Failure {
-        Failure(message: "\(what): \(String(cString: strerror(errno)))")
+    /// Reads what is there into `pending`; false when the server closed.
+    private func receive() throws(HTTPClient.Failure) -> Bool {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        guard n >= 0 else { throw Self.failure("reading from \(hostField) failed") }
+        pending += buffer[0..<n]
+        return n > 0
+    }
+
+    private static func failure(_ what: String) -> HTTPClient.Failure {
+        HTTPClient.Failure(message: "\(what): \(String(cString: strerror(errno)))")
     }
 }
 

@@ -6,7 +6,16 @@ public import Traffic
 /// workers' published statistics (added up here) and the control side's view of routes
 /// and backend health. Runs on the admin loop, once per scrape.
 public enum MetricsText {
-    public static func render(totals: StatsTotals, routes: [Route], backendHealth: [String: Bool]) -> String {
+    /// A route's rollout as the metrics show it: its state, its step (1-based, 0 before the
+    /// first rollout) and its automatic reverts since start by reason code.
+    public struct RolloutGauge: Sendable {
+        public var state: RolloutState
+        public var step: Int
+        public var reverts: [String: Int]
+    }
+
+    public static func render(totals: StatsTotals, routes: [Route], backendHealth: [String: Bool],
+                              rollouts: [String: RolloutGauge]) -> String {
         var out = ""
         let names = totals.series.keys.sorted()
         func labels(_ name: String, _ pool: Int) -> String {
@@ -48,6 +57,28 @@ public enum MetricsText {
             let name = escape(route.name)
             out += "sluice_pool_weight_percent{route=\"\(name)\",pool=\"blue\"} \(Double(route.greenWeight.complement.basisPoints) / 100)\n"
             out += "sluice_pool_weight_percent{route=\"\(name)\",pool=\"green\"} \(Double(route.greenWeight.basisPoints) / 100)\n"
+        }
+
+        let states: [RolloutState] = [.idle, .running, .paused, .promoted, .reverted, .aborted]
+        out += "# HELP sluice_rollout_state The state of a route's rollout (1 for the current state).\n"
+        out += "# TYPE sluice_rollout_state gauge\n"
+        for route in routes.sorted(by: { $0.name < $1.name }) {
+            let current = rollouts[route.name]?.state ?? .idle
+            for state in states {
+                out += "sluice_rollout_state{route=\"\(escape(route.name))\",state=\"\(state.rawValue)\"} \(state == current ? 1 : 0)\n"
+            }
+        }
+        out += "# HELP sluice_rollout_step The step a route's rollout holds or ended at (1-based; 0 before any rollout).\n"
+        out += "# TYPE sluice_rollout_step gauge\n"
+        for route in routes.sorted(by: { $0.name < $1.name }) {
+            out += "sluice_rollout_step{route=\"\(escape(route.name))\"} \(rollouts[route.name]?.step ?? 0)\n"
+        }
+        out += "# HELP sluice_rollout_reverts_total Rollouts reverted automatically since start, by reason.\n"
+        out += "# TYPE sluice_rollout_reverts_total counter\n"
+        for route in routes.sorted(by: { $0.name < $1.name }) {
+            for (reason, count) in (rollouts[route.name]?.reverts ?? [:]).sorted(by: { $0.key < $1.key }) {
+                out += "sluice_rollout_reverts_total{route=\"\(escape(route.name))\",reason=\"\(escape(reason))\"} \(count)\n"
+            }
         }
 
         out += "# HELP sluice_backend_healthy Whether a backend passes its active health checks (1) or not (0).\n"

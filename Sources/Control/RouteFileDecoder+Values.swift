@@ -95,7 +95,7 @@ extension RouteFileDecoder {
 
     /// True for JSON `true`/`false`, which `JSONSerialization` returns as an `NSNumber` of ObjC
     /// type `c` and which would otherwise pass for the numbers 1 and 0.
-    private static func isBoolean(_ value: Any) -> Bool {
+    static func isBoolean(_ value: Any) -> Bool {
         guard let number = value as? NSNumber else { return false }
         return String(cString: number.objCType) == "c"
     }

@@ -349,13 +349,17 @@ extension ClientConnection {
 
     // MARK: Access log
 
-    /// Records the finished exchange: its statistics and one JSON line in the worker's
-    /// access-log buffer.
+    /// Records the finished exchange: its statistics and, unless the access log is off, one
+    /// JSON line in the worker's access-log buffer.
     func logAccess() {
         let micros = shim_monotonic_us() - startMicros
         if routeIndex >= 0 {
             worker.stats.record(slot: routing.statsSlots[routeIndex], pool: pool, status: status, micros: micros,
                                 judged: !forced && status != 499)
+        }
+        guard worker.logSink != nil else {
+            backendIndex = -1
+            return
         }
         let log = worker
         log.accessLog.append("{\"timestamp\":\"")

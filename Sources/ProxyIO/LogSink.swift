@@ -23,7 +23,8 @@ public final class LogSink: Sendable {
     public static let stdout = LogSink(fd: 1)
     public static let stderr = LogSink(fd: 2)
 
-    init(fd: Int32) {
+    /// A sink writing to `fd` (which stays open) from a thread of its own.
+    public init(fd: Int32) {
         self.fd = fd
         startThread { [self] in self.writeForever() }
     }

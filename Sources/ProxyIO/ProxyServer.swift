@@ -41,7 +41,7 @@ public final class ProxyServer {
             let start = WorkerStart(index: index, fd: fd, snapshot: snapshot, settings: settings, mailbox: mailbox, board: stats)
             threads.append(startThread {
                 let worker = Worker(index: start.index, listenFD: start.fd, snapshot: start.snapshot, settings: start.settings,
-                                    mailbox: start.mailbox, board: start.board, logSink: .stdout)
+                                    mailbox: start.mailbox, board: start.board)
                 worker.run()
             })
         }

@@ -16,6 +16,8 @@ public struct ServerSettings: Sendable {
     /// is skipped like an unhealthy one. No limit by default.
     public var maxConnectionsPerBackend = Int.max
     public var limits = Limits()
+    /// Where access-log lines go; nil writes none (the demo's live view).
+    public var accessLog: LogSink? = .stdout
 
     public init() {}
 }

@@ -17,7 +17,8 @@ final class Worker {
     /// Access-log lines of this iteration, handed to the sink once per loop iteration.
     var accessLog = ByteBuffer(capacity: 64 * 1024)
     var timestamp = Timestamp()
-    private let logSink: LogSink
+    /// Where the access log goes; nil when it is off.
+    let logSink: LogSink?
     /// Open client connections (for the connection limit and to know when a drain is done).
     private(set) var clientCount = 0
     /// This worker's request statistics, published to `board` every 250 ms.
@@ -29,11 +30,11 @@ final class Worker {
     private var drainDeadline: Int64 = 0
 
     init(index: Int, listenFD: Int32, snapshot: RoutingSnapshot, settings: ServerSettings, mailbox: Mailbox<LoopMessage>,
-         board: StatsBoard, logSink: LogSink) {
+         board: StatsBoard) {
         self.index = index
         self.board = board
         self.settings = settings
-        self.logSink = logSink
+        self.logSink = settings.accessLog
         var stats = WorkerStats()
         let slots = snapshot.routes.map { stats.slot(for: $0.route.name) }
         self.stats = stats
@@ -86,7 +87,7 @@ final class Worker {
             board.publish(worker: index, stats)
         }
         if accessLog.readableBytes > 0 {
-            logSink.write(accessLog.readable)
+            logSink?.write(accessLog.readable)
             accessLog.clear()
         }
         if draining && (clientCount == 0 || loop.now >= drainDeadline) {

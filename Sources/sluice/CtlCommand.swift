@@ -5,7 +5,8 @@ import Traffic
 /// trust: 0 done, 1 refused or failed (the reason on stderr), 2 usage.
 enum CtlCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try Options(valued: ["admin", "since", "reason"], flags: ["json", "follow"], arguments: arguments)
+        let options = try Options(valued: ["admin", "since", "reason", "to", "plan", "hold", "timeout"], flags: ["json", "follow"],
+                                  arguments: arguments)
         if options.flag("help") || options.positional.isEmpty { print(Help.ctl); return options.flag("help") ? 0 : 2 }
         let client = try AdminClient(url: options.value("admin") ?? "http://127.0.0.1:9901",
                                      token: ProcessInfo.processInfo.environment["SLUICE_ADMIN_TOKEN"])
@@ -19,6 +20,9 @@ enum CtlCommand {
                 return finish(response, json: json) { body in
                     let routes = (body["routes"] as? [[String: Any]]) ?? [body]
                     printStatus(routes)
+                    if args.count == 2, let rollout = body["rollout"] as? [String: Any], rollout["steps"] != nil {
+                        printVerdict(rollout)
+                    }
                 }
             case "weights":
                 guard args.count == 3 else { throw UsageError("usage: sluice ctl weights ROUTE green=PERCENT (or blue=PERCENT)") }
@@ -47,6 +51,20 @@ enum CtlCommand {
                     since = n
                 }
                 return try followEvents(client, since: since, follow: options.flag("follow"), json: json)
+            case "rollout":
+                guard args.count == 2 else {
+                    throw UsageError("usage: sluice ctl rollout ROUTE --plan canary|bluegreen|5,25,50,100 [--to green] [--hold 30s,1m,2m]")
+                }
+                return try startRollout(client, route: args[1], options: options, json: json)
+            case "pause", "resume", "promote", "abort", "rollback":
+                guard args.count == 2 else { throw UsageError("usage: sluice ctl \(args[0]) ROUTE [--reason TEXT]") }
+                let path = args[0] == "rollback" ? "/routes/\(args[1])/rollback" : "/routes/\(args[1])/rollout/\(args[0])"
+                let body: [String: Any]? = options.value("reason").map { ["reason": $0] }
+                let response = try client.send("POST", path, body: body)
+                return finish(response, json: json) { printRolloutLine(args[1], $0) }
+            case "wait":
+                guard args.count == 2 else { throw UsageError("usage: sluice ctl wait ROUTE [--timeout DURATION]") }
+                return try waitForRollout(client, route: args[1], timeout: options.value("timeout"), json: json)
             default:
                 throw UsageError("unknown ctl command '\(args[0])'")
             }
@@ -90,7 +108,7 @@ enum CtlCommand {
 
     /// Prints the answer (raw JSON with `--json`, else through `render`) and maps the
     /// status to the exit code: 2xx → 0, anything else → 1 with the server's reason.
-    private static func finish(_ response: AdminClient.Response, json: Bool, render: ([String: Any]) -> Void) -> Int32 {
+    static func finish(_ response: AdminClient.Response, json: Bool, render: ([String: Any]) -> Void) -> Int32 {
         let body = response.json as? [String: Any] ?? [:]
         guard (200..<300).contains(response.status) else {
             let reason = body["error"] as? String ?? String(decoding: response.body, as: UTF8.self)

@@ -10,7 +10,10 @@ enum Help {
     Commands:
       serve    run the proxy in front of the blue and green pools of every route
       check    validate route files and print every error (exit 1 on any)
-      ctl      talk to a running sluice's admin API (status, weights, reload, events)
+      demo     a self-contained tour: backends, proxy, load, a canary reverted by
+               the judge, then one that promotes (--headless for plain output)
+      ctl      talk to a running sluice's admin API (status, weights, rollouts,
+               reload, events)
       help     show this text
 
     Run 'sluice <command> --help' for the options of a command.
@@ -49,6 +52,26 @@ enum Help {
       --help             show this text
     """
 
+    static let demo = """
+    Usage: sluice demo [options]
+
+    A self-contained tour that needs nothing but this binary: starts an in-process
+    blue and a green backend, the proxy (admin API on a loopback port) and a load
+    generator; runs a canary (5% → 25% → 50% → 100%) with short holds, injects a
+    regression into green (10% errors) during the second step and shows the
+    judge reverting it; then runs the same canary with a healthy green, which is
+    promoted. Takes about a minute. Exit 0 when the first rollout was reverted for a
+    regression, the second promoted, and no request was lost.
+
+    Options:
+      --headless      plain lines (a status line a second, every event) instead of
+                      the live view
+      --rate N        requests a second from the load generator (default: 200)
+      --hold DURATION hold of each step (default: 4s)
+      --workers N     proxy worker threads (default: 2)
+      --help          show this text
+    """
+
     static let check = """
     Usage: sluice check [options]
 
@@ -65,16 +88,34 @@ enum Help {
 
     The release tool's client for the admin API. The token comes from
     SLUICE_ADMIN_TOKEN. Exit codes: 0 done, 1 refused or failed (the reason on
-    stderr), 2 usage.
+    stderr), 2 usage; 'wait' exits 3 when the rollout was reverted or aborted.
 
     Commands:
-      status [ROUTE]                 routes, weights, stable pool and backends
+      status [ROUTE]                 routes, weights, stable pool, backends, request rates;
+                                     with ROUTE also the rollout's running verdict (both
+                                     pools' errors and p50/p95/p99, each test's statistic
+                                     and what it needs to fire)
       weights ROUTE green=PERCENT [--reason TEXT]
                                      set the split now (also blue=PERCENT); returns once
                                      every worker uses it; the reason goes to the event log
+      rollout ROUTE --plan PLAN [--to POOL] [--hold H[,H...]] [--reason TEXT]
+                                     start a rollout: PLAN is canary (5,25,50,100; holds
+                                     30m,1h,2h), bluegreen (10,50,100; holds 5m,10m) or a
+                                     list of percentages ending at 100 (then --hold is
+                                     required: one duration, or one per step below 100);
+                                     --to defaults to the pool that is not stable
+      pause ROUTE                    stop advancing (a regression still reverts)
+      resume ROUTE                   advance again; the step's weights come back
+      promote ROUTE                  go to the next step now (promotes at the last)
+      abort ROUTE                    send the target back to 0% now
+      rollback ROUTE                 after a promotion, all traffic back to the old pool
+      wait ROUTE [--timeout DURATION]
+                                     block until the rollout ends, printing each step:
+                                     exit 0 promoted, 3 reverted or aborted, 1 timed out
       reload                         reload the route files (refused whole if invalid)
-      events [--since ID] [--follow] the audit log: weight changes, reloads, health flips,
-                                     with who and why; --follow keeps printing new ones
+      events [--since ID] [--follow] the audit log: weight changes, rollout steps,
+                                     verdicts, reverts, reloads, health flips, with who
+                                     and why; --follow keeps printing new ones
 
     Options (before or after the command):
       --admin URL   the admin API (default: http://127.0.0.1:9901; env SLUICE_ADMIN)

@@ -15,6 +15,7 @@ do {
     case "serve": status = try ServeCommand.run(rest)
     case "check": status = try CheckCommand.run(rest)
     case "ctl": status = try CtlCommand.run(rest)
+    case "demo": status = try DemoCommand.run(rest)
     case "help", "--help", "-h": print(Help.main); status = 0
     case "--version", "version": print("sluice \(Help.version)"); status = 0
     default: throw UsageError("unknown command '\(command)'")

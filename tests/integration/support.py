@@ -464,3 +464,90 @@ class RssSampler:
 
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+class Load:
+    """Steady GET traffic through Sluice from a few keep-alive connections, about `rate`
+    requests a second in all, until stopped. Records (time, status, pool) per request and
+    every transport error (a request lost by the proxy)."""
+
+    def __init__(self, sluice: Sluice, rate: float = 100.0, conns: int = 4, path: str = "/load"):
+        self.sluice = sluice
+        self.interval = conns / rate
+        self.path = path
+        self.results: list[tuple[float, int, str | None]] = []
+        self.errors: list[str] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(conns)]
+
+    def __enter__(self) -> "Load":
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(15)
+
+    def _run(self, index: int) -> None:
+        conn = self.sluice.http(timeout=10)
+        next_at = time.monotonic() + index * self.interval / len(self._threads)
+        n = 0
+        while not self._stop.is_set():
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            next_at += self.interval
+            n += 1
+            try:
+                conn.request("GET", f"{self.path}/{index}/{n}")
+                r = conn.getresponse()
+                r.read()
+                with self._lock:
+                    self.results.append((time.monotonic(), r.status, r.getheader("X-Sluice-Pool")))
+            except Exception as e:  # noqa: BLE001 - recorded: a lost request fails the test
+                with self._lock:
+                    self.errors.append(repr(e))
+                conn.close()
+                conn = self.sluice.http(timeout=10)
+        conn.close()
+
+    def since(self, t: float) -> list[tuple[float, int, str | None]]:
+        with self._lock:
+            return [r for r in self.results if r[0] >= t]
+
+
+class WebhookReceiver:
+    """A local HTTP server that records the JSON bodies POSTed to it (Sluice's webhooks)."""
+
+    def __init__(self):
+        import http.server
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                received.append(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
+        self.url = f"http://{HOST}:{self.server.server_address[1]}/hooks/sluice"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def types(self) -> list[str]:
+        return [e["type"] for e in self.received]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

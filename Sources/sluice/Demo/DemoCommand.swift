@@ -1,0 +1,139 @@
+import Control
+import Foundation
+import ProxyIO
+import Traffic
+
+/// `sluice demo`: the newcomer's first run, needing nothing but the binary. Starts an
+/// in-process blue and green backend, the proxy (a real `Instance`, with its admin API on an
+/// ephemeral loopback port) and a load generator; runs a canary with short holds, injects a
+/// regression into green during the second step and lets the judge revert it; then runs a
+/// clean canary that promotes. Everything goes through the admin API, as a release tool would.
+/// Exit 0 when the first rollout was reverted for a regression, the second promoted, and no
+/// request was lost.
+enum DemoCommand {
+    static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
+        let options = try Options(valued: ["rate", "hold", "workers"], flags: ["headless"], arguments: arguments)
+        if options.flag("help") { print(Help.demo); return 0 }
+        guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
+        let rate = try number(options, "rate", default: 200, in: 20...5_000)
+        let workers = try number(options, "workers", default: 2, in: 1...16)
+        let holdText = options.value("hold") ?? "4s"
+        guard let holdMs = parseDuration(holdText), holdMs >= 1_000, holdMs <= 60_000 else {
+            throw UsageError("--hold: '\(holdText)' is not a duration from 1s to 1m")
+        }
+        EventLog.silence()
+        do {
+            return try Demo(rate: rate, workers: workers, hold: formatDuration(ms: holdMs), headless: options.flag("headless")).run()
+        } catch {
+            FileHandle.standardError.write(Data("sluice demo: \(error)\n".utf8))
+            return 1
+        }
+    }
+
+    private static func number(_ options: Options, _ name: String, default value: Int, in range: ClosedRange<Int>) throws(UsageError) -> Int {
+        guard let text = options.value(name) else { return value }
+        guard let n = Int(text), range.contains(n) else {
+            throw UsageError("--\(name): '\(text)' is not a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
+}
+
+/// One run of the demo's scenario.
+private struct Demo {
+    let rate: Int
+    let workers: Int
+    let hold: String
+    let headless: Bool
+
+    func run() throws -> Int32 {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-demo-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let blue = try DemoBackend(pool: "blue")
+        let green = try DemoBackend(pool: "green")
+        let instance = try startProxy(directory: directory, blue: blue, green: green)
+        defer { instance.proxy.stop(drainMs: 1_000) }
+        let api = DemoAPI(port: instance.proxy.admin.port, token: instance.token)
+        let load = DemoLoad(port: instance.port, rate: rate)
+        var view = DemoView(headless: headless, api: api, load: load)
+        defer { view.finish() }
+
+        view.phase("warming up: blue serves everything, the judge learns blue's latency")
+        view.watch(seconds: 3)
+
+        view.phase("rollout 1: canary of green (5% → 25% → 50% → 100%, holds of \(hold))")
+        try api.startCanary(hold: hold)
+        _ = view.watch(seconds: 120) { $0.step >= 2 || !$0.isActive }
+        view.phase("injecting a regression into green: 10% of its answers are now 500s")
+        green.inject(errorRate: 0.10)
+        let first = view.watch(seconds: 120) { !$0.isActive }
+
+        view.phase("fixing green; waiting for the next release")
+        green.inject(errorRate: 0)
+        view.watch(seconds: 3)
+        view.phase("rollout 2: the same canary with a healthy green")
+        try api.startCanary(hold: hold)
+        let second = view.watch(seconds: 180) { !$0.isActive }
+        view.watch(seconds: 2)
+        load.stop()
+
+        let lost = load.counts.lost
+        let reverted = first.state == "reverted" && first.reasonCode.hasPrefix("regression")
+        let promoted = second.state == "promoted"
+        view.verdict([
+            (reverted, "rollout 1: green \(first.state)" + (first.reason.isEmpty ? "" : " — \(first.reason)")),
+            (promoted, "rollout 2: green \(second.state)" + (promoted ? ", now the stable pool" : "")),
+            (lost == 0, "\(load.counts.sent) requests answered, \(lost) lost"),
+        ])
+        return reverted && promoted && lost == 0 ? 0 : 1
+    }
+
+    /// Writes the demo's route file, starts Sluice on a free loopback port without an access
+    /// log, and returns it with its port and admin token.
+    private func startProxy(directory: String, blue: DemoBackend, green: DemoBackend) throws
+        -> (proxy: Instance, port: UInt16, token: String) {
+        let routes = directory + "/routes"
+        try FileManager.default.createDirectory(atPath: routes, withIntermediateDirectories: true)
+        let route = """
+            {"name": "demo", "pools": {"blue": {"backends": ["127.0.0.1:\(blue.port)"]},
+                                        "green": {"backends": ["127.0.0.1:\(green.port)"]}},
+             "stable": "blue", "weights": {"green": 0},
+             "health": {"path": "/health", "interval": "1s", "timeout": "500ms"},
+             "analysis": {"minRequests": \(max(20, rate / 5))}}
+            """
+        try route.write(toFile: routes + "/demo.json", atomically: true, encoding: .utf8)
+        let table: RouteTable
+        switch RouteLoader.load(directory: routes) {
+        case .success(let loaded): table = loaded
+        case .failure(let failure): throw DemoError("the demo's route file is invalid: \(failure)")
+        }
+        let port = try freePort()
+        let loopback = IPAddress(parsing: "127.0.0.1")!
+        var settings = ServerSettings()
+        settings.accessLog = nil
+        let token = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
+        let configuration = Instance.Configuration(
+            routesDirectory: routes, routes: table, listen: SocketAddress(ip: loopback, port: port),
+            listenText: "127.0.0.1:\(port)", workers: workers, settings: settings, admin: SocketAddress(ip: loopback, port: 0),
+            adminText: "127.0.0.1:0", token: AdminToken(name: "demo", secret: token), stateDirectory: directory + "/state",
+            resetState: true)
+        guard let instance = Instance.start(configuration) else { throw DemoError("the proxy did not start") }
+        return (instance, port, token)
+    }
+
+    /// A loopback port nobody listens on right now (every worker binds the same port, so the
+    /// proxy cannot take port 0).
+    private func freePort() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard fd >= 0, ok else { throw DemoError("no free loopback port: \(String(cString: strerror(errno)))") }
+        return UInt16(bigEndian: address.sin_port)
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+
+/// The demo's admin API calls, made as a release tool would make them.
+struct DemoAPI {
+    let client: AdminClient
+
+    init(port: UInt16, token: String) {
+        // The URL is built here from a bound port, so it always parses.
+        client = try! AdminClient(url: "http://127.0.0.1:\(port)", token: token)
+    }
+
+    /// `POST /routes/demo/rollout` with the canary plan and `hold` for every step.
+    func startCanary(hold: String) throws {
+        let response = try client.send("POST", "/routes/demo/rollout", body: ["plan": "canary", "holds": hold, "reason": "sluice demo"])
+        guard response.status == 200 else {
+            throw DemoError("the rollout was refused (\(response.status)): \(String(decoding: response.body, as: UTF8.self))")
+        }
+    }
+
+    /// `GET /routes/demo` (weights, rates, the rollout with the judge's figures).
+    func route() -> [String: Any] {
+        (try? client.send("GET", "/routes/demo"))?.json as? [String: Any] ?? [:]
+    }
+
+    /// `GET /events?since=ID`.
+    func events(since id: Int) -> [[String: Any]] {
+        ((try? client.send("GET", "/events?since=\(id)"))?.json as? [String: Any])?["events"] as? [[String: Any]] ?? []
+    }
+}
+
+/// The rollout as the demo's scenario follows it.
+struct RolloutSnapshot {
+    var state = "idle"
+    var step = 0
+    var reason = ""
+    var reasonCode = ""
+
+    var isActive: Bool { state == "running" || state == "paused" }
+
+    init(_ rollout: [String: Any]) {
+        state = rollout["state"] as? String ?? "idle"
+        step = rollout["step"] as? Int ?? 0
+        reason = rollout["reason"] as? String ?? ""
+        reasonCode = rollout["reasonCode"] as? String ?? ""
+    }
+}
+
+/// What the demo shows: a live screen redrawn twice a second (split bar, per-pool rates,
+/// error rates and latency over the rollout, the judge's tests, the audit log), or with
+/// `headless` plain lines: one status line a second and every event as it comes.
+struct DemoView {
+    let headless: Bool
+    let api: DemoAPI
+    let load: DemoLoad
+    private let start = Date()
+    private var phaseText = ""
+    private var eventLines: [String] = []
+    private var lastEventID = 0
+    private var lastStatusSecond = -1
+
+    init(headless: Bool, api: DemoAPI, load: DemoLoad) {
+        self.headless = headless
+        self.api = api
+        self.load = load
+        if !headless { print("\u{1B}[?25l", terminator: "") }
+    }
+
+    private var elapsed: Int { Int(Date().timeIntervalSince(start)) }
+
+    mutating func phase(_ text: String) {
+        phaseText = text
+        if headless { say("== \(text)") }
+    }
+
+    /// Shows the live figures until `done` holds for the rollout or `seconds` pass; returns
+    /// the rollout as last seen.
+    @discardableResult
+    mutating func watch(seconds: Int, until done: (RolloutSnapshot) -> Bool = { _ in false }) -> RolloutSnapshot {
+        let deadline = Date().addingTimeInterval(Double(seconds))
+        while true {
+            let route = api.route()
+            for event in api.events(since: lastEventID) {
+                lastEventID = max(lastEventID, event["id"] as? Int ?? 0)
+                let why = event["reason"] as? String ?? describe(event)
+                let text = "#\(event["id"] ?? "?") \(event["type"] ?? "?")" + (why.isEmpty ? "" : ": \(why)")
+                eventLines.append(text)
+                if headless { say("event \(text)") }
+            }
+            let rollout = route["rollout"] as? [String: Any] ?? [:]
+            render(route, rollout)
+            let snapshot = RolloutSnapshot(rollout)
+            if done(snapshot) || Date() >= deadline { return snapshot }
+            usleep(500_000)
+        }
+    }
+
+    /// The outcome, one line per expectation with a check mark or a cross.
+    func verdict(_ lines: [(Bool, String)]) {
+        say("")
+        for (ok, text) in lines { say((ok ? "✔ " : "✘ ") + text) }
+        say(lines.allSatisfy(\.0) ? "demo passed: the judge reverted the regression and promoted the healthy release"
+                                  : "demo failed: an outcome was not the expected one")
+    }
+
+    /// Gives the terminal its cursor back.
+    func finish() {
+        if !headless { print("\u{1B}[?25h", terminator: "") }
+        fflush(nil)
+    }
+
+    private func say(_ line: String) {
+        print(line)
+        fflush(nil)
+    }
+
+    private func describe(_ event: [String: Any]) -> String {
+        (event["details"] as? [String: Any])?["message"] as? String ?? ""
+    }
+
+    private mutating func render(_ route: [String: Any], _ rollout: [String: Any]) {
+        let weights = route["weights"] as? [String: Any] ?? [:]
+        let green = weights["green"] as? Double ?? Double(weights["green"] as? Int ?? 0)
+        let stats = route["stats"] as? [String: [String: Any]] ?? [:]
+        let pools = rollout["pools"] as? [String: [String: Any]] ?? [:]
+        let tests = rollout["tests"] as? [String: [String: Any]] ?? [:]
+        let counts = load.counts
+        let state = rollout["state"] as? String ?? "idle"
+        let progress = rollout["steps"] == nil ? state
+            : "\(state) · step \(rollout["step"] ?? "?") of \((rollout["steps"] as? [Any])?.count ?? 0) · hold left \(rollout["holdLeft"] ?? "-")"
+              + " · \(rollout["stepRequests"] ?? 0)/\(rollout["minRequests"] ?? 0) green requests in the step"
+        func pool(_ name: String) -> String {
+            let rate = stats[name]?["ratePerSecond"].map { "\($0)" } ?? "0"
+            let p = pools[name] ?? [:]
+            let errors = (p["errorRate"] as? Double).map { String(format: "%.2f%%", $0 * 100) } ?? "-"
+            let ms = { (key: String) in (p[key] as? Double).map { String(format: "%.1f ms", $0) } ?? "-" }
+            return pad(name, 7) + pad(rate, 9) + pad(errors, 10) + pad(ms("p50Ms"), 10) + pad(ms("p95Ms"), 10) + ms("p99Ms")
+        }
+        let verdict = ["errors", "latencyTail", "latencyShift"].compactMap { name -> String? in
+            guard let t = tests[name] else { return nil }
+            return pad(name, 13) + "\(t["statistic"] ?? 0) / \(t["threshold"] ?? 0)  " + (t["needs"] as? String ?? "")
+        }
+        if headless {
+            guard elapsed != lastStatusSecond else { return }
+            lastStatusSecond = elapsed
+            let errors = tests["errors"].map { " | errors test \($0["statistic"] ?? 0)/\($0["threshold"] ?? 0)" } ?? ""
+            say(String(format: "[%3ds] ", elapsed) + "green \(format(green))% | \(progress)\(errors) | "
+                + "sent \(counts.sent), 5xx \(counts.failed), lost \(counts.lost)")
+            return
+        }
+        let width = 50
+        let greenCells = Int((green / 100 * Double(width)).rounded())
+        var screen = "\u{1B}[H\u{1B}[2J"
+        screen += "Sluice demo — green judged against blue on live traffic          t=\(elapsed)s\n\n"
+        screen += "Phase     \(phaseText)\n"
+        screen += "Rollout   \(progress)\n\n"
+        screen += "Split     blue \u{1B}[34m" + String(repeating: "█", count: width - greenCells) + "\u{1B}[32m"
+            + String(repeating: "█", count: greenCells) + "\u{1B}[0m green   \(format(100 - green))% / \(format(green))%\n\n"
+        screen += "          " + pad("pool", 7) + pad("req/s", 9) + pad("errors", 10) + pad("p50", 10) + pad("p95", 10) + "p99"
+            + "   (errors and latency over the rollout)\n"
+        screen += "          " + pool("blue") + "\n          " + pool("green") + "\n\n"
+        screen += "Judge     " + (verdict.isEmpty ? "no rollout yet" : verdict.joined(separator: "\n          ")) + "\n\n"
+        screen += "Clients   \(counts.sent) answered · \(counts.failed) 5xx · \(counts.lost) lost\n\n"
+        screen += "Events\n" + eventLines.suffix(8).map { "  " + $0 }.joined(separator: "\n") + "\n"
+        print(screen, terminator: "")
+        fflush(nil)
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    private func format(_ percent: Double) -> String {
+        percent == percent.rounded() ? "\(Int(percent))" : String(format: "%.2f", percent)
+    }
+}
