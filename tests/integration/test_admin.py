@@ -118,7 +118,7 @@ def test_ctl_exit_codes(clean_backends, sluice_factory):
     assert ctl(sl, "status", token="wrong").returncode == 1
     r = subprocess.run([str(SLUICE_BIN), "ctl", "--admin", "http://127.0.0.1:1", "status"],
                        capture_output=True, text=True, timeout=30)
-    assert r.returncode == 1 and "cannot reach" in r.stderr
+    assert r.returncode == 1 and "cannot connect" in r.stderr
     r = subprocess.run([str(SLUICE_BIN), "ctl", "--help"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and "weights" in r.stdout
 

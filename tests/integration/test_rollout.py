@@ -228,6 +228,7 @@ def test_rollout_requests_are_validated(clean_backends, sluice_factory):
     assert admin(sl, "POST", "/routes/nope/rollout", body={"plan": "canary"})[0] == 404
     assert admin(sl, "POST", "/routes/app/rollout/pause")[0] == 409
     assert admin(sl, "DELETE", "/routes/app/rollout")[0] == 405
+    assert admin(sl, "PUT", "/routes/app/weights", body={"green": True})[0] == 422, "a boolean is not a weight"
     assert admin(sl, "POST", "/routes/app/rollout", body={"plan": "bluegreen"})[0] == 200
     status, body = admin(sl, "PUT", "/routes/app/weights", body={"green": 30})
     assert status == 409 and "force" in body["error"]
@@ -237,6 +238,10 @@ def test_rollout_requests_are_validated(clean_backends, sluice_factory):
     assert status == 200 and body["weight"] == 10
     _, route_body = admin(sl, "GET", "/routes/app")
     assert route_body["weights"]["green"] == 10, "resume puts the step's weights back"
+    import urllib.request
+    metrics = urllib.request.urlopen(f"http://{HOST}:{sl.admin_port}/metrics", timeout=10).read().decode()
+    assert 'sluice_rollout_state{route="app",state="running"} 1' in metrics
+    assert 'sluice_rollout_step{route="app"} 1' in metrics
     with open(sl.workdir / "state" / "state.json") as f:
         saved = f.read()
     assert '"rollout"' in saved and '"judge"' in saved
