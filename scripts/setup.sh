@@ -2,21 +2,28 @@
 # Installs what Sluice's example and tests need, only what is missing:
 # Debian packages (apt-get, as root or with passwordless sudo) and the Python venv in
 # .venv with the pinned FastAPI/uvicorn backend and pytest (rebuilt only when the
-# requirements or the Python version change). Used by scripts/test.sh and scripts/example.sh.
+# requirements or the Python version change). Used by scripts/test.sh and scripts/example.sh;
+# `--build-only` (scripts/demo.sh) installs only what building Sluice needs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 die() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
+build_only=0
+[[ ${1:-} == --build-only ]] && build_only=1
 
-# System packages.
+# System packages: libssl-dev and pkg-config to build; the rest for the tests
+# (prometheus: its promtool checks /metrics).
+packages=(libssl-dev pkg-config)
+[[ $build_only == 1 ]] || packages+=(curl prometheus)
 missing=()
-# prometheus: its promtool checks /metrics in the tests.
-for pkg in libssl-dev curl pkg-config prometheus; do
+for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 PYTHON=${PYTHON:-python3}
-command -v "$PYTHON" >/dev/null || missing+=(python3)
-if command -v "$PYTHON" >/dev/null && ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-    missing+=(python3-venv)
+if [[ $build_only == 0 ]]; then
+    command -v "$PYTHON" >/dev/null || missing+=(python3)
+    if command -v "$PYTHON" >/dev/null && ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        missing+=(python3-venv)
+    fi
 fi
 if [[ ${#missing[@]} -gt 0 ]]; then
     echo "installing: ${missing[*]}"
@@ -30,8 +37,9 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     "${SUDO[@]}" apt-get update -q
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-    echo "all present (libssl-dev curl pkg-config prometheus python3 venv)"
+    echo "all present (${packages[*]}$([[ $build_only == 1 ]] || echo ' python3 venv'))"
 fi
+[[ $build_only == 1 ]] && exit 0
 
 # The Python venv.
 echo "python venv (.venv):"
