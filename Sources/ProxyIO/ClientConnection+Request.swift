@@ -81,7 +81,7 @@ extension ClientConnection {
     }
 
     /// The pool for this request: the override header (from allowed addresses), else the
-    /// sticky key's hash bucket, else the worker's smooth weighted picker.
+    /// sticky key's hash bucket, else the worker's weighted picker.
     private func choosePool(_ buf: UnsafeRawBufferPointer) -> Pool {
         let entry = routeEntry
         let route = entry.route

@@ -1,14 +1,14 @@
 import Traffic
 
 /// A worker's routing state for one snapshot: the snapshot plus the parts the worker
-/// mutates (smooth weighted pickers, round-robin positions, idle backend connections).
+/// mutates (weighted pool pickers, round-robin positions, idle backend connections).
 ///
 /// Loop-local: created on the worker's thread when a snapshot is installed and never
 /// shared with another thread. An exchange keeps the instance it started with, so a new
 /// snapshot never changes the route or backend of a request in flight.
 final class WorkerRouting {
     let snapshot: RoutingSnapshot
-    private var pickers: [SmoothWeightedPicker]
+    private var pickers: [WeightedPicker]
     /// Next backend position per route and pool.
     private var roundRobin: [[Int]]
     /// Idle keep-alive connections per backend index.
@@ -32,7 +32,7 @@ final class WorkerRouting {
         self.snapshot = snapshot
         self.statsSlots = statsSlots
         maxInUse = maxConnectionsPerBackend
-        pickers = snapshot.routes.map { SmoothWeightedPicker(green: $0.route.greenWeight) }
+        pickers = snapshot.routes.map { WeightedPicker(green: $0.route.greenWeight, seed: .random(in: .min ... .max)) }
         roundRobin = snapshot.routes.map { _ in [0, 0] }
         idle = Array(repeating: [], count: snapshot.backends.count)
         healthy = Array(repeating: true, count: snapshot.backends.count)

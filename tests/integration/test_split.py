@@ -1,4 +1,5 @@
-"""Traffic split by weight: per request (not per connection), smooth weighted round robin."""
+"""Traffic split by weight: per request (not per connection), exact over blocks of picks,
+in random order within a block."""
 from __future__ import annotations
 
 import threading
@@ -50,8 +51,8 @@ def test_split_exact_single_worker(clean_backends, sluice_factory, weight):
     pools, per_conn = run_keepalive(sl, N, conns=3)
     green = pools.count("green")
     expected = N * weight / 100
-    # Smooth WRR is deterministic within one worker: over any window of N consecutive picks
-    # the count is within 1 of N*w. The readiness probe took one pick, so allow 1 more.
+    # Exact per block of picks (10 at 10%, 2 at 50%): N picks hold N*w greens but for the
+    # block the readiness probe started (up to one green more or less) and the last one.
     assert abs(green - expected) <= 2, f"weight {weight}%: {green} of {N} went green"
     if weight in (0, 100):
         assert green == expected
@@ -59,15 +60,12 @@ def test_split_exact_single_worker(clean_backends, sluice_factory, weight):
         # per request, not per connection: every keep-alive connection saw both pools
         for k, seen in enumerate(per_conn):
             assert seen == {"blue", "green"}, f"connection {k} only saw {seen}"
-        # smoothness: at 10% never two greens in a row, at 90% never two blues in a row
+        # random order within blocks: at 10% the spacing between greens varies (a round robin
+        # would give exactly 10 every time), and never exceeds two blocks
         if weight == 10:
-            assert "green,green" not in ",".join(pools)
-            gaps = [j - i for i, j in zip(
-                [i for i, p in enumerate(pools) if p == "green"],
-                [i for i, p in enumerate(pools) if p == "green"][1:])]
-            assert all(g == 10 for g in gaps), f"green spacing not 1 in 10: {sorted(set(gaps))}"
-        if weight == 90:
-            assert "blue,blue" not in ",".join(pools)
+            greens = [i for i, p in enumerate(pools) if p == "green"]
+            gaps = [j - i for i, j in zip(greens, greens[1:])]
+            assert len(set(gaps)) > 5 and max(gaps) <= 19, sorted(set(gaps))
         if weight == 50:
             assert "green,green,green" not in ",".join(pools)
             assert "blue,blue,blue" not in ",".join(pools)
@@ -105,11 +103,8 @@ def test_split_two_workers(clean_backends, sluice_factory, weight):
     assert len(pools) >= N
     frac = pools.count("green") / len(pools)
     assert abs(frac - weight / 100) <= 0.02, f"weight {weight}%: green fraction {frac:.4f}"
-    # Each worker interleaves its own picks over all its connections, so two clients in
-    # lockstep on one worker can each land on one pool (e.g. alternating at 50%); most
-    # connections still see both pools.
-    both = sum(seen == {"blue", "green"} for seen in per_conn_all)
-    assert both >= len(per_conn_all) // 2, per_conn_all
+    # Random order within blocks: no connection is tied to one pool.
+    assert all(seen == {"blue", "green"} for seen in per_conn_all), per_conn_all
 
 
 def test_split_fractional_weight(clean_backends, sluice_factory):
