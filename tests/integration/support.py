@@ -525,13 +525,24 @@ class Load:
 class WebhookReceiver:
     """A local HTTP server that records the JSON bodies POSTed to it (Sluice's webhooks)."""
 
-    def __init__(self):
+    def __init__(self, fail_first: int = 0):
+        """`fail_first`: answer the first N deliveries with 503 (not recorded)."""
         import http.server
         received = self.received = []
+        failures = [fail_first]
+        self.refused = 0
+        receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if failures[0] > 0:
+                    failures[0] -= 1
+                    receiver.refused += 1
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 received.append(json.loads(body))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")

@@ -245,3 +245,27 @@ def test_rollout_requests_are_validated(clean_backends, sluice_factory):
     with open(sl.workdir / "state" / "state.json") as f:
         saved = f.read()
     assert '"rollout"' in saved and '"judge"' in saved
+
+
+def test_a_target_without_a_healthy_backend_is_reverted_and_webhooks_are_retried(clean_backends, sluice_factory):
+    b = clean_backends
+    hooks = WebhookReceiver(fail_first=2)
+    try:
+        sl = sluice_factory([app_route(b, webhook=hooks.url)], env=ENV)
+        status, body = admin(sl, "POST", "/routes/app/rollout", body={"plan": [50, 100], "holds": "5m"})
+        assert status == 200, body
+        b["green1"].configure(health="fail")
+        final = wait_for(sl, lambda r: r["state"] != "running", 30)
+        assert final["state"] == "reverted" and final["reasonCode"] == "target_unhealthy", final
+        _, route_body = admin(sl, "GET", "/routes/app")
+        assert route_body["weights"] == {"blue": 100, "green": 0}
+        # The first two deliveries were refused: the rollout event arrives on a retry
+        # (after 1 s, then 2 s), and the revert after it.
+        deadline = time.monotonic() + 15
+        while "revert" not in hooks.types() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert hooks.refused == 2 and hooks.types().count("revert") == 1, (hooks.refused, hooks.types())
+        assert "rollout" in hooks.types()
+        assert "webhook delivery failed; retrying" in sl.stderr()
+    finally:
+        hooks.stop()
