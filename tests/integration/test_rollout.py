@@ -51,6 +51,7 @@ def test_green_with_errors_is_reverted_and_no_request_is_lost(clean_backends, sl
             took = time.monotonic() - started
             reverted_at = time.monotonic()
             time.sleep(2)
+        print(f"errors: reverted after {took:.1f}s, figures {final['pools']}")
         assert final["state"] == "reverted", final
         assert final["reasonCode"] == "regression:errors", final
         assert final["weight"] == 0 and took < 45, f"reverted after {took:.1f}s"
@@ -91,6 +92,7 @@ def test_green_with_added_latency_is_reverted(clean_backends, sluice_factory):
         assert status == 200, body
         final = wait_for(sl, lambda r: r["state"] != "running", 60)
         took = time.monotonic() - started
+    print(f"latency: reverted after {took:.1f}s by {final['reasonCode']}, figures {final['pools']}")
     assert final["state"] == "reverted", final
     assert final["reasonCode"] in ("regression:latencyTail", "regression:latencyShift"), final
     assert took < 45, f"reverted after {took:.1f}s"
