@@ -37,7 +37,7 @@ final class HealthChecker {
         switch message {
         case .install(let snapshot, _):
             reset(to: snapshot)
-        case .health:
+        case .health, .certificates:
             break
         case .shutdown:
             loop.stop()

@@ -10,7 +10,7 @@ enum ServeCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
                                            "idle-timeout", "max-connections", "max-backend-connections", "admin",
-                                           "admin-token-file", "state"], flags: ["reset-state"], arguments: arguments)
+                                           "admin-token-file", "state", "tls-listen", "cert", "key", "certs"], flags: ["reset-state"], arguments: arguments)
         if options.flag("help") { print(Help.serve); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let routesDirectory = options.value("routes") ?? "routes"
@@ -18,6 +18,7 @@ enum ServeCommand {
         guard let listen = parseListenAddress(listenText) else {
             throw UsageError("--listen: '\(listenText)' is not HOST:PORT with an IP address")
         }
+        let tls = try tlsOptions(options)
         var workers = usableCPUCount()
         if let text = options.value("workers") {
             guard let n = Int(text), n >= 1, n <= 256 else { throw UsageError("--workers: '\(text)' is not a number from 1 to 256") }
@@ -61,6 +62,19 @@ enum ServeCommand {
             return 1
         }
 
+        var certificates: TLSCertificates? = nil
+        var tlsListen: TLSListen? = nil
+        if let tls {
+            do {
+                let loaded = try TLSCertificates(source: tls.source)
+                certificates = loaded
+                tlsListen = TLSListen(address: tls.address, context: loaded.context)
+            } catch {
+                EventLog.write(.error, "refusing to start: the TLS certificates cannot be used", ["file": error.file, "error": error.message])
+                return 1
+            }
+        }
+
         let stateDirectory = options.value("state") ?? "state"
         let state: StateStore
         let events: EventStore
@@ -86,12 +100,14 @@ enum ServeCommand {
         }
         let control = ControlPlane(routesDirectory: routesDirectory, routes: table, token: token, state: state,
                                    events: events, saved: saved)
+        control.certificates = certificates
         let server: ProxyServer
         do {
-            server = try ProxyServer(listen: listen, workers: workers, snapshot: control.snapshot(), settings: settings,
+            server = try ProxyServer(listen: listen, tls: tlsListen,
+                                     workers: workers, snapshot: control.snapshot(), settings: settings,
                                      onHealthChange: { backend, healthy in control.healthChanged(backend: backend, healthy: healthy) })
         } catch {
-            EventLog.write(.error, "cannot listen", ["address": listenText, "error": error.description])
+            EventLog.write(.error, "cannot listen", ["address": listenText, "tls_address": tls?.addressText ?? "", "error": error.description])
             return 1
         }
         control.start(server: server)
@@ -104,10 +120,16 @@ enum ServeCommand {
             server.shutdown(drainMs: 0)
             return 1
         }
-        EventLog.write(.info, "listening", ["address": listenText, "port": Int(server.port), "workers": workers,
-                                            "routes": table.routes.map(\.name), "admin": adminText,
-                                            "admin_port": Int(admin.port), "admin_token": token != nil,
-                                            "state": stateDirectory, "restored_routes": saved?.routes.keys.sorted() ?? []])
+        var listening: [String: any Sendable] = ["address": listenText, "port": Int(server.port), "workers": workers,
+                                        "routes": table.routes.map(\.name), "admin": adminText,
+                                        "admin_port": Int(admin.port), "admin_token": token != nil,
+                                        "state": stateDirectory, "restored_routes": saved?.routes.keys.sorted() ?? []]
+        if let tls, let certificates, let tlsPort = server.tlsPort {
+            listening["tls_address"] = tls.addressText
+            listening["tls_port"] = Int(tlsPort)
+            listening["certificates"] = certificates.names
+        }
+        EventLog.write(.info, "listening", listening)
         control.recordLifecycle(.start, details: ["workers": .number(Double(workers))])
         while true {
             let signal = shim_wait_signal()
@@ -123,6 +145,31 @@ enum ServeCommand {
             LogSink.stdout.flush()
             EventLog.write(.info, "stopped")
             return 0
+        }
+    }
+
+    /// `--tls-listen ADDR` with `--cert FILE --key FILE` or `--certs DIR`; nil without
+    /// `--tls-listen`. Certificate options without it, or both kinds at once, are usage errors.
+    private static func tlsOptions(_ options: Options) throws(UsageError) -> (address: SocketAddress, addressText: String, source: CertificateSource)? {
+        let cert = options.value("cert"), key = options.value("key"), directory = options.value("certs")
+        guard let text = options.value("tls-listen") else {
+            if cert != nil || key != nil || directory != nil {
+                throw UsageError("--cert, --key and --certs need --tls-listen ADDR")
+            }
+            return nil
+        }
+        guard let address = parseListenAddress(text) else {
+            throw UsageError("--tls-listen: '\(text)' is not HOST:PORT with an IP address")
+        }
+        switch (cert, key, directory) {
+        case (let cert?, let key?, nil):
+            return (address, text, .files(CertificateFiles(certificate: cert, key: key)))
+        case (nil, nil, let directory?):
+            return (address, text, .directory(directory))
+        case (_, _, _?):
+            throw UsageError("--tls-listen: give either --cert and --key, or --certs, not both")
+        default:
+            throw UsageError("--tls-listen needs --cert FILE and --key FILE, or --certs DIR")
         }
     }
 
