@@ -9,8 +9,9 @@ die() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
 
 # System packages.
 missing=()
-# prometheus: its promtool checks /metrics in the tests.
-for pkg in libssl-dev curl pkg-config prometheus; do
+# prometheus: its promtool checks /metrics in the tests; openssl: the dev certificates
+# (certs/make-dev-certs.sh) of the TLS tests.
+for pkg in libssl-dev openssl curl pkg-config prometheus; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 PYTHON=${PYTHON:-python3}
@@ -30,7 +31,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     "${SUDO[@]}" apt-get update -q
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-    echo "all present (libssl-dev curl pkg-config prometheus python3 venv)"
+    echo "all present (libssl-dev openssl curl pkg-config prometheus python3 venv)"
 fi
 
 # The Python venv.
