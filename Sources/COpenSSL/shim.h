@@ -16,12 +16,20 @@ static const int shim_SSL_ERROR_WANT_WRITE = SSL_ERROR_WANT_WRITE;
 static const int shim_SSL_ERROR_ZERO_RETURN = SSL_ERROR_ZERO_RETURN;
 static const int shim_SSL_ERROR_SYSCALL = SSL_ERROR_SYSCALL;
 
-/// Server settings shared by every context: TLS 1.2 and 1.3 only, modern AEAD ciphers
+/// A password callback that has none: an encrypted private key fails to load instead of
+/// OpenSSL asking for its passphrase on the terminal.
+static inline int shim_no_password(char *buf, int size, int rwflag, void *userdata) {
+    (void)buf; (void)size; (void)rwflag; (void)userdata;
+    return 0;
+}
+
+/// Server settings shared by every context: no passphrase prompt, TLS 1.2 and 1.3 only, modern AEAD ciphers
 /// with forward secrecy for TLS 1.2 (TLS 1.3's defaults are all modern), no
 /// renegotiation or compression, a peer closing without close_notify read as EOF, partial
 /// writes from a buffer that may move between retries, buffers released while idle, and a
 /// server-side session cache shared by every context (`sid_ctx`). Returns 1 on success.
 static inline int shim_ssl_ctx_configure_server(SSL_CTX *ctx) {
+    SSL_CTX_set_default_passwd_cb(ctx, shim_no_password);
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) return 0;
     if (SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) return 0;
     if (SSL_CTX_set_cipher_list(ctx,

@@ -285,7 +285,7 @@ def test_session_resumption(clean_backends, sluice_factory, pki):
         assert reused == [False, True, True], (version, reused)
 
 
-@pytest.mark.parametrize("case", ["mismatch", "garbage", "missing", "lone-crt"])
+@pytest.mark.parametrize("case", ["mismatch", "garbage", "encrypted", "missing", "lone-crt"])
 def test_bad_key_refuses_startup(pki, tmp_path, case):
     key = tmp_path / "bad.key"
     args = ["--cert", str(pki / "localhost.crt"), "--key", str(key)]
@@ -294,6 +294,10 @@ def test_bad_key_refuses_startup(pki, tmp_path, case):
         expect = "does not match"
     elif case == "garbage":
         key.write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+        expect = "cannot load the private key"
+    elif case == "encrypted":  # refused, never a passphrase prompt
+        subprocess.run(["openssl", "pkey", "-in", str(pki / "localhost.key"), "-aes256", "-passout", "pass:secret",
+                        "-out", str(key)], check=True, capture_output=True, timeout=30)
         expect = "cannot load the private key"
     elif case == "missing":
         expect = "No such file"
@@ -308,7 +312,8 @@ def test_bad_key_refuses_startup(pki, tmp_path, case):
     (routes / "app.json").write_text(json.dumps(route("app", ["127.0.0.1:9"], ["127.0.0.1:9"])))
     out = subprocess.run([str(SLUICE_BIN), "serve", "--routes", str(routes), "--listen", f"{HOST}:{free_port()}",
                           "--tls-listen", f"{HOST}:{free_port()}", *args, "--admin", f"{HOST}:{free_port()}",
-                          "--state", str(tmp_path / "state")], capture_output=True, text=True, timeout=30)
+                          "--state", str(tmp_path / "state")], capture_output=True, text=True, timeout=30,
+                         stdin=subprocess.DEVNULL)
     assert out.returncode == 1, out
     line = json.loads(out.stderr.strip().splitlines()[-1])
     assert line["file"] == str(key) and expect in line["error"], line
