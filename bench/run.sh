@@ -31,9 +31,9 @@ bin="$root/.build/release/sluice"
 # configs), written per run into the harness's work directory.
 # Braces are doubled: the harness fills {port}-style placeholders with str.format.
 route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}},"green":{{"backends":["127.0.0.1:{green_port}"]}}}},"weights":{{"green":10}}}}'
-# With --tls, Sluice serves HTTPS on {port} (its plain listener on a free port).
+# With --tls, Sluice serves HTTPS on {port} (and its unused plain listener on 18070).
 listen="--listen 127.0.0.1:{port}"
-case " $* " in *" --tls "*) listen="--listen 127.0.0.1:0 --tls-listen 127.0.0.1:{port} --cert {cert} --key {key}";; esac
+case " $* " in *" --tls "*) listen="--listen 127.0.0.1:18070 --tls-listen 127.0.0.1:{port} --cert {cert} --key {key}";; esac
 sluice_cmd() { # $1 = workers
     echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && exec $bin serve --routes {workdir}/routes-$1 $listen --workers $1 >/dev/null"
 }

@@ -107,7 +107,9 @@ enum ServeCommand {
                                      workers: workers, snapshot: control.snapshot(), settings: settings,
                                      onHealthChange: { backend, healthy in control.healthChanged(backend: backend, healthy: healthy) })
         } catch {
-            EventLog.write(.error, "cannot listen", ["address": listenText, "tls_address": tls?.addressText ?? "", "error": error.description])
+            var fields: [String: any Sendable] = ["address": listenText, "error": error.description]
+            if let tls { fields["tls_address"] = tls.addressText }
+            EventLog.write(.error, "cannot listen", fields)
             return 1
         }
         control.start(server: server)
@@ -121,9 +123,9 @@ enum ServeCommand {
             return 1
         }
         var listening: [String: any Sendable] = ["address": listenText, "port": Int(server.port), "workers": workers,
-                                        "routes": table.routes.map(\.name), "admin": adminText,
-                                        "admin_port": Int(admin.port), "admin_token": token != nil,
-                                        "state": stateDirectory, "restored_routes": saved?.routes.keys.sorted() ?? []]
+                                                 "routes": table.routes.map(\.name), "admin": adminText,
+                                                 "admin_port": Int(admin.port), "admin_token": token != nil,
+                                                 "state": stateDirectory, "restored_routes": saved?.routes.keys.sorted() ?? []]
         if let tls, let certificates, let tlsPort = server.tlsPort {
             listening["tls_address"] = tls.addressText
             listening["tls_port"] = Int(tlsPort)

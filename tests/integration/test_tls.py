@@ -118,6 +118,18 @@ def test_curl_and_python_get_answers_over_https(clean_backends, sluice_factory, 
     assert c.getresponse().status == 200
 
 
+def test_websocket_over_tls(clean_backends, sluice_factory, pki):
+    from websockets.sync.client import connect
+    sl, port = start_tls(sluice_factory, clean_backends, single(pki))
+    with connect(f"wss://localhost:{port}/ws", ssl=client_context(pki), open_timeout=10, close_timeout=5,
+                 max_size=4 * 1024 * 1024) as ws:
+        ws.send("hello over tls")
+        assert ws.recv(timeout=10) == "hello over tls"
+        big = bytes(range(256)) * 4096  # 1 MiB: many TLS records each way
+        ws.send(big)
+        assert ws.recv(timeout=20) == big
+
+
 def test_backend_is_told_the_request_came_over_https(sluice_factory, pki, recorder):
     tls_port = free_port()
     sl = sluice_factory([route("rec", [recorder.addr], [recorder.addr], 0, health={"path": "/__recorder_health"})],
