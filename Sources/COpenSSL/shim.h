@@ -23,28 +23,57 @@ static inline int shim_no_password(char *buf, int size, int rwflag, void *userda
     return 0;
 }
 
-/// Server settings shared by every context: no passphrase prompt, TLS 1.2 and 1.3 only, modern AEAD ciphers
-/// with forward secrecy for TLS 1.2 (TLS 1.3's defaults are all modern), no
-/// renegotiation or compression, a peer closing without close_notify read as EOF, partial
-/// writes from a buffer that may move between retries, buffers released while idle, and a
-/// server-side session cache shared by every context (`sid_ctx`). Returns 1 on success.
-static inline int shim_ssl_ctx_configure_server(SSL_CTX *ctx) {
+/// Settings every context has, server or client: no passphrase prompt, TLS 1.2 and 1.3
+/// only, no renegotiation or compression, a peer closing without close_notify read as
+/// EOF, partial writes from a buffer that may move between retries, and buffers released
+/// while idle. Returns 1 on success.
+static inline int shim_ssl_ctx_configure_common(SSL_CTX *ctx) {
     SSL_CTX_set_default_passwd_cb(ctx, shim_no_password);
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) return 0;
     if (SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) return 0;
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+                          | SSL_MODE_RELEASE_BUFFERS);
+    return 1;
+}
+
+/// Server settings shared by every server context: the common ones, modern AEAD ciphers
+/// with forward secrecy for TLS 1.2 (TLS 1.3's defaults are all modern), and a
+/// server-side session cache shared by every context (`sid_ctx`). Returns 1 on success.
+static inline int shim_ssl_ctx_configure_server(SSL_CTX *ctx) {
+    if (!shim_ssl_ctx_configure_common(ctx)) return 0;
     if (SSL_CTX_set_cipher_list(ctx,
             "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
             "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
             "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") != 1) return 0;
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
-                          | SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(ctx, 20480);
     SSL_CTX_set_timeout(ctx, 300);
     static const unsigned char sid_ctx[] = "sluice";
     if (SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1) != 1) return 0;
     return 1;
+}
+
+/// Client settings for connections to backends: the common ones, the peer's certificate
+/// verified against `ca_file` (PEM, one or more CAs) or, when NULL, the system trust
+/// store, and ALPN `http/1.1`. Returns 1 on success.
+static inline int shim_ssl_ctx_configure_client(SSL_CTX *ctx, const char *ca_file) {
+    if (!shim_ssl_ctx_configure_common(ctx)) return 0;
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (ca_file != NULL) {
+        if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) return 0;
+    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        return 0;
+    }
+    static const unsigned char http11[] = "\x08http/1.1";
+    return SSL_CTX_set_alpn_protos(ctx, http11, sizeof(http11) - 1) == 0;
+}
+
+/// Names the backend a client connection is for: its IP address, or its host name, sent
+/// as SNI. Either is what the backend's certificate must be for. Returns 1 on success.
+static inline int shim_ssl_set_backend_host(SSL *ssl, const char *host, int is_ip) {
+    if (is_ip) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1;
+    return SSL_set_tlsext_host_name(ssl, host) == 1 && SSL_set1_host(ssl, host) == 1;
 }
 
 /// ALPN: picks `http/1.1` from the client's list; a client offering ALPN without it gets

@@ -131,8 +131,14 @@ final class ClientConnection: EventHandler {
                 return
             }
         }
-        if events & shim_EPOLLOUT != 0 { writeBackend() }
-        if events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 { readBackend() }
+        if events & shim_EPOLLOUT != 0 {
+            if b.tls?.wantsWritable == true { readBackend() }
+            writeBackend()
+        }
+        if events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 {
+            readBackend()
+            if b.tls?.wantsReadable == true { writeBackend() }
+        }
         pump()
     }
 
@@ -246,7 +252,8 @@ final class ClientConnection: EventHandler {
     private func readBackend() {
         guard let b = backend, !backendEOF, fromBackend.readableBytes < Self.maxBuffered else { return }
         fromBackend.reserve(Self.readChunk)
-        switch Syscall.read(b.fd, fromBackend.writable) {
+        let result = if let tls = b.tls { tls.read(fromBackend.writable) } else { Syscall.read(b.fd, fromBackend.writable) }
+        switch result {
         case .done(let n):
             fromBackend.didWrite(n)
             responseBytesSeen = true
@@ -264,7 +271,8 @@ final class ClientConnection: EventHandler {
         guard let b = backend, !b.connecting else { return false }
         var wrote = false
         while toBackend.readableBytes > 0 {
-            switch Syscall.write(b.fd, toBackend.readable) {
+            let result = if let tls = b.tls { tls.write(toBackend.readable) } else { Syscall.write(b.fd, toBackend.readable) }
+            switch result {
             case .done(let n):
                 toBackend.consume(n)
                 wrote = true
@@ -339,6 +347,10 @@ final class ClientConnection: EventHandler {
                 backendEvents |= shim_EPOLLIN | shim_EPOLLRDHUP
             }
             if toBackend.readableBytes > 0 { backendEvents |= shim_EPOLLOUT }
+            if let tls = b.tls {
+                if tls.wantsWritable { backendEvents |= shim_EPOLLOUT }
+                if tls.wantsReadable { backendEvents |= shim_EPOLLIN | shim_EPOLLRDHUP }
+            }
         }
         worker.loop.setEvents(b, backendEvents)
     }

@@ -44,7 +44,7 @@ final class Listener: EventHandler {
             _ = shim_set_int_option(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             var stream: TLSStream? = nil
             if tls {
-                guard let context = worker.tlsContext, let s = TLSStream(context: context, fd: fd) else {
+                guard let context = worker.tlsContext, let s = TLSStream.server(context: context, fd: fd) else {
                     Syscall.close(fd)
                     continue
                 }

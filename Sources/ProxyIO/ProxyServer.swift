@@ -49,10 +49,11 @@ public final class ProxyServer {
                 worker.run()
             })
         }
-        let health = HealthStart(snapshot: snapshot, mailbox: healthMailbox, workers: mailboxes, onChange: onHealthChange)
+        let health = HealthStart(snapshot: snapshot, mailbox: healthMailbox, workers: mailboxes, backendTLS: settings.backendTLS,
+                                 onChange: onHealthChange)
         healthThread = startThread {
             HealthChecker(snapshot: health.snapshot, mailbox: health.mailbox, workers: health.workers,
-                          onChange: health.onChange).run()
+                          backendTLS: health.backendTLS, onChange: health.onChange).run()
         }
     }
 
@@ -118,5 +119,6 @@ private struct HealthStart: Sendable {
     let snapshot: RoutingSnapshot
     let mailbox: Mailbox<LoopMessage>
     let workers: [Mailbox<LoopMessage>]
+    let backendTLS: TLSClientContext?
     let onChange: @Sendable (String, Bool) -> Void
 }

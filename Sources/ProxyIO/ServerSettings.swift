@@ -16,6 +16,8 @@ public struct ServerSettings: Sendable {
     /// is skipped like an unhealthy one. No limit by default.
     public var maxConnectionsPerBackend = Int.max
     public var limits = Limits()
+    /// TLS to `https://` backends (and their health checks); nil: they cannot be reached.
+    public var backendTLS: TLSClientContext?
 
     public init() {}
 }

@@ -1,29 +1,57 @@
 import COpenSSL
+import Traffic
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The TLS layer of one client connection: OpenSSL on the connection's non-blocking
-/// socket. The handshake runs inside the first reads; a call that cannot go on returns
-/// `.wouldBlock` and says which readiness it waits for, so nothing here ever blocks.
+/// The TLS layer of one connection: OpenSSL on its non-blocking socket, as the server
+/// (a client connection on the TLS listener) or as the client (to an `https://`
+/// backend). The handshake runs inside the first reads or writes; a call that cannot go on
+/// returns `.wouldBlock` and says which readiness it waits for, so nothing here ever blocks.
 ///
 /// Lives on the connection's loop; freed with the connection.
 final class TLSStream {
-    /// Kept alive for the connection: its certificates and SNI table are the ones the
-    /// connection started with, whatever reloads happen meanwhile.
-    let context: TLSContext
+    /// The context the connection started with, kept alive for it (its certificates and
+    /// SNI table stay the connection's, whatever reloads happen meanwhile).
+    private let context: AnyObject
     private let ssl: OpaquePointer
     /// The last read or shutdown stopped until the socket is writable (handshake records
     /// or session tickets that did not fit in the socket buffer).
     private(set) var wantsWritable = false
-    /// The last write stopped until the socket is readable.
+    /// The last write stopped until the socket is readable (a handshake in progress).
     private(set) var wantsReadable = false
     /// A fatal error happened: no close_notify may follow.
     private var failed = false
+    /// Why the connection failed, for logs (certificate verification, protocol error).
+    private(set) var failure: String?
+
+    private init(ssl: OpaquePointer, context: AnyObject) {
+        self.ssl = ssl
+        self.context = context
+    }
 
     /// Starts the server side of a handshake on `fd`; nil when OpenSSL is out of memory.
-    init?(context: TLSContext, fd: Int32) {
-        guard let ssl = SSL_new(context.contexts[0]) else {
+    static func server(context: TLSContext, fd: Int32) -> TLSStream? {
+        guard let ssl = newSSL(context.contexts[0], fd) else { return nil }
+        SSL_set_accept_state(ssl)
+        return TLSStream(ssl: ssl, context: context)
+    }
+
+    /// Starts the client side of a handshake with a backend on `fd`, which must present a
+    /// certificate for `host` (a name, also sent as SNI, or an IP address).
+    static func client(context: TLSClientContext, fd: Int32, host: String) -> TLSStream? {
+        guard let ssl = newSSL(context.ctx, fd) else { return nil }
+        guard shim_ssl_set_backend_host(ssl, host, IPAddress(parsing: host) != nil ? 1 : 0) == 1 else {
+            _ = openSSLError()
+            SSL_free(ssl)
+            return nil
+        }
+        SSL_set_connect_state(ssl)
+        return TLSStream(ssl: ssl, context: context)
+    }
+
+    private static func newSSL(_ ctx: OpaquePointer, _ fd: Int32) -> OpaquePointer? {
+        guard let ssl = SSL_new(ctx) else {
             _ = openSSLError()
             return nil
         }
@@ -32,9 +60,7 @@ final class TLSStream {
             SSL_free(ssl)
             return nil
         }
-        SSL_set_accept_state(ssl)
-        self.context = context
-        self.ssl = ssl
+        return ssl
     }
 
     deinit { SSL_free(ssl) }
@@ -96,10 +122,13 @@ final class TLSStream {
         return true
     }
 
-    /// A fatal TLS or socket error (bad record, protocol version, handshake failure, reset).
+    /// A fatal TLS or socket error (bad record, protocol version, handshake failure, an
+    /// unverified certificate, reset).
     private func fail() -> IOResult {
         failed = true
-        _ = openSSLError()
+        let verify = SSL_get_verify_result(ssl)
+        let reason = openSSLError()
+        failure = verify != X509_V_OK ? "certificate verify failed: " + String(cString: X509_verify_cert_error_string(verify)) : reason
         return .failed(EPROTO)
     }
 }

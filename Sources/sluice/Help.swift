@@ -37,6 +37,8 @@ enum Help {
       --certs DIR        several certificates as NAME.crt + NAME.key pairs, chosen per
                          connection by the client's SNI among the names in each
                          certificate; the first NAME in order is the default
+      --backend-ca FILE  PEM CA certificates that https:// backends' certificates must
+                         chain to                          (default: the system trust store)
       --workers N        event-loop threads                      (default: usable cores)
       --drain DURATION   longest wait for requests in flight on shutdown (default: 30s)
       --header-timeout DURATION  a client must send its request head within this (408; default: 10s)

@@ -10,7 +10,8 @@ enum ServeCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
                                            "idle-timeout", "max-connections", "max-backend-connections", "admin",
-                                           "admin-token-file", "state", "tls-listen", "cert", "key", "certs"], flags: ["reset-state"], arguments: arguments)
+                                           "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca"],
+                                  flags: ["reset-state"], arguments: arguments)
         if options.flag("help") { print(Help.serve); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let routesDirectory = options.value("routes") ?? "routes"
@@ -62,6 +63,13 @@ enum ServeCommand {
             return 1
         }
 
+        do {
+            settings.backendTLS = try TLSClientContext(caFile: options.value("backend-ca"))
+        } catch {
+            EventLog.write(.error, "refusing to start: the CA certificates for https:// backends cannot be used",
+                           ["file": error.file, "error": error.message])
+            return 1
+        }
         var certificates: TLSCertificates? = nil
         var tlsListen: TLSListen? = nil
         if let tls {

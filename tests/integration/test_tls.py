@@ -1,18 +1,22 @@
 """TLS termination on --tls-listen: curl and Python clients through Sluice over HTTPS,
 SNI choosing among certificates, ALPN, refused TLS 1.1 and plain HTTP, the header timeout
 closing a stalled handshake, certificates reloaded on SIGHUP without dropping open
-connections, and a bad key refusing start-up. Certificates come from
+connections, and a bad key refusing start-up. Then TLS to https:// backends: verified
+against --backend-ca, SNI, refused certificates. Certificates come from
 certs/make-dev-certs.sh into a temporary directory."""
 from __future__ import annotations
 
 import hashlib
 import http.client
 import json
+import os
 import shutil
 import signal
 import socket
 import ssl
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -336,3 +340,137 @@ def test_certificate_options_need_tls_listen():
     out = subprocess.run([str(SLUICE_BIN), "serve", "--cert", "x.crt", "--key", "x.key"],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 2 and "--tls-listen" in out.stderr
+
+
+# ---------------------------------------------------------------------------- https:// backends
+
+class TLSBackend:
+    """A TLS server thread answering every request with 200 "ok"; records the SNI names
+    clients sent."""
+
+    def __init__(self, pki: Path, name: str):
+        self.port = free_port()
+        self.server_names: list[str | None] = []
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(pki / f"{name}.crt", pki / f"{name}.key")
+        ctx.sni_callback = lambda sock, server_name, _ctx: self.server_names.append(server_name)
+        self.ctx = ctx
+        self.listener = socket.create_server((HOST, self.port))
+        self.listener.settimeout(0.2)
+        self.stopping = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                raw, _ = self.listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw):
+        try:
+            with self.ctx.wrap_socket(raw, server_side=True) as s:
+                s.settimeout(5)
+                buf = b""
+                while not self.stopping:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                    while b"\r\n\r\n" in buf:
+                        _, _, buf = buf.partition(b"\r\n\r\n")
+                        s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Pool: tls-backend\r\n\r\nok")
+        except (OSError, ssl.SSLError):
+            return
+
+    def stop(self):
+        self.stopping = True
+        self.listener.close()
+        self.thread.join(2)
+
+
+def uvicorn_tls(pki: Path, tmp_path: Path):
+    """The example FastAPI app served over TLS with the localhost certificate (IP SAN 127.0.0.1)."""
+    port = free_port()
+    log = open(tmp_path / "uvicorn-tls.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app:app", "--host", HOST, "--port", str(port),
+                             "--log-level", "warning", "--ssl-keyfile", str(pki / "localhost.key"),
+                             "--ssl-certfile", str(pki / "localhost.crt")],
+                            cwd=REPO / "examples" / "fastapi", env=dict(os.environ, POOL="blue"),
+                            stdout=log, stderr=subprocess.STDOUT)
+    ctx = client_context(pki)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, port), timeout=1) as raw, ctx.wrap_socket(raw, server_hostname="localhost"):
+                return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("uvicorn with TLS did not start")
+
+
+def test_https_backend_verified_against_the_backend_ca(sluice_factory, pki, tmp_path):
+    proc, port = uvicorn_tls(pki, tmp_path)
+    try:
+        sl = sluice_factory([route("tls", [f"https://{HOST}:{port}"], [f"https://{HOST}:{port}"], 0)],
+                            extra_args=["--backend-ca", str(pki / "ca" / "ca.crt")])
+        c = sl.http()
+        for _ in range(3):  # keep-alive on both sides
+            c.request("GET", "/bytes/70000")
+            r = c.getresponse()
+            assert r.status == 200 and r.getheader("X-Pool") == "blue" and len(r.read()) == 70000
+        data = bytes(range(256)) * 8192
+        c.request("POST", "/upload", body=data)
+        answer = json.loads(c.getresponse().read())
+        assert answer["sha256"] == hashlib.sha256(data).hexdigest()
+        time.sleep(2.5)  # a health check over TLS has run
+        assert "backend unhealthy" not in sl.stderr()
+        c.request("GET", "/bytes/5")
+        assert c.getresponse().status == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_https_backend_sni_and_failed_verification(sluice_factory, pki):
+    good = TLSBackend(pki, "localhost")
+    wrong_name = TLSBackend(pki, "alpha.test")
+    try:
+        sl = sluice_factory([route("sni", [f"https://localhost:{good.port}"], [f"https://localhost:{good.port}"], 0,
+                                   host="good.test"),
+                             route("bad", [f"https://localhost:{wrong_name.port}"], [f"https://localhost:{wrong_name.port}"], 0,
+                                   host="bad.test")],
+                            extra_args=["--backend-ca", str(pki / "ca" / "ca.crt")])
+        c = sl.http()
+        c.request("GET", "/", headers={"Host": "good.test"})
+        r = c.getresponse()
+        assert r.status == 200 and r.read() == b"ok"
+        assert "localhost" in good.server_names
+        # A certificate for another name: 502, never the backend's answer; the health check says why.
+        c = sl.http()
+        c.request("GET", "/", headers={"Host": "bad.test"})
+        r = c.getresponse()
+        assert r.status == 502, r.read()
+        deadline = time.monotonic() + 15
+        while "tls_error" not in sl.stderr() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        line = [json.loads(l) for l in sl.stderr().splitlines() if "tls_error" in l][0]
+        assert line["message"] == "backend unhealthy" and "certificate verify failed" in line["tls_error"]
+        assert line["backend"] == f"localhost:{wrong_name.port}"
+    finally:
+        good.stop()
+        wrong_name.stop()
+
+
+def test_https_backend_needs_a_trusted_ca(sluice_factory, pki):
+    backend = TLSBackend(pki, "localhost")
+    try:
+        sl = sluice_factory([route("tls", [f"https://localhost:{backend.port}"], [f"https://localhost:{backend.port}"], 0)])
+        c = sl.http()
+        c.request("GET", "/")
+        assert c.getresponse().status == 502  # the dev CA is not in the system trust store
+    finally:
+        backend.stop()
