@@ -15,12 +15,14 @@ let package = Package(
     targets: [
         // Linux headers Swift cannot import directly: epoll, eventfd, timerfd, socket options.
         .target(name: "CLinuxShim"),
+        // OpenSSL (libssl-dev) and C wrappers for the macros and callbacks Swift cannot use.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // PURE: HTTP/1.1 wire format. No I/O, no Foundation.
         .target(name: "HTTP1", swiftSettings: swiftSettings),
         // PURE: routes, pools, weights, sticky hashing, addresses. No I/O, no Foundation.
         .target(name: "Traffic", swiftSettings: swiftSettings),
-        // The thin I/O shell: sockets, epoll loops, the proxy session.
-        .target(name: "ProxyIO", dependencies: ["CLinuxShim", "HTTP1", "Traffic"], swiftSettings: swiftSettings),
+        // The thin I/O shell: sockets, epoll loops, the proxy session, TLS streams.
+        .target(name: "ProxyIO", dependencies: ["CLinuxShim", "COpenSSL", "HTTP1", "Traffic"], swiftSettings: swiftSettings),
         // Control plane (Foundation): route files, admin API, state, event log; drives ProxyIO.
         .target(name: "Control", dependencies: ["Traffic", "ProxyIO"], swiftSettings: swiftSettings),
         .executableTarget(name: "sluice", dependencies: ["ProxyIO", "Control", "Traffic", "HTTP1"], swiftSettings: swiftSettings),
@@ -30,6 +32,6 @@ let package = Package(
         .executableTarget(name: "judge-bench", dependencies: ["JudgeSimulation", "Traffic"], path: "bench/judge/Bench", swiftSettings: swiftSettings),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
-        .testTarget(name: "ControlTests", dependencies: ["Control", "Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "ProxyIO", "Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
     ]
 )

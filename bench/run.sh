@@ -4,6 +4,7 @@
 #   bench/run.sh                      # static backend, c=64,256, 3 interleaved reps, 1 worker each
 #   bench/run.sh --targets static,static64k,fastapi --conns 64 --reps 5
 #   bench/run.sh --proxies nginx2,haproxy2,sluice2   # 2 workers / 2 threads each
+#   bench/run.sh --tls                # the same over HTTPS (one dev certificate for every proxy)
 #   bench/run.sh mem -n 10000         # resident memory with N idle keep-alive connections
 #
 # Installs what it needs (nginx, haproxy, wrk from Debian; the project's venv for the
@@ -30,8 +31,11 @@ bin="$root/.build/release/sluice"
 # configs), written per run into the harness's work directory.
 # Braces are doubled: the harness fills {port}-style placeholders with str.format.
 route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}},"green":{{"backends":["127.0.0.1:{green_port}"]}}}},"weights":{{"green":10}}}}'
+# With --tls, Sluice serves HTTPS on {port} (and its unused plain listener on 18070).
+listen="--listen 127.0.0.1:{port}"
+case " $* " in *" --tls "*) listen="--listen 127.0.0.1:18070 --tls-listen 127.0.0.1:{port} --cert {cert} --key {key}";; esac
 sluice_cmd() { # $1 = workers
-    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && exec $bin serve --routes {workdir}/routes-$1 --listen 127.0.0.1:{port} --workers $1 >/dev/null"
+    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && exec $bin serve --routes {workdir}/routes-$1 $listen --workers $1 >/dev/null"
 }
 
 mode=bench

@@ -11,9 +11,10 @@ build_only=0
 [[ ${1:-} == --build-only ]] && build_only=1
 
 # System packages: libssl-dev and pkg-config to build; the rest for the tests
-# (prometheus: its promtool checks /metrics).
+# (prometheus: its promtool checks /metrics; openssl: the dev certificates of the TLS tests,
+# made by certs/make-dev-certs.sh).
 packages=(libssl-dev pkg-config)
-[[ $build_only == 1 ]] || packages+=(curl prometheus)
+[[ $build_only == 1 ]] || packages+=(openssl curl prometheus)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -18,6 +18,9 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     let token: AdminToken?
     /// Set once by `start(server:)`, right after the data plane is up.
     private(set) var server: ProxyServer?
+    /// The TLS listener's certificates, loaded again with the route files on every reload
+    /// (nil without a TLS listener). Set at start, before the first reload.
+    public var certificates: TLSCertificates?
     /// Active health of each backend by address, from the health checker's flips.
     let health = Mutex<[String: Bool]>([:])
     /// Request counts per route and pool, sampled once a second for the last 10 s.
@@ -238,27 +241,45 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         server.install(snapshot(), applied: applied)
     }
 
-    /// Reloads the route files (SIGHUP or `POST /reload`). A valid set replaces the old one
-    /// in every worker (run-time weights still win); an invalid one is refused whole and the
-    /// old one keeps serving. `done` gets the answer once the new set is live everywhere.
+    /// Reloads the route files and the TLS certificates (SIGHUP or `POST /reload`). A valid
+    /// set replaces the old one in every worker (run-time weights still win; open TLS
+    /// connections keep their certificates); an invalid one is refused whole and the old
+    /// one keeps serving. `done` gets the answer once the new set is live everywhere.
     public func reload(actor: String, _ done: @escaping @Sendable (AdminResponse) -> Void = { _ in }) {
+        let table: RouteTable
         switch RouteLoader.load(directory: routesDirectory) {
-        case .success(let table):
-            routes = table
-            let names = table.routes.map(\.name)
-            runtime = runtime.filter { names.contains($0.key) }
-            machines = machines.filter { names.contains($0.key) }
-            let answer = Self.json(200, ["reloaded": true, "routes": names])
-            install { done(answer) }
-            record(.reload, actor: actor, details: ["routes": .array(names.map { .string($0) })])
-            EventLog.write(.info, "routes reloaded", ["routes": names, "by": actor])
+        case .success(let t):
+            table = t
         case .failure(let failure):
-            let errors = failure.errors.map(\.description)
-            record(.reloadRefused, actor: actor, reason: "the route files have errors",
-                   details: ["errors": .array(errors.map { .string($0) })])
-            EventLog.write(.error, "reload refused: the route files have errors; the previous routes keep serving", ["errors": errors])
-            done(Self.json(422, ["error": "the route files have errors; the previous routes keep serving", "detail": errors]))
+            return refuseReload(actor: actor, reason: "the route files have errors", errors: failure.errors.map(\.description), done)
         }
+        var reloadedCertificates: TLSCertificates? = nil
+        do {
+            reloadedCertificates = try certificates?.reloaded()
+        } catch {
+            return refuseReload(actor: actor, reason: "the TLS certificates cannot be loaded", errors: [error.description], done)
+        }
+        routes = table
+        let names = table.routes.map(\.name)
+        runtime = runtime.filter { names.contains($0.key) }
+        machines = machines.filter { names.contains($0.key) }
+        var answer: [String: Any] = ["reloaded": true, "routes": names]
+        if let reloadedCertificates {
+            certificates = reloadedCertificates
+            server?.install(certificates: reloadedCertificates.context)
+            answer["certificates"] = reloadedCertificates.names
+        }
+        let response = Self.json(200, answer)
+        install { done(response) }
+        record(.reload, actor: actor, details: ["routes": .array(names.map { .string($0) })])
+        EventLog.write(.info, "routes reloaded", ["routes": names, "by": actor])
+    }
+
+    /// A reload that cannot be applied: logged, recorded, answered with 422; nothing changes.
+    private func refuseReload(actor: String, reason: String, errors: [String], _ done: @Sendable (AdminResponse) -> Void) {
+        record(.reloadRefused, actor: actor, reason: reason, details: ["errors": .array(errors.map { .string($0) })])
+        EventLog.write(.error, "reload refused: \(reason); the previous configuration keeps serving", ["errors": errors])
+        done(Self.json(422, ["error": "\(reason); the previous configuration keeps serving", "detail": errors]))
     }
 
     /// `GET /metrics`: every backend of the served routes is listed (healthy until a

@@ -124,24 +124,22 @@ struct RouteFileDecoder {
         return PoolConfig(backends: backends.map(\.address))
     }
 
-    /// One backend: `host:port`, `[IPv6]:port` or `http://host:port`; host names are resolved now.
+    /// One backend: `host:port`, `[IPv6]:port`, `http://host:port` or `https://host:port`
+    /// (TLS to the backend); host names are resolved now.
     private mutating func decodeBackend(_ node: JSONNode) -> BackendAddress? {
         guard let text = string(node) else { return nil }
         var label = Substring(text)
-        if text.lowercased().hasPrefix("https://") {
-            fail(node, "https backends are not supported yet")
-            return nil
-        }
-        if text.lowercased().hasPrefix("http://") {
-            label = label.dropFirst("http://".count)
+        let tls = text.lowercased().hasPrefix("https://")
+        if tls || text.lowercased().hasPrefix("http://") {
+            label = label.dropFirst(tls ? "https://".count : "http://".count)
             if label.hasSuffix("/") { label = label.dropLast() }
         }
         guard let (host, port) = BackendAddress.parseHostPort(String(label)) else {
-            fail(node, "expected \"host:port\", \"[IPv6]:port\" or \"http://host:port\", got \"\(text)\"")
+            fail(node, "expected \"host:port\", \"[IPv6]:port\", \"http://host:port\" or \"https://host:port\", got \"\(text)\"")
             return nil
         }
         if let ip = IPAddress(parsing: host) {
-            return BackendAddress(label: String(label), ip: ip, port: port)
+            return BackendAddress(label: String(label), ip: ip, port: port, tlsHost: tls ? host : nil)
         }
         // getaddrinfo would read "10.1" or "127.0.0.01" as legacy IPv4 forms: refuse them instead.
         guard !host.utf8.allSatisfy(Set("0123456789.".utf8).contains) else {
@@ -152,7 +150,7 @@ struct RouteFileDecoder {
             fail(node, "cannot resolve host \"\(host)\"")
             return nil
         }
-        return BackendAddress(label: String(label), ip: ip, port: port)
+        return BackendAddress(label: String(label), ip: ip, port: port, tlsHost: tls ? host : nil)
     }
 
     /// `stable`: `"blue"` (the default) or `"green"`.

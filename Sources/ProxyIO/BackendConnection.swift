@@ -19,18 +19,22 @@ final class BackendConnection: EventHandler {
     /// The connection served an earlier exchange (so a failure before any response byte
     /// may just be the backend closing an idle connection).
     var reused = false
+    /// The TLS layer to an `https://` backend, nil for plain HTTP.
+    let tls: TLSStream?
     private var idleSince: Int64 = 0
     private let idleTimeoutMs: Int64
 
-    private init(fd: Int32, backend: Int, routing: WorkerRouting, worker: Worker, idleTimeoutMs: Int64) {
+    private init(fd: Int32, backend: Int, routing: WorkerRouting, worker: Worker, idleTimeoutMs: Int64, tls: TLSStream?) {
         self.backend = backend
+        self.tls = tls
         self.routing = routing
         self.worker = worker
         self.idleTimeoutMs = idleTimeoutMs
         super.init(fd: fd)
     }
 
-    /// Starts a non-blocking connect; returns nil with errno if it failed at once.
+    /// Starts a non-blocking connect (and, for an `https://` backend, a TLS client that
+    /// shakes hands with the first write); returns nil with errno if it failed at once.
     static func connect(to backend: Int, routing: WorkerRouting, worker: Worker, idleTimeoutMs: Int64) -> (BackendConnection?, Int32) {
         let address = routing.snapshot.backends[backend]
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
@@ -47,7 +51,15 @@ final class BackendConnection: EventHandler {
                 return (nil, e)
             }
         }
-        let conn = BackendConnection(fd: fd, backend: backend, routing: routing, worker: worker, idleTimeoutMs: idleTimeoutMs)
+        var tls: TLSStream? = nil
+        if let host = routing.snapshot.backendTLSHosts[backend] {
+            guard let context = worker.settings.backendTLS, let stream = TLSStream.client(context: context, fd: fd, host: host) else {
+                Glibc.close(fd)
+                return (nil, ENOMEM)
+            }
+            tls = stream
+        }
+        let conn = BackendConnection(fd: fd, backend: backend, routing: routing, worker: worker, idleTimeoutMs: idleTimeoutMs, tls: tls)
         conn.connecting = rc != 0
         worker.loop.register(conn, events: shim_EPOLLOUT | shim_EPOLLIN | shim_EPOLLRDHUP)
         return (conn, 0)

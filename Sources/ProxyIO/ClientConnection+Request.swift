@@ -172,7 +172,7 @@ extension ClientConnection {
             toBackend.append(", ")
         }
         toBackend.append(peerText)
-        toBackend.append("\r\nX-Forwarded-Proto: http\r\n")
+        toBackend.append(tls == nil ? "\r\nX-Forwarded-Proto: http\r\n" : "\r\nX-Forwarded-Proto: https\r\n")
         if let h = request.head.hostIndex {
             toBackend.append("X-Forwarded-Host: ")
             toBackend.append(UnsafeRawBufferPointer(rebasing: buf[request.head.fields[h].value]))

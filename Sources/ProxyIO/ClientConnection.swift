@@ -32,6 +32,8 @@ final class ClientConnection: EventHandler {
     static let maxDiscard = 1 << 20
 
     unowned let worker: Worker
+    /// The TLS layer for a connection accepted on the TLS listener, nil for plain HTTP.
+    let tls: TLSStream?
     let peer: IPAddress
     /// The peer address as text, for X-Forwarded-For and the access log.
     let peerText: [UInt8]
@@ -88,8 +90,9 @@ final class ClientConnection: EventHandler {
     /// The buffers were shrunk during the current idle period.
     var shrunk = false
 
-    init(fd: Int32, peer: IPAddress, worker: Worker) {
+    init(fd: Int32, peer: IPAddress, worker: Worker, tls: TLSStream?) {
         self.worker = worker
+        self.tls = tls
         self.peer = peer
         self.peerText = Array(peer.description.utf8)
         self.deadline = worker.loop.now + worker.settings.clientHeaderTimeoutMs
@@ -106,8 +109,12 @@ final class ClientConnection: EventHandler {
         if events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 {
             if clientEOF && events & (shim_EPOLLHUP | shim_EPOLLERR) != 0 { return abort() }
             readClient()
+            if tls?.wantsReadable == true { writeClient() }
         }
-        if events & shim_EPOLLOUT != 0 { writeClient() }
+        if events & shim_EPOLLOUT != 0 {
+            if tls?.wantsWritable == true { readClient() }
+            writeClient()
+        }
         pump()
     }
 
@@ -124,8 +131,14 @@ final class ClientConnection: EventHandler {
                 return
             }
         }
-        if events & shim_EPOLLOUT != 0 { writeBackend() }
-        if events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 { readBackend() }
+        if events & shim_EPOLLOUT != 0 {
+            if b.tls?.wantsWritable == true { readBackend() }
+            writeBackend()
+        }
+        if events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 {
+            readBackend()
+            if b.tls?.wantsReadable == true { writeBackend() }
+        }
         pump()
     }
 
@@ -198,7 +211,8 @@ final class ClientConnection: EventHandler {
         guard !clientEOF, phase != .closing, phase != .closed, inbuf.readableBytes < Self.maxBuffered else { return }
         let wasEmpty = inbuf.isEmpty
         inbuf.reserve(Self.readChunk)
-        switch Syscall.read(fd, inbuf.writable) {
+        let result = if let tls { tls.read(inbuf.writable) } else { Syscall.read(fd, inbuf.writable) }
+        switch result {
         case .done(let n):
             inbuf.didWrite(n)
             if phase == .exchange {
@@ -220,7 +234,8 @@ final class ClientConnection: EventHandler {
     func writeClient() -> Bool {
         var wrote = false
         while toClient.readableBytes > 0 {
-            switch Syscall.write(fd, toClient.readable) {
+            let result = if let tls { tls.write(toClient.readable) } else { Syscall.write(fd, toClient.readable) }
+            switch result {
             case .done(let n):
                 toClient.consume(n)
                 wrote = true
@@ -237,7 +252,8 @@ final class ClientConnection: EventHandler {
     private func readBackend() {
         guard let b = backend, !backendEOF, fromBackend.readableBytes < Self.maxBuffered else { return }
         fromBackend.reserve(Self.readChunk)
-        switch Syscall.read(b.fd, fromBackend.writable) {
+        let result = if let tls = b.tls { tls.read(fromBackend.writable) } else { Syscall.read(b.fd, fromBackend.writable) }
+        switch result {
         case .done(let n):
             fromBackend.didWrite(n)
             responseBytesSeen = true
@@ -255,7 +271,8 @@ final class ClientConnection: EventHandler {
         guard let b = backend, !b.connecting else { return false }
         var wrote = false
         while toBackend.readableBytes > 0 {
-            switch Syscall.write(b.fd, toBackend.readable) {
+            let result = if let tls = b.tls { tls.write(toBackend.readable) } else { Syscall.write(b.fd, toBackend.readable) }
+            switch result {
             case .done(let n):
                 toBackend.consume(n)
                 wrote = true
@@ -298,7 +315,11 @@ final class ClientConnection: EventHandler {
                 progress = advanceTunnel()
             case .closing:
                 writeClient()
-                if phase == .closing && toClient.isEmpty { return close() }
+                if phase == .closing && toClient.isEmpty {
+                    // Over TLS, close_notify goes first; it may wait for the socket to be writable.
+                    if tls?.shutdown() == false { break }
+                    return close()
+                }
             case .closed:
                 return
             }
@@ -312,6 +333,10 @@ final class ClientConnection: EventHandler {
             events |= shim_EPOLLIN | shim_EPOLLRDHUP
         }
         if toClient.readableBytes > 0 { events |= shim_EPOLLOUT }
+        if let tls {
+            if tls.wantsWritable { events |= shim_EPOLLOUT }
+            if tls.wantsReadable { events |= shim_EPOLLIN }
+        }
         worker.loop.setEvents(self, events)
         guard let b = backend else { return }
         var backendEvents: UInt32 = 0
@@ -322,6 +347,10 @@ final class ClientConnection: EventHandler {
                 backendEvents |= shim_EPOLLIN | shim_EPOLLRDHUP
             }
             if toBackend.readableBytes > 0 { backendEvents |= shim_EPOLLOUT }
+            if let tls = b.tls {
+                if tls.wantsWritable { backendEvents |= shim_EPOLLOUT }
+                if tls.wantsReadable { backendEvents |= shim_EPOLLIN | shim_EPOLLRDHUP }
+            }
         }
         worker.loop.setEvents(b, backendEvents)
     }
@@ -355,7 +384,8 @@ final class ClientConnection: EventHandler {
         if reuse { worker.putIdle(b) } else { worker.loop.close(b) }
     }
 
-    /// The client may read our last bytes for a few seconds before the socket is closed.
+    /// The client may read our last bytes (and, over TLS, the close_notify alert) for a
+    /// few seconds before the socket is closed.
     func enterClosing() {
         phase = .closing
         deadline = worker.loop.now + 5_000

@@ -14,12 +14,15 @@ final class HealthChecker {
     private var requests: [[UInt8]]
     private let workers: [Mailbox<LoopMessage>]
     private var nextBroadcast: Int64 = 0
+    /// TLS for probes of `https://` backends.
+    let backendTLS: TLSClientContext?
 
     private let onChange: @Sendable (String, Bool) -> Void
 
     init(snapshot: RoutingSnapshot, mailbox: Mailbox<LoopMessage>, workers: [Mailbox<LoopMessage>],
-         onChange: @escaping @Sendable (String, Bool) -> Void) {
+         backendTLS: TLSClientContext?, onChange: @escaping @Sendable (String, Bool) -> Void) {
         self.workers = workers
+        self.backendTLS = backendTLS
         self.onChange = onChange
         self.snapshot = snapshot
         trackers = []
@@ -37,7 +40,7 @@ final class HealthChecker {
         switch message {
         case .install(let snapshot, _):
             reset(to: snapshot)
-        case .health:
+        case .health, .certificates:
             break
         case .shutdown:
             loop.stop()
@@ -72,21 +75,25 @@ final class HealthChecker {
         for b in 0..<nextProbe.count where !probing[b] && now >= nextProbe[b] {
             probing[b] = true
             nextProbe[b] = now + Int64(snapshot.backendHealth[b].intervalMs)
-            HealthProbe.start(backend: b, generation: snapshot.generation, address: snapshot.backends[b], request: requests[b],
+            HealthProbe.start(backend: b, generation: snapshot.generation, address: snapshot.backends[b],
+                              tlsHost: snapshot.backendTLSHosts[b], request: requests[b],
                               timeoutMs: Int64(snapshot.backendHealth[b].timeoutMs), checker: self)
         }
     }
 
-    /// Called by a probe when it ends; a probe of an older snapshot is ignored.
-    func report(backend b: Int, generation: Int, success: Bool) {
+    /// Called by a probe when it ends; a probe of an older snapshot is ignored. `failure`
+    /// says why a TLS probe failed (logged when the backend turns unhealthy).
+    func report(backend b: Int, generation: Int, success: Bool, failure: String? = nil) {
         guard generation == snapshot.generation else { return }
         probing[b] = false
         let config = snapshot.backendHealth[b]
         guard trackers[b].observe(success: success, unhealthyAfter: config.unhealthyAfter, healthyAfter: config.healthyAfter) else { return }
         broadcast()
         let label = String(decoding: snapshot.backendLabels[b], as: UTF8.self)
+        var fields = [("backend", label), ("check", config.path)]
+        if let failure, !trackers[b].healthy { fields.append(("tls_error", failure)) }
         let line = EventLine.make(level: "warning", message: trackers[b].healthy ? "backend healthy" : "backend unhealthy",
-                                  fields: [("backend", label), ("check", config.path)])
+                                  fields: fields)
         line.withUnsafeBytes { LogSink.stderr.write($0) }
         onChange(label, trackers[b].healthy)
     }

@@ -4,9 +4,9 @@ import HTTP1
 import Glibc
 #endif
 
-/// One active health check: a non-blocking `GET <path>` on a fresh connection, success
-/// when the status line arrives with a 2xx or 3xx before the timeout. Lives on the health
-/// checker's loop and reports exactly once.
+/// One active health check: a non-blocking `GET <path>` on a fresh connection (over TLS to
+/// an `https://` backend), success when the status line arrives with a 2xx or 3xx before
+/// the timeout. Lives on the health checker's loop and reports exactly once.
 final class HealthProbe: EventHandler {
     let backend: Int
     private let generation: Int
@@ -17,9 +17,11 @@ final class HealthProbe: EventHandler {
     private var connecting = true
     private var response = ByteBuffer(capacity: 64)
     private var finished = false
+    private let tls: TLSStream?
 
-    private init(fd: Int32, backend: Int, generation: Int, checker: HealthChecker, deadline: Int64, request: [UInt8]) {
+    private init(fd: Int32, backend: Int, generation: Int, checker: HealthChecker, deadline: Int64, request: [UInt8], tls: TLSStream?) {
         self.backend = backend
+        self.tls = tls
         self.generation = generation
         self.checker = checker
         self.deadline = deadline
@@ -28,7 +30,8 @@ final class HealthProbe: EventHandler {
     }
 
     /// Starts a probe; reports failure at once if the connect fails immediately.
-    static func start(backend: Int, generation: Int, address: SocketAddress, request: [UInt8], timeoutMs: Int64, checker: HealthChecker) {
+    static func start(backend: Int, generation: Int, address: SocketAddress, tlsHost: String?, request: [UInt8], timeoutMs: Int64,
+                      checker: HealthChecker) {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return checker.report(backend: backend, generation: generation, success: false) }
         var storage = address.storage
@@ -39,8 +42,16 @@ final class HealthProbe: EventHandler {
             Glibc.close(fd)
             return checker.report(backend: backend, generation: generation, success: false)
         }
+        var tls: TLSStream? = nil
+        if let tlsHost {
+            guard let context = checker.backendTLS, let stream = TLSStream.client(context: context, fd: fd, host: tlsHost) else {
+                Glibc.close(fd)
+                return checker.report(backend: backend, generation: generation, success: false)
+            }
+            tls = stream
+        }
         let probe = HealthProbe(fd: fd, backend: backend, generation: generation, checker: checker,
-                                deadline: checker.loop.now + timeoutMs, request: request)
+                                deadline: checker.loop.now + timeoutMs, request: request, tls: tls)
         checker.loop.register(probe, events: shim_EPOLLOUT | shim_EPOLLIN | shim_EPOLLRDHUP)
     }
 
@@ -51,28 +62,38 @@ final class HealthProbe: EventHandler {
             connecting = false
         }
         while sent < request.count {
-            let result = request.withUnsafeBytes { Syscall.write(fd, UnsafeRawBufferPointer(rebasing: $0[sent...])) }
+            let result = request.withUnsafeBytes { bytes in
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[sent...])
+                return if let tls { tls.write(rest) } else { Syscall.write(fd, rest) }
+            }
             switch result {
             case .done(let n): sent += n
-            case .wouldBlock: return
+            case .wouldBlock: return wait(writing: true)
             case .eof, .failed: return finish(false)
             }
         }
-        checker.loop.setEvents(self, shim_EPOLLIN | shim_EPOLLRDHUP)
-        response.reserve(64)
-        switch Syscall.read(fd, response.writable) {
-        case .done(let n):
-            response.didWrite(n)
-        case .wouldBlock:
-            return
-        case .eof, .failed:
-            return finish(false)
+        // Read until the status line is in: over TLS, bytes of a record already decrypted
+        // stay inside OpenSSL, where epoll cannot see them.
+        while response.readableBytes < 12 {
+            response.reserve(64)
+            let result = if let tls { tls.read(response.writable) } else { Syscall.read(fd, response.writable) }
+            switch result {
+            case .done(let n): response.didWrite(n)
+            case .wouldBlock: return wait(writing: false)
+            case .eof, .failed: return finish(false)
+            }
         }
         // "HTTP/1.x SSS": enough to judge.
         let bytes = response.readable
-        guard bytes.count >= 12 else { return }
         let status = (Int(bytes[9]) - 48) * 100 + (Int(bytes[10]) - 48) * 10 + (Int(bytes[11]) - 48)
         finish(bytes.equals(0..<7, "HTTP/1.") && status >= 200 && status < 400)
+    }
+
+    /// Waits for the readiness the stalled call needs: a write for writable (or readable
+    /// while TLS must read first), a read for readable (or writable while TLS must write).
+    private func wait(writing: Bool) {
+        let writable = writing ? tls?.wantsReadable != true : tls?.wantsWritable == true
+        checker.loop.setEvents(self, writable ? shim_EPOLLOUT : shim_EPOLLIN | shim_EPOLLRDHUP)
     }
 
     override func tick(now: Int64) {
@@ -83,6 +104,6 @@ final class HealthProbe: EventHandler {
         guard !finished else { return }
         finished = true
         checker.loop.close(self)
-        checker.report(backend: backend, generation: generation, success: success)
+        checker.report(backend: backend, generation: generation, success: success, failure: success ? nil : tls?.failure)
     }
 }

@@ -5,18 +5,22 @@ import Glibc
 #endif
 
 /// A worker's listening socket (its own, bound with SO_REUSEPORT): accepts until the
-/// queue is empty and hands each connection to a new `ClientConnection`.
+/// queue is empty and hands each connection to a new `ClientConnection`, over TLS with
+/// the worker's current certificates when it is the TLS listener.
 ///
 /// At the worker's connection limit it stops accepting, so new connections wait in the
 /// kernel's backlog instead of being refused; it resumes when a client connection closes.
 /// When the process is out of file descriptors it pauses for 100 ms instead of spinning.
 final class Listener: EventHandler {
     unowned let worker: Worker
+    /// Connections accepted here speak TLS.
+    private let tls: Bool
     private var pausedUntil: Int64 = 0
     private var paused = false
 
-    init(fd: Int32, worker: Worker) {
+    init(fd: Int32, worker: Worker, tls: Bool) {
         self.worker = worker
+        self.tls = tls
         super.init(fd: fd)
     }
 
@@ -38,7 +42,15 @@ final class Listener: EventHandler {
                 return // EAGAIN: the queue is empty; other errors concern that one connection
             }
             _ = shim_set_int_option(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-            let conn = ClientConnection(fd: fd, peer: SocketAddress.peerIP(storage), worker: worker)
+            var stream: TLSStream? = nil
+            if tls {
+                guard let context = worker.tlsContext, let s = TLSStream.server(context: context, fd: fd) else {
+                    Syscall.close(fd)
+                    continue
+                }
+                stream = s
+            }
+            let conn = ClientConnection(fd: fd, peer: SocketAddress.peerIP(storage), worker: worker, tls: stream)
             worker.loop.register(conn, events: shim_EPOLLIN | shim_EPOLLRDHUP)
             accepted += 1
         }

@@ -11,6 +11,8 @@ public enum LoopMessage: Sendable {
     case install(RoutingSnapshot, applied: InstallBarrier?)
     /// Active health of every backend of the snapshot with this generation (by index).
     case health(generation: Int, healthy: [Bool])
+    /// Use these certificates for TLS connections accepted from now on.
+    case certificates(TLSContext)
     /// Stop accepting, finish in-flight exchanges, and exit once idle or at the deadline
     /// (a monotonic time in milliseconds).
     case shutdown(deadline: Int64)

@@ -23,6 +23,8 @@ public struct RoutingSnapshot: Sendable {
     let backends: [SocketAddress]
     /// `host:port` of each backend, for the access log.
     let backendLabels: [[UInt8]]
+    /// For each `https://` backend, the host its certificate must be for; nil for plain HTTP.
+    let backendTLSHosts: [String?]
     /// How each backend is checked: the health settings of the first route using it.
     let backendHealth: [HealthConfig]
 
@@ -53,5 +55,6 @@ public struct RoutingSnapshot: Sendable {
         backendHealth = health
         backends = addresses.map { SocketAddress(ip: $0.ip, port: $0.port) }
         backendLabels = addresses.map { Array($0.label.utf8) }
+        backendTLSHosts = addresses.map(\.tlsHost)
     }
 }

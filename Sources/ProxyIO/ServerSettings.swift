@@ -18,6 +18,8 @@ public struct ServerSettings: Sendable {
     public var limits = Limits()
     /// Where access-log lines go; nil writes none (the demo's live view).
     public var accessLog: LogSink? = .stdout
+    /// TLS to `https://` backends (and their health checks); nil: they cannot be reached.
+    public var backendTLS: TLSClientContext?
 
     public init() {}
 }

@@ -5,14 +5,17 @@ import Traffic
 import Glibc
 #endif
 
-/// One worker thread's world: its event loop, listener, routing state, idle backend
-/// connections and access-log buffer. Everything here is touched only by that thread.
+/// One worker thread's world: its event loop, listeners (plain and TLS), routing state,
+/// TLS certificates, idle backend connections and access-log buffer. Everything here is
+/// touched only by that thread.
 final class Worker {
     let loop = EventLoop()
     let settings: ServerSettings
     /// Routing for exchanges that start now.
     private(set) var routing: WorkerRouting
-    private var listener: Listener?
+    /// Certificates for TLS connections accepted from now on (nil without a TLS listener).
+    private(set) var tlsContext: TLSContext?
+    private var listeners: [Listener] = []
     var ids = RequestIDGenerator()
     /// Access-log lines of this iteration, handed to the sink once per loop iteration.
     var accessLog = ByteBuffer(capacity: 64 * 1024)
@@ -29,19 +32,20 @@ final class Worker {
     private(set) var draining = false
     private var drainDeadline: Int64 = 0
 
-    init(index: Int, listenFD: Int32, snapshot: RoutingSnapshot, settings: ServerSettings, mailbox: Mailbox<LoopMessage>,
-         board: StatsBoard) {
+    init(index: Int, listenFD: Int32, tlsListenFD: Int32?, tlsContext: TLSContext?, snapshot: RoutingSnapshot,
+         settings: ServerSettings, mailbox: Mailbox<LoopMessage>, board: StatsBoard) {
         self.index = index
         self.board = board
         self.settings = settings
         self.logSink = settings.accessLog
+        self.tlsContext = tlsContext
         var stats = WorkerStats()
         let slots = snapshot.routes.map { stats.slot(for: $0.route.name) }
         self.stats = stats
         routing = WorkerRouting(snapshot: snapshot, maxConnectionsPerBackend: settings.maxConnectionsPerBackend, statsSlots: slots)
-        let listener = Listener(fd: listenFD, worker: self)
-        self.listener = listener
-        loop.register(listener, events: shim_EPOLLIN)
+        listeners.append(Listener(fd: listenFD, worker: self, tls: false))
+        if let fd = tlsListenFD { listeners.append(Listener(fd: fd, worker: self, tls: true)) }
+        for listener in listeners { loop.register(listener, events: shim_EPOLLIN) }
         loop.register(MailboxHandler(mailbox: mailbox) { [unowned self] in self.receive($0) }, events: shim_EPOLLIN)
         loop.afterIteration = { [unowned self] in self.afterIteration() }
     }
@@ -59,16 +63,18 @@ final class Worker {
             applied?.acknowledge()
         case .health(let generation, let healthy):
             routing.updateHealth(generation: generation, healthy: healthy)
+        case .certificates(let context):
+            tlsContext = context
         case .shutdown(let deadline):
             draining = true
             drainDeadline = deadline
-            if let l = listener {
-                // Connections already in the accept queue were promised service: take them
-                // before closing, which would reset them.
+            // Connections already in the accept queues were promised service: take them
+            // before closing, which would reset them.
+            for l in listeners {
                 l.acceptPending(limit: Int.max)
                 loop.close(l)
-                listener = nil
             }
+            listeners = []
             for handler in loop.allHandlers { (handler as? ClientConnection)?.drain() }
         }
     }
@@ -77,7 +83,7 @@ final class Worker {
 
     func clientClosed() {
         clientCount -= 1
-        listener?.clientClosed()
+        for l in listeners { l.clientClosed() }
     }
 
     private func afterIteration() {

@@ -1,17 +1,21 @@
 /// One backend server of a pool: where to connect, and how to name it in logs and status.
 public struct BackendAddress: Hashable, Sendable, CustomStringConvertible {
-    /// The backend as written in the route file, without an `http://` scheme
+    /// The backend as written in the route file, without an `http://` or `https://` scheme
     /// (e.g. `127.0.0.1:8001` or `localhost:8001`); used as `upstream` in logs.
     public var label: String
     /// The resolved address to connect to.
     public var ip: IPAddress
     /// The TCP port, 1...65535.
     public var port: UInt16
+    /// For an `https://` backend, the host as written (a name or an IP address): sent as
+    /// SNI when it is a name, and what the backend's certificate must be for. Nil: plain HTTP.
+    public var tlsHost: String?
 
-    public init(label: String, ip: IPAddress, port: UInt16) {
+    public init(label: String, ip: IPAddress, port: UInt16, tlsHost: String? = nil) {
         self.label = label
         self.ip = ip
         self.port = port
+        self.tlsHost = tlsHost
     }
 
     public var description: String {

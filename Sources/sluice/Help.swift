@@ -25,13 +25,23 @@ enum Help {
     Usage: sluice serve [options]
 
     Runs the proxy. Access log: JSON lines on stdout; events and errors: JSON lines
-    on stderr. SIGHUP reloads the route files (an invalid set is refused and the
-    old one keeps serving); SIGTERM or SIGINT stops accepting, lets requests in
-    flight finish (up to the drain timeout) and exits 0.
+    on stderr. SIGHUP reloads the route files and the TLS certificates (an invalid
+    set is refused whole and the old one keeps serving; open connections keep their
+    certificate); SIGTERM or SIGINT stops accepting, lets requests in flight finish
+    (up to the drain timeout) and exits 0.
 
     Options:
       --routes DIR       route files, one *.json per route      (default: routes/)
       --listen ADDR      address to serve on, HOST:PORT or :PORT (default: 0.0.0.0:8080)
+      --tls-listen ADDR  also serve HTTPS here (TLS 1.2 and 1.3, ALPN http/1.1), with
+                         --cert and --key, or --certs               (default: no TLS)
+      --cert FILE        the PEM certificate (leaf first, then intermediates)
+      --key FILE         its PEM private key
+      --certs DIR        several certificates as NAME.crt + NAME.key pairs, chosen per
+                         connection by the client's SNI among the names in each
+                         certificate; the first NAME in order is the default
+      --backend-ca FILE  PEM CA certificates that https:// backends' certificates must
+                         chain to                          (default: the system trust store)
       --workers N        event-loop threads                      (default: usable cores)
       --drain DURATION   longest wait for requests in flight on shutdown (default: 30s)
       --header-timeout DURATION  a client must send its request head within this (408; default: 10s)

@@ -19,6 +19,10 @@ struct Instance {
         var token: AdminToken?
         var stateDirectory: String
         var resetState: Bool
+        /// The TLS listener and its certificates, with the address as given; nil without TLS.
+        var tls: TLSListen? = nil
+        var tlsText: String? = nil
+        var certificates: TLSCertificates? = nil
     }
 
     let control: ControlPlane
@@ -60,12 +64,16 @@ struct Instance {
                            ["error": error.description])
             return nil
         }
+        control.certificates = c.certificates
         let server: ProxyServer
         do {
-            server = try ProxyServer(listen: c.listen, workers: c.workers, snapshot: control.snapshot(), settings: c.settings,
+            server = try ProxyServer(listen: c.listen, tls: c.tls, workers: c.workers, snapshot: control.snapshot(),
+                                     settings: c.settings,
                                      onHealthChange: { backend, healthy in control.healthChanged(backend: backend, healthy: healthy) })
         } catch {
-            EventLog.write(.error, "cannot listen", ["address": c.listenText, "error": error.description])
+            var fields: [String: any Sendable] = ["address": c.listenText, "error": error.description]
+            if let tlsText = c.tlsText { fields["tls_address"] = tlsText }
+            EventLog.write(.error, "cannot listen", fields)
             return nil
         }
         control.start(server: server)
@@ -78,10 +86,16 @@ struct Instance {
             server.shutdown(drainMs: 0)
             return nil
         }
-        EventLog.write(.info, "listening", ["address": c.listenText, "port": Int(server.port), "workers": c.workers,
-                                            "routes": c.routes.routes.map(\.name), "admin": c.adminText,
-                                            "admin_port": Int(admin.port), "admin_token": c.token != nil,
-                                            "state": c.stateDirectory, "restored_routes": saved?.routes.keys.sorted() ?? []])
+        var listening: [String: any Sendable] = [
+            "address": c.listenText, "port": Int(server.port), "workers": c.workers, "routes": c.routes.routes.map(\.name),
+            "admin": c.adminText, "admin_port": Int(admin.port), "admin_token": c.token != nil,
+            "state": c.stateDirectory, "restored_routes": saved?.routes.keys.sorted() ?? []]
+        if let tlsText = c.tlsText, let certificates = c.certificates, let tlsPort = server.tlsPort {
+            listening["tls_address"] = tlsText
+            listening["tls_port"] = Int(tlsPort)
+            listening["certificates"] = certificates.names
+        }
+        EventLog.write(.info, "listening", listening)
         control.recordLifecycle(.start, details: ["workers": .number(Double(c.workers))])
         return Instance(control: control, server: server, admin: admin)
     }

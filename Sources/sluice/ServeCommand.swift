@@ -10,7 +10,8 @@ enum ServeCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
                                            "idle-timeout", "max-connections", "max-backend-connections", "admin",
-                                           "admin-token-file", "state"], flags: ["reset-state"], arguments: arguments)
+                                           "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca"],
+                                  flags: ["reset-state"], arguments: arguments)
         if options.flag("help") { print(Help.serve); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let routesDirectory = options.value("routes") ?? "routes"
@@ -18,6 +19,7 @@ enum ServeCommand {
         guard let listen = parseListenAddress(listenText) else {
             throw UsageError("--listen: '\(listenText)' is not HOST:PORT with an IP address")
         }
+        let tls = try tlsOptions(options)
         var workers = usableCPUCount()
         if let text = options.value("workers") {
             guard let n = Int(text), n >= 1, n <= 256 else { throw UsageError("--workers: '\(text)' is not a number from 1 to 256") }
@@ -61,10 +63,31 @@ enum ServeCommand {
             return 1
         }
 
+        do {
+            settings.backendTLS = try TLSClientContext(caFile: options.value("backend-ca"))
+        } catch {
+            EventLog.write(.error, "refusing to start: the CA certificates for https:// backends cannot be used",
+                           ["file": error.file, "error": error.message])
+            return 1
+        }
+        var certificates: TLSCertificates? = nil
+        var tlsListen: TLSListen? = nil
+        if let tls {
+            do {
+                let loaded = try TLSCertificates(source: tls.source)
+                certificates = loaded
+                tlsListen = TLSListen(address: tls.address, context: loaded.context)
+            } catch {
+                EventLog.write(.error, "refusing to start: the TLS certificates cannot be used", ["file": error.file, "error": error.message])
+                return 1
+            }
+        }
+
         let configuration = Instance.Configuration(
             routesDirectory: routesDirectory, routes: table, listen: listen, listenText: listenText, workers: workers,
             settings: settings, admin: adminAddress, adminText: adminText, token: token,
-            stateDirectory: options.value("state") ?? "state", resetState: options.flag("reset-state"))
+            stateDirectory: options.value("state") ?? "state", resetState: options.flag("reset-state"),
+            tls: tlsListen, tlsText: tls?.addressText, certificates: certificates)
         guard let instance = Instance.start(configuration) else { return 1 }
         while true {
             let signal = shim_wait_signal()
@@ -78,6 +101,31 @@ enum ServeCommand {
             instance.stop(drainMs: settings.drainTimeoutMs)
             EventLog.write(.info, "stopped")
             return 0
+        }
+    }
+
+    /// `--tls-listen ADDR` with `--cert FILE --key FILE` or `--certs DIR`; nil without
+    /// `--tls-listen`. Certificate options without it, or both kinds at once, are usage errors.
+    private static func tlsOptions(_ options: Options) throws(UsageError) -> (address: SocketAddress, addressText: String, source: CertificateSource)? {
+        let cert = options.value("cert"), key = options.value("key"), directory = options.value("certs")
+        guard let text = options.value("tls-listen") else {
+            if cert != nil || key != nil || directory != nil {
+                throw UsageError("--cert, --key and --certs need --tls-listen ADDR")
+            }
+            return nil
+        }
+        guard let address = parseListenAddress(text) else {
+            throw UsageError("--tls-listen: '\(text)' is not HOST:PORT with an IP address")
+        }
+        switch (cert, key, directory) {
+        case (let cert?, let key?, nil):
+            return (address, text, .files(CertificateFiles(certificate: cert, key: key)))
+        case (nil, nil, let directory?):
+            return (address, text, .directory(directory))
+        case (_, _, _?):
+            throw UsageError("--tls-listen: give either --cert and --key, or --certs, not both")
+        default:
+            throw UsageError("--tls-listen needs --cert FILE and --key FILE, or --certs DIR")
         }
     }
 

@@ -45,6 +45,13 @@ struct RouteLoaderTests {
         #expect(route.health.path == "/health")
     }
 
+    @Test func httpsBackendsKeepTheirHostForTLS() throws {
+        let file = #"{"name": "t", "pools": {"blue": {"backends": ["https://localhost:9443/"]}, "green": {"backends": ["https://127.0.0.1:9444", "127.0.0.1:9445"]}}}"#
+        let route = try #require(try RouteDirectory(["t.json": file]).load().get().routes.first)
+        #expect(route.blue.backends == [BackendAddress(label: "localhost:9443", ip: .v4(0x7F00_0001), port: 9443, tlsHost: "localhost")])
+        #expect(route.green.backends.map(\.tlsHost) == ["127.0.0.1", nil])
+    }
+
     @Test func minimalFileGetsDefaults() throws {
         let minimal = #"{"name": "m", "pools": {"blue": {"backends": ["localhost:9001"]}, "green": {"backends": ["http://[::1]:9002/"]}}}"#
         let directory = try RouteDirectory(["m.json": minimal])
@@ -125,9 +132,9 @@ struct RouteLoaderTests {
         .init(#""blue":  { "backends": ["127.0.0.1:8001"] }"#, #""blue": { "backends": "127.0.0.1:8001" }"#, "pools.blue.backends", #"expected an array, got a string ("127.0.0.1:8001")"#),
         .init(#""blue":  { "backends": ["127.0.0.1:8001"] }"#, #""blue": { }"#, "pools.blue.backends", "is required"),
         .init(#""blue":  { "backends": ["127.0.0.1:8001"] }"#, #""blue": { "backends": [8001] }"#, "pools.blue.backends[0]", "expected a string, got a number (8001)"),
-        .init(#""127.0.0.1:8001""#, #""127.0.0.1""#, "pools.blue.backends[0]", #"expected "host:port", "[IPv6]:port" or "http://host:port", got "127.0.0.1""#),
-        .init(#""127.0.0.1:8001""#, #""http://127.0.0.1:8001/api""#, "pools.blue.backends[0]", #"expected "host:port", "[IPv6]:port" or "http://host:port", got "http://127.0.0.1:8001/api""#),
-        .init(#""127.0.0.1:8003""#, #""https://127.0.0.1:8003""#, "pools.green.backends[1]", "https backends are not supported yet"),
+        .init(#""127.0.0.1:8001""#, #""127.0.0.1""#, "pools.blue.backends[0]", #"expected "host:port", "[IPv6]:port", "http://host:port" or "https://host:port", got "127.0.0.1""#),
+        .init(#""127.0.0.1:8001""#, #""http://127.0.0.1:8001/api""#, "pools.blue.backends[0]", #"expected "host:port", "[IPv6]:port", "http://host:port" or "https://host:port", got "http://127.0.0.1:8001/api""#),
+        .init(#""127.0.0.1:8003""#, #""https://127.0.0.1:8003/x""#, "pools.green.backends[1]", #"expected "host:port", "[IPv6]:port", "http://host:port" or "https://host:port", got "https://127.0.0.1:8003/x""#),
         .init(#""127.0.0.1:8003""#, #""nope.invalid:8003""#, "pools.green.backends[1]", #"cannot resolve host "nope.invalid""#),
         .init(#""127.0.0.1:8003""#, #""127.1:8003""#, "pools.green.backends[1]", #"invalid IPv4 address "127.1""#),
         .init(#""127.0.0.1:8003""#, #""http://127.0.0.1:8002""#, "pools.green.backends[1]", #""127.0.0.1:8002" is the same backend as pools.green.backends[0] ("127.0.0.1:8002")"#),

@@ -8,7 +8,8 @@ Sub-commands
 
 Proxies: direct | nginx | nginx2 | haproxy | haproxy2 | any --custom NAME='CMD' where CMD is
 a shell command template that must stay in the foreground (not daemonize, not setsid) and
-listen on {port}.  Template fields: {port} {blue_port} {green_port} {workdir} {here} {nofile}.
+listen on {port}.  Template fields: {port} {blue_port} {green_port} {workdir} {here} {nofile}
+{cert} {key} (with `bench --tls`: the PEM certificate and key to serve HTTPS on {port}).
 e.g.  --custom swift='./.build/release/proxy --listen 127.0.0.1:{port} \
                       --upstream 127.0.0.1:{blue_port}=90 --upstream 127.0.0.1:{green_port}=10'
 
@@ -25,6 +26,7 @@ import re
 import resource
 import shutil
 import signal
+import ssl
 import socket
 import statistics
 import subprocess
@@ -270,9 +272,13 @@ def render(tmpl, out, **vars_):
     return out
 
 
-def http_status(port, path="/", timeout=1.0):
+def http_status(port, path="/", timeout=1.0, tls=False):
     try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        if tls:
+            c = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                            context=ssl._create_unverified_context())
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         c.request("GET", path)
         r = c.getresponse()
         r.read()
@@ -282,12 +288,12 @@ def http_status(port, path="/", timeout=1.0):
         return None
 
 
-def wait_http(port, path, proc=None, timeout=15.0, name="?"):
+def wait_http(port, path, proc=None, timeout=15.0, name="?", tls=False):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"{name} exited early with rc={proc.returncode}")
-        if http_status(port, path) == 200:
+        if http_status(port, path, tls=tls) == 200:
             return
         time.sleep(0.05)
     raise RuntimeError(f"{name} not answering 200 on :{port}{path} after {timeout}s")
@@ -386,6 +392,19 @@ class Backend:
         self.procs = []
 
 
+# ----------------------------------------------------------------------------- TLS
+def make_tls(workdir):
+    """A dev certificate for 127.0.0.1 made by certs/make-dev-certs.sh (ECDSA P-256), as
+    cert/key files and as the cert+key bundle HAProxy wants; the same for every proxy."""
+    out = Path(workdir) / "tls"
+    subprocess.run(["bash", str(REPO / "certs" / "make-dev-certs.sh"), "--out", str(out), "127.0.0.1", "localhost"],
+                   check=True, capture_output=True)
+    cert, key = out / "127.0.0.1.crt", out / "127.0.0.1.key"
+    bundle = out / "bundle.pem"
+    bundle.write_bytes(cert.read_bytes() + key.read_bytes())
+    return {"cert": cert, "key": key, "bundle": bundle}
+
+
 # ----------------------------------------------------------------------------- proxies
 class Proxy:
     def __init__(self, name, args, workdir, backend_ports, nofile, custom=None):
@@ -400,6 +419,9 @@ class Proxy:
         else:
             self.kind, self.n = BUILTIN_PROXIES[name]
         self.port = self.blue if self.kind == "direct" else args.proxy_port
+        # With --tls, clients speak HTTPS to the proxy (backends stay plain HTTP).
+        self.tls = getattr(args, "tls_files", None) if self.kind != "direct" else None
+        self.scheme = "https" if self.tls else "http"
 
     def cpus(self):
         if self.args.no_pin:
@@ -417,21 +439,26 @@ class Proxy:
         logf = wd / f"proxy_{self.name}.log"
         if self.kind == "nginx":
             (wd / "ngx_proxy_tmp").mkdir(exist_ok=True)
+            ssl_conf = (f"ssl_certificate {self.tls['cert']}; ssl_certificate_key {self.tls['key']}; "
+                        "ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:SSL:10m;") if self.tls else ""
             conf = render(CONF / "nginx_proxy.conf.tmpl", wd / f"{self.name}.conf", WORKDIR=wd,
                           WORKERS=self.n, PORT=self.port, BLUE_PORT=self.blue, GREEN_PORT=self.green,
-                          NOFILE=self.nofile)
+                          NOFILE=self.nofile, LISTEN_SSL=" ssl" if self.tls else "", SSL_CONF=ssl_conf)
             argv = ["nginx", "-e", str(wd / "nginx_proxy.err"), "-c", str(conf)]
             self.proc = PROCS.start(self.name, argv, cpus=self.cpus(), logfile=logf)
         elif self.kind == "haproxy":
             conf = render(CONF / "haproxy.cfg.tmpl", wd / f"{self.name}.cfg", THREADS=self.n,
-                          MAXCONN=15000, PORT=self.port, BLUE_PORT=self.blue, GREEN_PORT=self.green)
+                          MAXCONN=15000, PORT=self.port, BLUE_PORT=self.blue, GREEN_PORT=self.green,
+                          BIND_SSL=(f" ssl crt {self.tls['bundle']} alpn http/1.1 ssl-min-ver TLSv1.2"
+                                    if self.tls else ""))
             self.proc = PROCS.start(self.name, ["haproxy", "-db", "-f", str(conf)], cpus=self.cpus(),
                                     logfile=logf)
         else:
             cmd = self.custom.format(port=self.port, blue_port=self.blue, green_port=self.green,
-                                     workdir=wd, here=HERE, nofile=self.nofile)
+                                     workdir=wd, here=HERE, nofile=self.nofile,
+                                     cert=self.tls["cert"] if self.tls else "", key=self.tls["key"] if self.tls else "")
             self.proc = PROCS.start(self.name, cmd, cpus=self.cpus(), logfile=logf, shell=True)
-        wait_http(self.port, "/", self.proc, timeout=self.args.start_timeout, name=self.name)
+        wait_http(self.port, "/", self.proc, timeout=self.args.start_timeout, name=self.name, tls=bool(self.tls))
         return self
 
     def pids(self):
@@ -463,9 +490,9 @@ def make_proxies(args):
 
 
 # ----------------------------------------------------------------------------- wrk
-def run_wrk(args, port, path, conns, duration, cpus):
+def run_wrk(args, port, path, conns, duration, cpus, scheme="http"):
     argv = ["wrk", f"-t{args.threads}", f"-c{conns}", f"-d{duration}s", "--timeout", "5s",
-            "-s", str(HERE / "wrk_report.lua"), f"http://127.0.0.1:{port}{path}"]
+            "-s", str(HERE / "wrk_report.lua"), f"{scheme}://127.0.0.1:{port}{path}"]
     argv = sched_prefix(cpus) + argv
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -511,12 +538,12 @@ def foreign_cpu(args, proxy, d):
 def measure(args, proxy, backend, path, conns):
     cpus_wrk = None if args.no_pin else args.cpu_wrk
     if args.warmup > 0:
-        run_wrk(args, proxy.port, path, conns, args.warmup, cpus_wrk)
+        run_wrk(args, proxy.port, path, conns, args.warmup, cpus_wrk, proxy.scheme)
     hz = os.sysconf("SC_CLK_TCK")
     ppids, bpids = proxy.pids(), backend.pids()
     a0, i0 = all_ticks(), core_irq()
     c0, p0, b0, t0 = core_times(), cpu_ticks(ppids), cpu_ticks(bpids), time.time()
-    d = run_wrk(args, proxy.port, path, conns, args.duration, cpus_wrk)
+    d = run_wrk(args, proxy.port, path, conns, args.duration, cpus_wrk, proxy.scheme)
     c1, p1, b1, t1 = core_times(), cpu_ticks(ppids), cpu_ticks(bpids), time.time()
     a1, i1 = all_ticks(), core_irq()
     wall = t1 - t0
@@ -595,7 +622,9 @@ def cmd_bench(args):
     outdir = Path(args.out) if args.out else HERE / "results" / f"{stamp}{'-' + args.tag if args.tag else ''}"
     outdir.mkdir(parents=True, exist_ok=True)
     workdir = make_workdir()
-    meta = {"argv": sys.argv, "versions": versions(), "started": stamp, "nofile": nofile,
+    if args.tls:
+        args.tls_files = make_tls(workdir)
+    meta = {"argv": sys.argv, "tls": args.tls, "versions": versions(), "started": stamp, "nofile": nofile,
             "pinning": None if args.no_pin else {"proxy": args.cpu_proxy, "proxy_multi": args.cpu_proxy_multi,
                                                  "backend": args.cpu_backend, "wrk": args.cpu_wrk},
             "customs": customs, "nice": os.getpriority(os.PRIO_PROCESS, 0)}
@@ -648,6 +677,7 @@ def cmd_bench(args):
             shutil.rmtree(workdir, ignore_errors=True)
     table = summarize(runs, names, args.baseline)
     head = (f"# wrk -t{args.threads} -d{args.duration}s (warmup {args.warmup}s), reps={args.reps}, "
+            + ("HTTPS to the proxies (TLS 1.3, ECDSA P-256, keep-alive: no handshake per request), " if args.tls else "") +
             f"pinning={'none' if args.no_pin else f'proxy:{args.cpu_proxy} (multi:{args.cpu_proxy_multi}) backend:{args.cpu_backend} wrk:{args.cpu_wrk}'}\n"
             "# pxCPU/bkCPU/wrkCPU: CPU used by proxy/backend/wrk during the measured window (100% = one core); "
             "cores busy: per-core utilisation cpu0/cpu1; other: busy CPU on the cores the run uses minus (px+bk+wrk) = uncharged kernel work + foreign processes; frgn: CPU of processes not started by the bench\n"
@@ -780,6 +810,9 @@ def main():
     b.add_argument("--retries", type=int, default=3)
     b.add_argument("--tag", default="")
     b.add_argument("--keep-workdir", action="store_true")
+    b.add_argument("--tls", action="store_true",
+                   help="clients speak HTTPS to every proxy with the same dev certificate (certs/make-dev-certs.sh); "
+                        "'direct' stays plain HTTP")
     b.set_defaults(fn=cmd_bench)
 
     m = sub.add_parser("mem", help="RSS with N idle keep-alive client connections")

@@ -88,8 +88,8 @@ private struct Demo {
         return reverted && promoted && lost == 0 ? 0 : 1
     }
 
-    /// Writes the demo's route file, starts Sluice on a free loopback port without an access
-    /// log, and returns it with its port and admin token.
+    /// Writes the demo's route file, starts Sluice on an ephemeral loopback port without an
+    /// access log, and returns it with its port and admin token.
     private func startProxy(directory: String, blue: DemoBackend, green: DemoBackend) throws
         -> (proxy: Instance, port: UInt16, token: String) {
         let routes = directory + "/routes"
@@ -107,33 +107,16 @@ private struct Demo {
         case .success(let loaded): table = loaded
         case .failure(let failure): throw DemoError("the demo's route file is invalid: \(failure)")
         }
-        let port = try freePort()
         let loopback = IPAddress(parsing: "127.0.0.1")!
         var settings = ServerSettings()
         settings.accessLog = nil
         let token = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
         let configuration = Instance.Configuration(
-            routesDirectory: routes, routes: table, listen: SocketAddress(ip: loopback, port: port),
-            listenText: "127.0.0.1:\(port)", workers: workers, settings: settings, admin: SocketAddress(ip: loopback, port: 0),
+            routesDirectory: routes, routes: table, listen: SocketAddress(ip: loopback, port: 0),
+            listenText: "127.0.0.1:0", workers: workers, settings: settings, admin: SocketAddress(ip: loopback, port: 0),
             adminText: "127.0.0.1:0", token: AdminToken(name: "demo", secret: token), stateDirectory: directory + "/state",
             resetState: true)
         guard let instance = Instance.start(configuration) else { throw DemoError("the proxy did not start") }
-        return (instance, port, token)
-    }
-
-    /// A loopback port nobody listens on right now (every worker binds the same port, so the
-    /// proxy cannot take port 0).
-    private func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard fd >= 0, ok else { throw DemoError("no free loopback port: \(String(cString: strerror(errno)))") }
-        return UInt16(bigEndian: address.sin_port)
+        return (instance, instance.server.port, token)
     }
 }

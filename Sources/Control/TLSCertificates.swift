@@ -1,0 +1,23 @@
+public import ProxyIO
+
+/// The TLS certificates being served and where they came from, so that a reload can load
+/// them again from the same place.
+public struct TLSCertificates: Sendable {
+    public let source: CertificateSource
+    public let context: TLSContext
+
+    /// Loads and checks every certificate of `source` (reads files: runs off the loops).
+    /// With `previous`, its session-ticket keys carry over, so clients resume across a reload.
+    public init(source: CertificateSource, previous: TLSCertificates? = nil) throws(TLSError) {
+        self.source = source
+        context = try TLSContext(certificates: source.certificateFiles(), previous: previous?.context)
+    }
+
+    /// The same source loaded again (on reload).
+    func reloaded() throws(TLSError) -> TLSCertificates {
+        try TLSCertificates(source: source, previous: self)
+    }
+
+    /// The DNS names of every certificate, the default first, for logs and answers.
+    public var names: [[String]] { context.certificateNames }
+}
