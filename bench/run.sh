@@ -6,6 +6,7 @@
 #   bench/run.sh --proxies nginx2,haproxy2,sluice2   # 2 workers / 2 threads each
 #   bench/run.sh --tls                # the same over HTTPS (one dev certificate for every proxy)
 #   bench/run.sh mem -n 10000         # resident memory with N idle keep-alive connections
+#   bench/run.sh --proxies nginx,sluice,sluiceroll   # plain proxying against a rollout running
 #
 # Installs what it needs (nginx, haproxy, wrk from Debian; the project's venv for the
 # FastAPI backend, examples/fastapi), builds the release binary, and prints the harness's table: req/s, p99 and
@@ -35,8 +36,15 @@ route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}
 listen="--listen 127.0.0.1:{port}"
 case " $* " in *" --tls "*) listen="--listen 127.0.0.1:18070 --tls-listen 127.0.0.1:{port} --cert {cert} --key {key}";; esac
 sluice_cmd() { # $1 = workers
-    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && exec $bin serve --routes {workdir}/routes-$1 $listen --workers $1 >/dev/null"
+    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && exec $bin serve --routes {workdir}/routes-$1 $listen --workers $1 --state {workdir}/state-$1 >/dev/null"
 }
+# `sluiceroll`: the same route with sticky cookies, and a rollout running (10% → 100%, held
+# an hour) started through the admin API as soon as Sluice answers: weights, sticky hashing,
+# the judge's per-pool statistics and its once-a-second verdict all active. wrk sends no
+# cookie back, so every request also gets a new sticky key and a Set-Cookie.
+sticky_route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}},"green":{{"backends":["127.0.0.1:{green_port}"]}}}},"sticky":{{"by":"cookie"}}}}'
+start_rollout="for i in \$(seq 100); do sleep 0.1; curl -sf -o /dev/null -H 'Authorization: Bearer bench' -d '{{\"plan\":[10,100],\"holds\":\"1h\"}}' http://127.0.0.1:18071/routes/bench/rollout && break; done"
+sluiceroll_cmd="mkdir -p {workdir}/routes-roll && echo '$sticky_route' > {workdir}/routes-roll/bench.json && ($start_rollout) & SLUICE_ADMIN_TOKEN=bench exec $bin serve --routes {workdir}/routes-roll $listen --workers 1 --admin 127.0.0.1:18071 --state {workdir}/state-roll >/dev/null"
 
 mode=bench
 if [ $# -gt 0 ] && [[ $1 != --* ]]; then mode=$1; shift; fi
@@ -50,4 +58,4 @@ fi
 cd "$here/harness"
 ulimit -n "$(ulimit -Hn)"
 exec "$root/.venv/bin/python" run.py "$mode" "${defaults[@]}" "$@" \
-    --custom "sluice=$(sluice_cmd 1)" --custom "sluice2=$(sluice_cmd 2)"
+    --custom "sluice=$(sluice_cmd 1)" --custom "sluice2=$(sluice_cmd 2)" --custom "sluiceroll=$sluiceroll_cmd"

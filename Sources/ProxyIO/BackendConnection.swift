@@ -9,7 +9,9 @@ import Glibc
 final class BackendConnection: EventHandler {
     /// Index of the backend in the routing snapshot.
     let backend: Int
-    unowned let worker: Worker
+    /// Unchecked: the worker owns the loop that owns this handler, and closes every handler
+    /// before it goes, so the reference is always valid (and reading it costs no refcount).
+    unowned(unsafe) let worker: Worker
     /// The routing (snapshot) the backend index belongs to.
     let routing: WorkerRouting
     /// The exchange using this connection; nil while idle.

@@ -31,7 +31,9 @@ final class ClientConnection: EventHandler {
     /// is closed instead.
     static let maxDiscard = 1 << 20
 
-    unowned let worker: Worker
+    /// Unchecked: the worker owns the loop that owns this handler, and closes every handler
+    /// before it goes, so the reference is always valid (and reading it costs no refcount).
+    unowned(unsafe) let worker: Worker
     /// The TLS layer for a connection accepted on the TLS listener, nil for plain HTTP.
     let tls: TLSStream?
     let peer: IPAddress

@@ -12,7 +12,9 @@ import Glibc
 /// kernel's backlog instead of being refused; it resumes when a client connection closes.
 /// When the process is out of file descriptors it pauses for 100 ms instead of spinning.
 final class Listener: EventHandler {
-    unowned let worker: Worker
+    /// Unchecked: the worker owns the loop that owns this handler, and closes every handler
+    /// before it goes, so the reference is always valid (and reading it costs no refcount).
+    unowned(unsafe) let worker: Worker
     /// Connections accepted here speak TLS.
     private let tls: Bool
     private var pausedUntil: Int64 = 0

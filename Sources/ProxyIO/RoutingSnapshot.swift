@@ -6,13 +6,23 @@ public import Traffic
 /// (pickers, round-robin positions) into their own `WorkerRouting`.
 public struct RoutingSnapshot: Sendable {
     /// Per route: the config and its byte forms, precomputed so requests never build them.
-    public struct RouteEntry: Sendable {
+    /// A class: a request reads it several times, and handing out a reference costs one
+    /// retain where copying the `Route` inside would cost one per field.
+    public final class RouteEntry: Sendable {
         public let route: Route
         /// Indices into `backends`, by pool (`Pool.rawValue`).
         let poolBackends: [[Int]]
         let nameBytes: [UInt8]
         let stickyNameBytes: [UInt8]
         let overrideHeaderBytes: [UInt8]
+
+        init(route: Route, poolBackends: [[Int]]) {
+            self.route = route
+            self.poolBackends = poolBackends
+            nameBytes = Array(route.name.utf8)
+            stickyNameBytes = Array((route.sticky?.name ?? "").utf8)
+            overrideHeaderBytes = Array((route.override?.header ?? "").utf8)
+        }
     }
 
     /// Distinguishes snapshots, so health reports for an older one are ignored.
@@ -45,10 +55,7 @@ public struct RoutingSnapshot: Sendable {
             RouteEntry(
                 route: route,
                 poolBackends: [route.blue.backends.map { indexOf($0, route.health) },
-                               route.green.backends.map { indexOf($0, route.health) }],
-                nameBytes: Array(route.name.utf8),
-                stickyNameBytes: Array((route.sticky?.name ?? "").utf8),
-                overrideHeaderBytes: Array((route.override?.header ?? "").utf8))
+                               route.green.backends.map { indexOf($0, route.health) }])
         }
         self.table = table
         generation = Self.generations.add(1, ordering: .relaxed).newValue
