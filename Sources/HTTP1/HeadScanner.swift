@@ -32,11 +32,21 @@ public struct HeadScanner: Sendable {
         let count = buf.count
         var i = position
         while i < count {
-            // The limits are checked at each byte rather than at the end of a read, so that the
+            // The limits hold at each byte rather than at the end of a read, so that the
             // outcome does not depend on how the bytes were split into reads: a complete head
             // over the limit is refused too, and the CR of a request line exactly at the limit
-            // (waiting for its LF) does not count as part of the line.
-            if i - headStart >= limits.headerSection { return .error(.headersTooLarge) }
+            // (waiting for its LF) does not count as part of the line. Between line ends the
+            // bytes are only skipped, up to the nearer limit.
+            let headLimit = headStart + limits.headerSection
+            let lineLimit = isRequest && !firstLineSeen ? lineStart + limits.requestLine : Int.max
+            let end = min(count, headLimit, lineLimit)
+            while i < end {
+                let b = buf[i]
+                if b == 0x0D || b == 0x0A { break }
+                i += 1
+            }
+            guard i < count else { break }
+            if i >= headLimit { return .error(.headersTooLarge) }
             let b = buf[i]
             if b == 0x0D {
                 guard i + 1 < count else { break }
@@ -60,8 +70,8 @@ public struct HeadScanner: Sendable {
             } else if b == 0x0A {
                 return .error(.badRequest(.bareLF))
             } else {
-                if isRequest && !firstLineSeen && i - lineStart >= limits.requestLine { return .error(.uriTooLong) }
-                i += 1
+                // A byte of the request line at its limit.
+                return .error(.uriTooLong)
             }
         }
         position = i
