@@ -183,6 +183,7 @@ final class ClientConnection: EventHandler {
     /// Frees what an idle keep-alive connection does not need until its next request.
     private func shrinkBuffers() {
         shrunk = true
+        worker.buffersFreed = true
         inbuf.shrink()
         toClient.shrink()
         toBackend.clear()

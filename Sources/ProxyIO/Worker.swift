@@ -29,6 +29,9 @@ final class Worker {
     private let index: Int
     private let board: StatsBoard
     private var nextPublish: Int64 = 0
+    /// Idle connections gave buffers back since the last trim of the heap.
+    var buffersFreed = false
+    private var nextTrim: Int64 = 0
     private(set) var draining = false
     private var drainDeadline: Int64 = 0
 
@@ -91,6 +94,14 @@ final class Worker {
             nextPublish = loop.now + EventLoop.tickInterval
             stats.activeConnections = clientCount
             board.publish(worker: index, stats)
+        }
+        if buffersFreed && loop.now >= nextTrim {
+            // The freed buffers leave touched pages inside the heap that malloc keeps; hand
+            // them back, at most once a second, so that idle connections cost their own
+            // footprint in resident memory rather than their busiest moment's.
+            buffersFreed = false
+            nextTrim = loop.now + 1_000
+            shim_malloc_trim()
         }
         if accessLog.readableBytes > 0 {
             logSink?.write(accessLog.readable)

@@ -8,6 +8,7 @@
 // them, or clang finds two different definitions of types such as fd_set.
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -32,6 +33,12 @@ static const uint32_t shim_EPOLLHUP = EPOLLHUP;
 static const uint32_t shim_EPOLLRDHUP = EPOLLRDHUP;
 
 /// Adds, modifies or removes `fd` in the epoll set, with `data` as the event's user data.
+/* Gives the heap's free pages back to the kernel (glibc malloc_trim: the top of each arena
+ * and, with MADV_DONTNEED, whole free pages inside it). */
+static inline void shim_malloc_trim(void) {
+    malloc_trim(0);
+}
+
 static inline int shim_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
     struct epoll_event ev;
     ev.events = events;
