@@ -3,6 +3,7 @@
 #
 #   bench/run.sh                      # static backend, c=64,256, 3 interleaved reps, 1 worker each
 #   bench/run.sh --targets static,static64k,fastapi --conns 64 --reps 5
+#   bench/run.sh --targets newconn    # a new client connection per request
 #   bench/run.sh --proxies nginx2,haproxy2,sluice2   # 2 workers / 2 threads each
 #   bench/run.sh --tls                # the same over HTTPS (one dev certificate for every proxy)
 #   bench/run.sh mem -n 10000         # resident memory with N idle keep-alive connections

@@ -46,12 +46,13 @@ PROXY_PORT = 18080
 STATIC_PORTS = (18081, 18082)      # blue, green
 APP_PORTS = (18091, 18092)         # blue, green
 
-# backend target name -> (backend kind, request path)
+# backend target name -> (backend kind, request path, extra wrk request headers)
 TARGETS = {
-    "static": ("static", "/"),        # nginx `return 200 "ok\n"`
-    "static64k": ("static", "/64k"),  # nginx serving a 65536-byte file
-    "fastapi": ("fastapi", "/"),      # uvicorn+FastAPI small JSON
-    "fastapi64k": ("fastapi", "/bytes/65536"),
+    "static": ("static", "/", ()),        # nginx `return 200 "ok\n"`
+    "static64k": ("static", "/64k", ()),  # nginx serving a 65536-byte file
+    "newconn": ("static", "/", ("Connection: close",)),  # a new client connection per request
+    "fastapi": ("fastapi", "/", ()),      # uvicorn+FastAPI small JSON
+    "fastapi64k": ("fastapi", "/bytes/65536", ()),
 }
 
 BUILTIN_PROXIES = {
@@ -490,9 +491,12 @@ def make_proxies(args):
 
 
 # ----------------------------------------------------------------------------- wrk
-def run_wrk(args, port, path, conns, duration, cpus, scheme="http"):
+def run_wrk(args, port, path, conns, duration, cpus, scheme="http", headers=()):
     argv = ["wrk", f"-t{args.threads}", f"-c{conns}", f"-d{duration}s", "--timeout", "5s",
-            "-s", str(HERE / "wrk_report.lua"), f"{scheme}://127.0.0.1:{port}{path}"]
+            "-s", str(HERE / "wrk_report.lua")]
+    for h in headers:
+        argv += ["-H", h]
+    argv.append(f"{scheme}://127.0.0.1:{port}{path}")
     argv = sched_prefix(cpus) + argv
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -535,15 +539,15 @@ def foreign_cpu(args, proxy, d):
     return busy - d["proxy_cpu"] - d["backend_cpu"] - d["wrk_cpu"]
 
 
-def measure(args, proxy, backend, path, conns):
+def measure(args, proxy, backend, path, conns, headers=()):
     cpus_wrk = None if args.no_pin else args.cpu_wrk
     if args.warmup > 0:
-        run_wrk(args, proxy.port, path, conns, args.warmup, cpus_wrk, proxy.scheme)
+        run_wrk(args, proxy.port, path, conns, args.warmup, cpus_wrk, proxy.scheme, headers)
     hz = os.sysconf("SC_CLK_TCK")
     ppids, bpids = proxy.pids(), backend.pids()
     a0, i0 = all_ticks(), core_irq()
     c0, p0, b0, t0 = core_times(), cpu_ticks(ppids), cpu_ticks(bpids), time.time()
-    d = run_wrk(args, proxy.port, path, conns, args.duration, cpus_wrk, proxy.scheme)
+    d = run_wrk(args, proxy.port, path, conns, args.duration, cpus_wrk, proxy.scheme, headers)
     c1, p1, b1, t1 = core_times(), cpu_ticks(ppids), cpu_ticks(bpids), time.time()
     a1, i1 = all_ticks(), core_irq()
     wall = t1 - t0
@@ -638,7 +642,7 @@ def cmd_bench(args):
             be = Backend(kind, workdir, None if args.no_pin else args.cpu_backend, nofile).start()
             try:
                 for t in [t for t in targets if TARGETS[t][0] == kind]:
-                    path = TARGETS[t][1]
+                    path, headers = TARGETS[t][1], TARGETS[t][2]
                     for c in concs:
                         for rep in range(args.reps):
                             order = names[rep % len(names):] + names[:rep % len(names)]  # rotate
@@ -648,7 +652,7 @@ def cmd_bench(args):
                                     px = Proxy(n, args, workdir, be.ports, nofile, customs.get(n))
                                     px.start()
                                     try:
-                                        d = measure(args, px, be, path, c)
+                                        d = measure(args, px, be, path, c, headers)
                                     finally:
                                         px.stop()
                                     other = foreign_cpu(args, px, d)
