@@ -42,10 +42,7 @@ final class BackendConnection: EventHandler {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return (nil, shim_errno()) }
         _ = shim_set_int_option(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-        var storage = address.storage
-        let rc = withUnsafePointer(to: &storage) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
-        }
+        let rc = address.connect(fd)
         if rc != 0 {
             let e = shim_errno()
             if e != EINPROGRESS {

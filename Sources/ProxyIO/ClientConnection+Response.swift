@@ -357,7 +357,7 @@ extension ClientConnection {
             worker.stats.record(slot: routing.statsSlots[routeIndex], pool: pool, status: status, micros: micros,
                                 judged: !forced && status != 499)
         }
-        guard worker.logSink != nil else {
+        guard worker.settings.accessLog != nil else {
             backendIndex = -1
             return
         }

@@ -34,10 +34,7 @@ final class HealthProbe: EventHandler {
                       checker: HealthChecker) {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return checker.report(backend: backend, generation: generation, success: false) }
-        var storage = address.storage
-        let rc = withUnsafePointer(to: &storage) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.length) }
-        }
+        let rc = address.connect(fd)
         if rc != 0 && shim_errno() != EINPROGRESS {
             Glibc.close(fd)
             return checker.report(backend: backend, generation: generation, success: false)

@@ -20,8 +20,6 @@ final class Worker {
     /// Access-log lines of this iteration, handed to the sink once per loop iteration.
     var accessLog = ByteBuffer(capacity: 64 * 1024)
     var timestamp = Timestamp()
-    /// Where the access log goes; nil when it is off.
-    let logSink: LogSink?
     /// Open client connections (for the connection limit and to know when a drain is done).
     private(set) var clientCount = 0
     /// This worker's request statistics, published to `board` every 250 ms.
@@ -40,7 +38,6 @@ final class Worker {
         self.index = index
         self.board = board
         self.settings = settings
-        self.logSink = settings.accessLog
         self.tlsContext = tlsContext
         var stats = WorkerStats()
         let slots = snapshot.routes.map { stats.slot(for: $0.route.name) }
@@ -104,7 +101,7 @@ final class Worker {
             shim_malloc_trim()
         }
         if accessLog.readableBytes > 0 {
-            logSink?.write(accessLog.readable)
+            settings.accessLog?.write(accessLog.readable)
             accessLog.clear()
         }
         if draining && (clientCount == 0 || loop.now >= drainDeadline) {
