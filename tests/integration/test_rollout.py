@@ -96,7 +96,8 @@ def test_green_with_added_latency_is_reverted(clean_backends, sluice_factory):
     assert final["state"] == "reverted", final
     assert final["reasonCode"] in ("regression:latencyTail", "regression:latencyShift"), final
     assert took < 45, f"reverted after {took:.1f}s"
-    assert final["pools"]["green"]["p50Ms"] > 150 > final["pools"]["blue"]["p99Ms"]
+    # Quantiles come from log buckets 2^(1/8) (~9%) wide: a 150 ms delay may read as ~138 ms.
+    assert final["pools"]["green"]["p50Ms"] > 150 / 2 ** (1 / 8) > 50 > final["pools"]["blue"]["p99Ms"]
     assert load.errors == []
     assert all(r[1] == 200 for r in load.results)
 
