@@ -10,12 +10,22 @@ public struct ByteBuffer: ~Copyable {
     public var readerIndex = 0
     public var writerIndex = 0
 
+    /// Where a buffer without storage points: never written (its capacity is 0), never freed.
+    private nonisolated(unsafe) static let noStorage = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
+
+    /// A buffer with room for `capacity` bytes (at least 16).
     public init(capacity: Int) {
         self.capacity = max(capacity, 16)
         self.base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
     }
 
-    deinit { base.deallocate() }
+    /// A buffer without storage: nothing is allocated until the first `reserve` or append.
+    public init() {
+        capacity = 0
+        base = Self.noStorage
+    }
+
+    deinit { if capacity > 0 { base.deallocate() } }
 
     /// Bytes written but not yet read.
     @inline(__always) public var readableBytes: Int { writerIndex - readerIndex }
@@ -43,13 +53,13 @@ public struct ByteBuffer: ~Copyable {
 
     public mutating func clear() { readerIndex = 0; writerIndex = 0 }
 
-    /// Gives back the memory of an empty buffer that grew (for idle connections); the
-    /// buffer grows again on the next `reserve`.
-    public mutating func shrink() {
-        guard isEmpty, capacity > 16 else { return }
+    /// Gives all the memory of an empty buffer back (for idle connections): afterwards it
+    /// holds no storage until the next `reserve`. Does nothing to a buffer holding bytes.
+    public mutating func releaseStorage() {
+        guard isEmpty, capacity > 0 else { return }
         base.deallocate()
-        capacity = 16
-        base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        capacity = 0
+        base = Self.noStorage
         readerIndex = 0
         writerIndex = 0
     }
@@ -76,11 +86,11 @@ public struct ByteBuffer: ~Copyable {
         if writableBytes >= n { return }
         compact()
         if writableBytes >= n { return }
-        var newCapacity = capacity * 2
+        var newCapacity = max(capacity * 2, 16)
         while newCapacity - writerIndex < n { newCapacity *= 2 }
         let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
         newBase.copyMemory(from: base, byteCount: writerIndex)
-        base.deallocate()
+        if capacity > 0 { base.deallocate() }
         base = newBase
         capacity = newCapacity
     }

@@ -40,12 +40,12 @@ final class ClientConnection: EventHandler {
     /// The peer address as text, for X-Forwarded-For and the access log.
     let peerText: [UInt8]
 
-    // Buffers start small and grow as traffic needs; `tick` gives the memory back after
-    // a second of keep-alive idleness, so idle connections stay cheap.
-    var inbuf = ByteBuffer(capacity: 16)
-    var toClient = ByteBuffer(capacity: 16)
-    var toBackend = ByteBuffer(capacity: 16)
-    var fromBackend = ByteBuffer(capacity: 16)
+    // Buffers hold no storage until traffic needs it; `tick` gives the memory back after a
+    // second of keep-alive idleness, so idle connections stay cheap.
+    var inbuf = ByteBuffer()
+    var toClient = ByteBuffer()
+    var toBackend = ByteBuffer()
+    var fromBackend = ByteBuffer()
     var scanner = HeadScanner(isRequest: true)
     var responseScanner = HeadScanner(isRequest: false)
     var request = RequestHead()
@@ -82,11 +82,11 @@ final class ClientConnection: EventHandler {
     var closeAfterExchange = false
     var startMicros: Int64 = 0
     var status = 0
-    var requestID = ByteBuffer(capacity: 16)
-    var stickyKey = ByteBuffer(capacity: 16)
+    var requestID = ByteBuffer()
+    var stickyKey = ByteBuffer()
     var newStickyKey = false
     /// Method and path of the current request, JSON-escaped, for the access log.
-    var logRequest = ByteBuffer(capacity: 16)
+    var logRequest = ByteBuffer()
     /// When the connection last went idle between requests (monotonic ms).
     var idleSince: Int64 = 0
     /// The buffers were shrunk during the current idle period.
@@ -184,16 +184,21 @@ final class ClientConnection: EventHandler {
     private func shrinkBuffers() {
         shrunk = true
         worker.buffersFreed = true
-        inbuf.shrink()
-        toClient.shrink()
+        inbuf.releaseStorage()
+        toClient.releaseStorage()
         toBackend.clear()
-        toBackend.shrink()
+        toBackend.releaseStorage()
         fromBackend.clear()
-        fromBackend.shrink()
+        fromBackend.releaseStorage()
         logRequest.clear()
-        logRequest.shrink()
+        logRequest.releaseStorage()
+        requestID.clear()
+        requestID.releaseStorage()
+        stickyKey.clear()
+        stickyKey.releaseStorage()
         request.head.fields = []
         response.head.fields = []
+        tried = []
     }
 
     /// Shutdown: close now if idle (nothing received, nothing arrived in the socket), else

@@ -29,6 +29,35 @@ struct ByteBufferTests {
         #expect(big.capacity == 1000)
     }
 
+    @Test func withoutStorageUntilFirstAppend() {
+        var b = ByteBuffer()
+        #expect(b.capacity == 0)
+        #expect(b.isEmpty == true)
+        #expect(b.writableBytes == 0)
+        #expect(b.readable.count == 0)
+        b.append("abc" as StaticString)
+        #expect(b.capacity == 16)
+        #expect(contents(b) == bytes("abc"))
+        var big = ByteBuffer()
+        big.reserve(16 * 1024)
+        #expect(big.capacity == 16 * 1024)
+    }
+
+    @Test func releaseStorageFreesOnlyAnEmptyBuffer() {
+        var b = ByteBuffer(capacity: 64)
+        b.append("xy" as StaticString)
+        b.releaseStorage()
+        #expect(b.capacity == 64, "a buffer holding bytes keeps them")
+        #expect(contents(b) == bytes("xy"))
+        b.consume(2)
+        b.releaseStorage()
+        #expect(b.capacity == 0)
+        #expect(b.writableBytes == 0)
+        b.releaseStorage() // twice is harmless
+        b.appendDecimal(12345)
+        #expect(contents(b) == bytes("12345"), "a released buffer grows again")
+    }
+
     @Test func appendAndConsume() {
         var b = ByteBuffer(capacity: 16)
         b.append(UInt8(ascii: "a"))
