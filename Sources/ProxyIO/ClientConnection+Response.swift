@@ -42,8 +42,12 @@ extension ClientConnection {
     /// Parses the response head and moves response body bytes to the client buffer.
     private func forwardResponse() -> Bool {
         if responseDone { return false }
-        if !responseHeadSent { return forwardResponseHead() }
         var moved = false
+        if !responseHeadSent {
+            moved = forwardResponseHead()
+            // The body bytes that came with the head join it in `toClient`: one write for both.
+            guard responseHeadSent && phase == .exchange else { return moved }
+        }
         while toClient.readableBytes < Self.highWater {
             switch responseBody {
             case .none:
