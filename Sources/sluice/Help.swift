@@ -43,6 +43,7 @@ enum Help {
       --backend-ca FILE  PEM CA certificates that https:// backends' certificates must
                          chain to                          (default: the system trust store)
       --workers N        event-loop threads                      (default: usable cores)
+      --access-log WHERE stdout (one JSON line per request) or off  (default: stdout)
       --drain DURATION   longest wait for requests in flight on shutdown (default: 30s)
       --header-timeout DURATION  a client must send its request head within this (408; default: 10s)
       --body-timeout DURATION    longest pause in a client's request body (408; default: 60s)

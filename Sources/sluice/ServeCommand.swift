@@ -10,7 +10,7 @@ enum ServeCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
                                            "idle-timeout", "max-connections", "max-backend-connections", "admin",
-                                           "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca"],
+                                           "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log"],
                                   flags: ["reset-state"], arguments: arguments)
         if options.flag("help") { print(Help.serve); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
@@ -30,6 +30,11 @@ enum ServeCommand {
         settings.clientHeaderTimeoutMs = try duration(options, "header-timeout") ?? settings.clientHeaderTimeoutMs
         settings.clientBodyTimeoutMs = try duration(options, "body-timeout") ?? settings.clientBodyTimeoutMs
         settings.clientIdleTimeoutMs = try duration(options, "idle-timeout") ?? settings.clientIdleTimeoutMs
+        switch options.value("access-log") ?? "stdout" {
+        case "stdout": settings.accessLog = .stdout
+        case "off": settings.accessLog = nil
+        case let other: throw UsageError("--access-log: '\(other)' is not stdout or off")
+        }
         if let text = options.value("max-connections") {
             guard let n = Int(text), n >= 1 else { throw UsageError("--max-connections: '\(text)' is not a positive number") }
             settings.maxConnectionsPerWorker = max(1, (n + workers - 1) / workers)

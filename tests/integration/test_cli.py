@@ -41,6 +41,12 @@ def test_unknown_option_is_usage_error():
     assert p.returncode != 0
 
 
+def test_bad_access_log_value_is_usage_error():
+    p = run("serve", "--access-log", "/var/log/x")
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert "--access-log: '/var/log/x' is not stdout or off" in p.stderr
+
+
 def test_check_repo_routes():
     routes_dir = REPO / "routes"
     if not list(routes_dir.glob("*.json")):

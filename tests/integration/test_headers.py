@@ -122,6 +122,16 @@ def test_pool_exposed_only_when_configured(clean_backends, sluice_factory):
     assert one_request(sl.port, "GET", "/shown/x").header("x-sluice-pool") == "blue"
 
 
+def test_access_log_off(clean_backends, sluice_factory):
+    b = clean_backends
+    sl = sluice_factory([route("quiet", [b["blue1"].addr], [b["green1"].addr], 0)], extra_args=["--access-log", "off"])
+    assert one_request(sl.port, "GET", "/quiet").status == 200
+    assert one_request(sl.port, "GET", "/x", host=None).status == 400
+    assert sl.stop() == 0
+    assert sl.access_log() == [], "no access line with --access-log off"
+    assert "shutting down" in sl.stderr(), "events still go to stderr"
+
+
 def test_access_log_lines(clean_backends, sluice_factory):
     b = clean_backends
     sl = sluice_factory([route("logged", [b["blue1"].addr], [b["green1"].addr], 0)])
