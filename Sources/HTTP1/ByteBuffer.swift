@@ -53,17 +53,6 @@ public struct ByteBuffer: ~Copyable {
 
     public mutating func clear() { readerIndex = 0; writerIndex = 0 }
 
-    /// Gives all the memory of an empty buffer back (for idle connections): afterwards it
-    /// holds no storage until the next `reserve`. Does nothing to a buffer holding bytes.
-    public mutating func releaseStorage() {
-        guard isEmpty, capacity > 0 else { return }
-        base.deallocate()
-        capacity = 0
-        base = Self.noStorage
-        readerIndex = 0
-        writerIndex = 0
-    }
-
     /// Makes the first `count` bytes readable again after they were consumed, for resending
     /// a request head on another connection. Valid only if nothing was appended since the
     /// buffer was cleared and filled with exactly those bytes.

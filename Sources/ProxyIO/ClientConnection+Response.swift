@@ -259,7 +259,6 @@ extension ClientConnection {
         phase = .awaitingHead
         deadline = worker.loop.now + worker.settings.clientIdleTimeoutMs
         idleSince = worker.loop.now
-        shrunk = false
     }
 
     // MARK: Tunnel

@@ -40,8 +40,8 @@ final class ClientConnection: EventHandler {
     /// The peer address as text, for X-Forwarded-For and the access log.
     let peerText: [UInt8]
 
-    // Buffers hold no storage until traffic needs it; `tick` gives the memory back after a
-    // second of keep-alive idleness, so idle connections stay cheap.
+    // Buffers hold no storage until traffic needs it; after a second of keep-alive idleness
+    // the connection is parked (`park()`) and this object is freed with them.
     var inbuf = ByteBuffer()
     var toClient = ByteBuffer()
     var toBackend = ByteBuffer()
@@ -88,19 +88,28 @@ final class ClientConnection: EventHandler {
     /// Method and path of the current request, JSON-escaped, for the access log.
     var logRequest = ByteBuffer()
     /// When the connection last went idle between requests (monotonic ms).
-    var idleSince: Int64 = 0
-    /// The buffers were shrunk during the current idle period.
-    var shrunk = false
+    var idleSince: Int64
 
-    init(fd: Int32, peer: IPAddress, worker: Worker, tls: TLSStream?) {
+    /// A connection just accepted: it must send a request head within the header timeout.
+    convenience init(fd: Int32, peer: IPAddress, worker: Worker, tls: TLSStream?) {
+        self.init(fd: fd, worker: worker, tls: tls, peer: peer, deadline: worker.loop.now + worker.settings.clientHeaderTimeoutMs)
+        worker.clientOpened()
+    }
+
+    /// A parked connection woken by an event: idle, with the parked idle deadline.
+    convenience init(waking parked: ParkedClient) {
+        self.init(fd: parked.fd, worker: parked.worker, tls: parked.tls, peer: parked.peer, deadline: parked.deadline)
+    }
+
+    private init(fd: Int32, worker: Worker, tls: TLSStream?, peer: IPAddress, deadline: Int64) {
         self.worker = worker
         self.tls = tls
         self.peer = peer
         self.peerText = Array(peer.description.utf8)
-        self.deadline = worker.loop.now + worker.settings.clientHeaderTimeoutMs
+        self.deadline = deadline
+        self.idleSince = worker.loop.now
         self.routing = worker.routing
         super.init(fd: fd)
-        worker.clientOpened()
     }
 
     var routeEntry: RoutingSnapshot.RouteEntry { routing.snapshot.routes[routeIndex] }
@@ -147,7 +156,7 @@ final class ClientConnection: EventHandler {
     override func tick(now: Int64) {
         switch phase {
         case .awaitingHead:
-            if !shrunk && inbuf.isEmpty && toClient.isEmpty && now - idleSince >= 1_000 { shrinkBuffers() }
+            if now - idleSince >= 1_000 && now < deadline && park() { return }
             guard now >= deadline else { return }
             if inbuf.readableBytes > 0 {
                 respondError(408, "request head not received in time", close: true)
@@ -180,30 +189,21 @@ final class ClientConnection: EventHandler {
         }
     }
 
-    /// Frees what an idle keep-alive connection does not need until its next request.
-    private func shrinkBuffers() {
-        shrunk = true
+    /// Hands the socket of a connection idle between requests to a `ParkedClient` in the
+    /// loop's table, which frees this object and every buffer; returns false (and parks
+    /// nothing) while any byte is buffered or the TLS layer waits for the socket.
+    private func park() -> Bool {
+        guard phase == .awaitingHead, inbuf.isEmpty, toClient.isEmpty, backend == nil,
+              tls?.wantsReadable != true, tls?.wantsWritable != true else { return false }
+        let parked = ParkedClient(fd: fd, worker: worker, tls: tls, peer: peer, deadline: deadline)
+        worker.loop.replace(self, with: parked)
         worker.buffersFreed = true
-        inbuf.releaseStorage()
-        toClient.releaseStorage()
-        toBackend.clear()
-        toBackend.releaseStorage()
-        fromBackend.clear()
-        fromBackend.releaseStorage()
-        logRequest.clear()
-        logRequest.releaseStorage()
-        requestID.clear()
-        requestID.releaseStorage()
-        stickyKey.clear()
-        stickyKey.releaseStorage()
-        request.head.fields = []
-        response.head.fields = []
-        tried = []
+        return true
     }
 
     /// Shutdown: close now if idle (nothing received, nothing arrived in the socket), else
     /// answer the request under way and close after it.
-    func drain() {
+    override func drain() {
         closeAfterExchange = true
         if phase == .awaitingHead && inbuf.isEmpty { readClient() }
         if phase == .awaitingHead && inbuf.isEmpty {

@@ -12,4 +12,7 @@ class EventHandler {
     func handleEvent(_ events: UInt32) {}
 
     func tick(now: Int64) {}
+
+    /// Called once when the worker starts shutting down: finish what is under way, then close.
+    func drain() {}
 }

@@ -61,6 +61,14 @@ final class EventLoop {
         _ = shim_epoll_ctl(epfd, EPOLL_CTL_MOD, handler.fd, events, data)
     }
 
+    /// Puts `new` in the place of `old` for the same fd: same epoll registration and events,
+    /// and `old` is no longer called.
+    func replace(_ old: EventHandler, with new: EventHandler) {
+        precondition(old.fd == new.fd && handlers[Int(old.fd)] === old, "replace: not the registered handler of this fd")
+        new.registeredEvents = old.registeredEvents
+        handlers[Int(old.fd)] = new
+    }
+
     /// Removes `handler` and closes its fd.
     func close(_ handler: EventHandler) {
         let fd = Int(handler.fd)

@@ -75,7 +75,7 @@ final class Worker {
                 loop.close(l)
             }
             listeners = []
-            for handler in loop.allHandlers { (handler as? ClientConnection)?.drain() }
+            for handler in loop.allHandlers { handler.drain() }
         }
     }
 

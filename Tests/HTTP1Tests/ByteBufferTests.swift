@@ -43,21 +43,6 @@ struct ByteBufferTests {
         #expect(big.capacity == 16 * 1024)
     }
 
-    @Test func releaseStorageFreesOnlyAnEmptyBuffer() {
-        var b = ByteBuffer(capacity: 64)
-        b.append("xy" as StaticString)
-        b.releaseStorage()
-        #expect(b.capacity == 64, "a buffer holding bytes keeps them")
-        #expect(contents(b) == bytes("xy"))
-        b.consume(2)
-        b.releaseStorage()
-        #expect(b.capacity == 0)
-        #expect(b.writableBytes == 0)
-        b.releaseStorage() // twice is harmless
-        b.appendDecimal(12345)
-        #expect(contents(b) == bytes("12345"), "a released buffer grows again")
-    }
-
     @Test func appendAndConsume() {
         var b = ByteBuffer(capacity: 16)
         b.append(UInt8(ascii: "a"))
