@@ -47,16 +47,29 @@ sticky_route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_p
 start_rollout="for i in \$(seq 100); do sleep 0.1; curl -sf -o /dev/null -H 'Authorization: Bearer bench' -d '{{\"plan\":[10,100],\"holds\":\"1h\"}}' http://127.0.0.1:18071/routes/bench/rollout && break; done"
 sluiceroll_cmd="mkdir -p {workdir}/routes-roll && echo '$sticky_route' > {workdir}/routes-roll/bench.json && ($start_rollout) & SLUICE_ADMIN_TOKEN=bench exec $bin serve --routes {workdir}/routes-roll $listen --workers 1 --admin 127.0.0.1:18071 --state {workdir}/state-roll >/dev/null"
 
+# Runs the harness (run.py MODE ARGS...) with the --custom commands of the Sluice variants
+# named in --proxies: the harness runs every --custom it is given.
+harness() {
+    local args=("$@") proxies="" custom=() i p
+    for ((i = 0; i < ${#args[@]} - 1; i++)); do [ "${args[i]}" = --proxies ] && proxies=${args[i + 1]}; done
+    for p in ${proxies//,/ }; do
+        case $p in
+            sluice) custom+=(--custom "sluice=$(sluice_cmd 1)");;
+            sluice2) custom+=(--custom "sluice2=$(sluice_cmd 2)");;
+            sluiceroll) custom+=(--custom "sluiceroll=$sluiceroll_cmd");;
+        esac
+    done
+    (cd "$here/harness" && "$root/.venv/bin/python" run.py "$@" "${custom[@]}")
+}
+ulimit -n "$(ulimit -Hn)"
+
 mode=bench
 if [ $# -gt 0 ] && [[ $1 != --* ]]; then mode=$1; shift; fi
 defaults=()
+case $mode in bench|mem)
+    case " $* " in *" --proxies "*) ;; *) defaults+=(--proxies nginx,haproxy,sluice);; esac;;
+esac
 if [ "$mode" = bench ]; then
-    case " $* " in *" --proxies "*) ;; *) defaults+=(--proxies nginx,haproxy,sluice);; esac
     case " $* " in *" --targets "*) ;; *) defaults+=(--targets static);; esac
-elif [ "$mode" = mem ]; then
-    case " $* " in *" --proxies "*) ;; *) defaults+=(--proxies nginx,haproxy,sluice);; esac
 fi
-cd "$here/harness"
-ulimit -n "$(ulimit -Hn)"
-exec "$root/.venv/bin/python" run.py "$mode" "${defaults[@]}" "$@" \
-    --custom "sluice=$(sluice_cmd 1)" --custom "sluice2=$(sluice_cmd 2)" --custom "sluiceroll=$sluiceroll_cmd"
+harness "$mode" "${defaults[@]}" "$@"
