@@ -46,13 +46,15 @@ PROXY_PORT = 18080
 STATIC_PORTS = (18081, 18082)      # blue, green
 APP_PORTS = (18091, 18092)         # blue, green
 
-# backend target name -> (backend kind, request path, extra wrk request headers)
+# backend target name -> (backend kind, request path, extra wrk request headers,
+#                          request body bytes: 0 = GET, else a POST with a body that long)
 TARGETS = {
-    "static": ("static", "/", ()),        # nginx `return 200 "ok\n"`
-    "static64k": ("static", "/64k", ()),  # nginx serving a 65536-byte file
-    "newconn": ("static", "/", ("Connection: close",)),  # a new client connection per request
-    "fastapi": ("fastapi", "/", ()),      # uvicorn+FastAPI small JSON
-    "fastapi64k": ("fastapi", "/bytes/65536", ()),
+    "static": ("static", "/", (), 0),        # nginx `return 200 "ok\n"`
+    "static64k": ("static", "/64k", (), 0),  # nginx serving a 65536-byte file
+    "newconn": ("static", "/", ("Connection: close",), 0),  # a new client connection per request
+    "upload1m": ("static", "/upload", (), 1 << 20),  # 1 MiB POST bodies, read and dropped by nginx
+    "fastapi": ("fastapi", "/", (), 0),      # uvicorn+FastAPI small JSON
+    "fastapi64k": ("fastapi", "/bytes/65536", (), 0),
 }
 
 BUILTIN_PROXIES = {
@@ -491,7 +493,7 @@ def make_proxies(args):
 
 
 # ----------------------------------------------------------------------------- wrk
-def run_wrk(args, port, path, conns, duration, cpus, scheme="http", headers=()):
+def run_wrk(args, port, path, conns, duration, cpus, scheme="http", headers=(), body=0):
     argv = ["wrk", f"-t{args.threads}", f"-c{conns}", f"-d{duration}s", "--timeout", "5s",
             "-s", str(HERE / "wrk_report.lua")]
     for h in headers:
@@ -500,7 +502,7 @@ def run_wrk(args, port, path, conns, duration, cpus, scheme="http", headers=()):
     argv = sched_prefix(cpus) + argv
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+                         start_new_session=True, env={**os.environ, "WRK_BODY_BYTES": str(body)})
     set_autogroup_nice(p.pid)
     PROCS.procs.append(("wrk", p))
     try:
@@ -513,6 +515,9 @@ def run_wrk(args, port, path, conns, duration, cpus, scheme="http", headers=()):
         raise RuntimeError(f"wrk failed rc={p.returncode}: {out[-500:]} {err[-500:]}")
     d = json.loads(m.group(1))
     d["rps"] = d["requests"] / (d["duration_us"] / 1e6)
+    # request bodies sent + response bytes read (heads included), MiB per second
+    d["body_bytes"] = body
+    d["mib_s"] = (d["bytes"] + d["requests"] * body) / (d["duration_us"] / 1e6) / 2**20
     d["wrk_cpu_s"] = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     d["wrk_pid"] = p.pid
     return d
@@ -539,15 +544,15 @@ def foreign_cpu(args, proxy, d):
     return busy - d["proxy_cpu"] - d["backend_cpu"] - d["wrk_cpu"]
 
 
-def measure(args, proxy, backend, path, conns, headers=()):
+def measure(args, proxy, backend, path, conns, headers=(), body=0):
     cpus_wrk = None if args.no_pin else args.cpu_wrk
     if args.warmup > 0:
-        run_wrk(args, proxy.port, path, conns, args.warmup, cpus_wrk, proxy.scheme, headers)
+        run_wrk(args, proxy.port, path, conns, args.warmup, cpus_wrk, proxy.scheme, headers, body)
     hz = os.sysconf("SC_CLK_TCK")
     ppids, bpids = proxy.pids(), backend.pids()
     a0, i0 = all_ticks(), core_irq()
     c0, p0, b0, t0 = core_times(), cpu_ticks(ppids), cpu_ticks(bpids), time.time()
-    d = run_wrk(args, proxy.port, path, conns, args.duration, cpus_wrk, proxy.scheme, headers)
+    d = run_wrk(args, proxy.port, path, conns, args.duration, cpus_wrk, proxy.scheme, headers, body)
     c1, p1, b1, t1 = core_times(), cpu_ticks(ppids), cpu_ticks(bpids), time.time()
     a1, i1 = all_ticks(), core_irq()
     wall = t1 - t0
@@ -642,7 +647,7 @@ def cmd_bench(args):
             be = Backend(kind, workdir, None if args.no_pin else args.cpu_backend, nofile).start()
             try:
                 for t in [t for t in targets if TARGETS[t][0] == kind]:
-                    path, headers = TARGETS[t][1], TARGETS[t][2]
+                    _, path, headers, body = TARGETS[t]
                     for c in concs:
                         for rep in range(args.reps):
                             order = names[rep % len(names):] + names[:rep % len(names)]  # rotate
@@ -652,7 +657,7 @@ def cmd_bench(args):
                                     px = Proxy(n, args, workdir, be.ports, nofile, customs.get(n))
                                     px.start()
                                     try:
-                                        d = measure(args, px, be, path, c, headers)
+                                        d = measure(args, px, be, path, c, headers, body)
                                     finally:
                                         px.stop()
                                     other = foreign_cpu(args, px, d)
