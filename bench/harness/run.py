@@ -3,6 +3,7 @@
 
 Sub-commands
   bench     throughput/latency matrix with wrk, interleaved A/B repetitions, summary table
+            (summary.txt, and its rows as summary.json)
   mem       RSS/PSS of a proxy holding N idle keep-alive client connections
   backends  start the backends and hold them (for manual testing / developing a proxy)
 
@@ -571,9 +572,16 @@ def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def summarize(runs, names, baseline):
-    """runs: list of dicts with target, conns, rep, proxy, rps, p50_us, p99_us ..."""
-    lines = []
+def spread3(xs):
+    """{median, min, max} of a list (None when empty)."""
+    return {"median": med(xs), "min": min(xs), "max": max(xs)} if xs else None
+
+
+def summary_rows(runs, names, baseline):
+    """One row per target, connection count and proxy: medians over the reps, and the per-rep
+    paired ratios to the baseline as median/min/max. summary.json holds these rows; the tables
+    below print them. runs: dicts with target, conns, rep, proxy, rps, p50_us, p99_us ..."""
+    rows = []
     groups = {}
     for r in runs:
         groups.setdefault((r["target"], r["conns"]), []).append(r)
@@ -581,40 +589,70 @@ def summarize(runs, names, baseline):
         base = baseline if any(r["proxy"] == baseline for r in rs) else names[0]
         reps = sorted({r["rep"] for r in rs})
         by = {(r["proxy"], r["rep"]): r for r in rs}
-        lines.append(f"\n## target={target} conns={conns}  (reps={len(reps)}; ratios are per-rep paired "
-                     f"vs {base}: median [min..max])")
-        hdr = (f"{'proxy':<10} {'req/s med':>10} {'min..max':>16} {'spread':>6} {'p50 ms':>7} "
-               f"{'p99 ms':>7} {'rps/' + base:>20} {'p99/' + base:>20} {'pxCPU':>5} {'bkCPU':>5} "
-               f"{'wrkCPU':>6} {'other':>5} {'frgn':>4} {'cores busy':>10} {'kreq/pxCPUs':>11} {'eff/' + base:>20} {'errs':>5}")
-        lines.append(hdr)
-        lines.append("-" * len(hdr))
         for n in names:
             xs = [by[(n, k)] for k in reps if (n, k) in by]
             if not xs:
                 continue
-            rps = [x["rps"] for x in xs]
-            m = med(rps)
-            spread = (max(rps) - min(rps)) / m * 100 if m else 0
-            rr = [by[(n, k)]["rps"] / by[(base, k)]["rps"] for k in reps if (n, k) in by and (base, k) in by]
-            pr = [by[(n, k)]["p99_us"] / by[(base, k)]["p99_us"] for k in reps
-                  if (n, k) in by and (base, k) in by and by[(base, k)]["p99_us"]]
-            er = [(by[(n, k)]["rps"] / by[(n, k)]["proxy_cpu"]) / (by[(base, k)]["rps"] / by[(base, k)]["proxy_cpu"])
-                  for k in reps if (n, k) in by and (base, k) in by
-                  and by[(n, k)]["proxy_cpu"] > 0.05 and by[(base, k)]["proxy_cpu"] > 0.05]
+            paired = [(by[(n, k)], by[(base, k)]) for k in reps if (n, k) in by and (base, k) in by]
+            busy = [(x, b) for x, b in paired if x["proxy_cpu"] > 0.05 and b["proxy_cpu"] > 0.05]
             eff = [x["rps"] / x["proxy_cpu"] / 1000 for x in xs if x["proxy_cpu"] > 0.05]
-            fmt_r = (lambda v: f"{med(v):.3f} [{min(v):.2f}..{max(v):.2f}]" if v else "-")
-            errs = sum(x["err_connect"] + x["err_read"] + x["err_write"] + x["err_timeout"] + x["err_status"]
-                       for x in xs)
-            other = med([x.get("other_cpu", 0) for x in xs])
-            foreign = med([x.get("foreign_cpu", 0) for x in xs])
-            cores = "/".join(f"{med([x['cores_busy'].get(c, 0) for x in xs]) * 100:.0f}"
-                             for c in sorted(xs[0]["cores_busy"]))
+            row = {
+                "target": target, "conns": conns, "proxy": n, "baseline": base, "reps": len(reps),
+                "rps": spread3([x["rps"] for x in xs]),
+                "p50_ms": med([x["p50_us"] for x in xs]) / 1000,
+                "p99_ms": med([x["p99_us"] for x in xs]) / 1000,
+                "mib_s": med([x["mib_s"] for x in xs]),
+                "requests": med([x["requests"] for x in xs]),
+                "rps_ratio": spread3([x["rps"] / b["rps"] for x, b in paired]),
+                "p99_ratio": spread3([x["p99_us"] / b["p99_us"] for x, b in paired if b["p99_us"]]),
+                "proxy_cpu": med([x["proxy_cpu"] for x in xs]),
+                "backend_cpu": med([x["backend_cpu"] for x in xs]),
+                "wrk_cpu": med([x["wrk_cpu"] for x in xs]),
+                "other_cpu": med([x.get("other_cpu", 0) for x in xs]),
+                "foreign_cpu": med([x.get("foreign_cpu", 0) for x in xs]),
+                "cores_busy": {c: med([x["cores_busy"].get(c, 0) for x in xs]) for c in sorted(xs[0]["cores_busy"])},
+                "kreq_per_cpu_s": med(eff) if eff else None,
+                "eff_ratio": spread3([(x["rps"] / x["proxy_cpu"]) / (b["rps"] / b["proxy_cpu"]) for x, b in busy]),
+                "errors": sum(x["err_connect"] + x["err_read"] + x["err_write"] + x["err_timeout"] + x["err_status"]
+                              for x in xs),
+            }
+            rows.append(row)
+    return rows
+
+
+def groups_of(rows):
+    """rows grouped by (target, conns), in order."""
+    out = {}
+    for r in rows:
+        out.setdefault((r["target"], r["conns"]), []).append(r)
+    return out.values()
+
+
+def format_summary(rows):
+    fmt_r = (lambda v: f"{v['median']:.3f} [{v['min']:.2f}..{v['max']:.2f}]" if v else "-")
+    lines = []
+    for rs in groups_of(rows):
+        g = rs[0]
+        base = g["baseline"]
+        lines.append(f"\n## target={g['target']} conns={g['conns']}  (reps={g['reps']}; ratios are per-rep paired "
+                     f"vs {base}: median [min..max])")
+        hdr = (f"{'proxy':<10} {'req/s med':>10} {'min..max':>16} {'spread':>6} {'p50 ms':>7} "
+               f"{'p99 ms':>7} {'MiB/s':>7} {'rps/' + base:>20} {'p99/' + base:>20} {'pxCPU':>5} {'bkCPU':>5} "
+               f"{'wrkCPU':>6} {'other':>5} {'frgn':>4} {'cores busy':>10} {'kreq/pxCPUs':>11} {'eff/' + base:>20} {'errs':>5}")
+        lines.append(hdr)
+        lines.append("-" * len(hdr))
+        for r in rs:
+            rps = r["rps"]
+            spread = (rps["max"] - rps["min"]) / rps["median"] * 100 if rps["median"] else 0
+            cores = "/".join(f"{v * 100:.0f}" for v in r["cores_busy"].values())
+            eff = f"{r['kreq_per_cpu_s']:.1f}" if r["kreq_per_cpu_s"] else "-"
             lines.append(
-                f"{n:<10} {m:>10.0f} {min(rps):>7.0f}..{max(rps):<7.0f} {spread:>5.1f}% "
-                f"{med([x['p50_us'] for x in xs]) / 1000:>7.2f} {med([x['p99_us'] for x in xs]) / 1000:>7.2f} "
-                f"{fmt_r(rr):>20} {fmt_r(pr):>20} {med([x['proxy_cpu'] for x in xs]) * 100:>4.0f}% "
-                f"{med([x['backend_cpu'] for x in xs]) * 100:>4.0f}% {med([x['wrk_cpu'] for x in xs]) * 100:>5.0f}% "
-                f"{other * 100:>4.0f}% {foreign * 100:>3.0f}% {cores:>10} {(f'{med(eff):.1f}' if eff else '-'):>11} {fmt_r(er):>20} {errs:>5}")
+                f"{r['proxy']:<10} {rps['median']:>10.0f} {rps['min']:>7.0f}..{rps['max']:<7.0f} {spread:>5.1f}% "
+                f"{r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['mib_s']:>7.1f} "
+                f"{fmt_r(r['rps_ratio']):>20} {fmt_r(r['p99_ratio']):>20} {r['proxy_cpu'] * 100:>4.0f}% "
+                f"{r['backend_cpu'] * 100:>4.0f}% {r['wrk_cpu'] * 100:>5.0f}% "
+                f"{r['other_cpu'] * 100:>4.0f}% {r['foreign_cpu'] * 100:>3.0f}% {cores:>10} {eff:>11} "
+                f"{fmt_r(r['eff_ratio']):>20} {r['errors']:>5}")
     return "\n".join(lines)
 
 
@@ -684,14 +722,17 @@ def cmd_bench(args):
         PROCS.stop_all()
         if not args.keep_workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-    table = summarize(runs, names, args.baseline)
+    rows = summary_rows(runs, names, args.baseline)
+    table = format_summary(rows)
     head = (f"# wrk -t{args.threads} -d{args.duration}s (warmup {args.warmup}s), reps={args.reps}, "
             + ("HTTPS to the proxies (TLS 1.3, ECDSA P-256, keep-alive: no handshake per request), " if args.tls else "") +
             f"pinning={'none' if args.no_pin else f'proxy:{args.cpu_proxy} (multi:{args.cpu_proxy_multi}) backend:{args.cpu_backend} wrk:{args.cpu_wrk}'}\n"
             "# pxCPU/bkCPU/wrkCPU: CPU used by proxy/backend/wrk during the measured window (100% = one core); "
             "cores busy: per-core utilisation cpu0/cpu1; other: busy CPU on the cores the run uses minus (px+bk+wrk) = uncharged kernel work + foreign processes; frgn: CPU of processes not started by the bench\n"
-            "# kreq/pxCPUs: thousand requests per proxy CPU-second (proxy efficiency); eff/base: its paired ratio")
+            "# MiB/s: request bodies sent + response bytes read by wrk; "
+            "kreq/pxCPUs: thousand requests per proxy CPU-second (proxy efficiency); eff/base: its paired ratio")
     (outdir / "summary.txt").write_text(head + "\n" + table + "\n")
+    (outdir / "summary.json").write_text(json.dumps(rows, indent=2))
     print(head)
     print(table)
 
