@@ -8,20 +8,33 @@
 #   bench/run.sh --tls                # the same over HTTPS (one dev certificate for every proxy)
 #   bench/run.sh mem -n 10000         # resident memory with N idle keep-alive connections
 #   bench/run.sh --proxies nginx,sluice,sluiceroll   # plain proxying against a rollout running
+#   bench/run.sh --targets upload1m --conns 16       # 1 MiB POST bodies on keep-alive connections
+#   bench/run.sh cost --targets static,upload1m      # instructions and heap allocations per request
 #
-# Installs what it needs (nginx, haproxy, wrk from Debian; the project's venv for the
-# FastAPI backend, examples/fastapi), builds the release binary, and prints the harness's table: req/s, p99 and
-# the paired per-rep ratios to NGINX. Raw runs go to bench/harness/results/.
+# Installs what it needs (nginx, haproxy, wrk from Debian, and perf and a C compiler for
+# `cost`; the project's venv for the FastAPI backend, examples/fastapi), builds the release
+# binary, and prints the harness's table: req/s, p99 and the paired per-rep ratios to NGINX.
+# Raw runs, summary.json, mem.json and cost.json go to bench/harness/results/.
 # Traffic stays on 127.0.0.1. See bench/README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 
+mode=bench
+if [ $# -gt 0 ] && [[ $1 != --* ]]; then mode=$1; shift; fi
+
+tools=(nginx haproxy wrk taskset)
+case $mode in cost) tools+=(perf cc);; esac
 need=()
-for tool in nginx haproxy wrk taskset; do command -v "$tool" >/dev/null || need+=("$tool"); done
+for tool in "${tools[@]}"; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
     pkgs=()
-    for t in "${need[@]}"; do case $t in nginx) pkgs+=(nginx-light);; taskset) pkgs+=(util-linux);; *) pkgs+=("$t");; esac; done
+    for t in "${need[@]}"; do
+        case $t in
+            nginx) pkgs+=(nginx-light);; taskset) pkgs+=(util-linux);; perf) pkgs+=(linux-perf);; cc) pkgs+=(gcc);;
+            *) pkgs+=("$t");;
+        esac
+    done
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
 fi
 bash "$root/scripts/setup.sh" >/dev/null   # the project's .venv: FastAPI backend for the fastapi targets
@@ -63,10 +76,8 @@ harness() {
 }
 ulimit -n "$(ulimit -Hn)"
 
-mode=bench
-if [ $# -gt 0 ] && [[ $1 != --* ]]; then mode=$1; shift; fi
 defaults=()
-case $mode in bench|mem)
+case $mode in bench|cost|mem)
     case " $* " in *" --proxies "*) ;; *) defaults+=(--proxies nginx,haproxy,sluice);; esac;;
 esac
 if [ "$mode" = bench ]; then
