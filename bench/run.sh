@@ -10,6 +10,7 @@
 #   bench/run.sh --proxies nginx,sluice,sluiceroll   # plain proxying against a rollout running
 #   bench/run.sh --targets upload1m --conns 16       # 1 MiB POST bodies on keep-alive connections
 #   bench/run.sh cost --targets static,upload1m      # instructions and heap allocations per request
+#   bench/run.sh suite [--reps N]     # every scenario below in one results directory (~20 min)
 #
 # Installs what it needs (nginx, haproxy, wrk from Debian, and perf and a C compiler for
 # `cost`; the project's venv for the FastAPI backend, examples/fastapi), builds the release
@@ -24,7 +25,7 @@ mode=bench
 if [ $# -gt 0 ] && [[ $1 != --* ]]; then mode=$1; shift; fi
 
 tools=(nginx haproxy wrk taskset)
-case $mode in cost) tools+=(perf cc);; esac
+case $mode in cost|suite) tools+=(perf cc);; esac
 need=()
 for tool in "${tools[@]}"; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
@@ -75,6 +76,47 @@ harness() {
     (cd "$here/harness" && "$root/.venv/bin/python" run.py "$@" "${custom[@]}")
 }
 ulimit -n "$(ulimit -Hn)"
+
+# `suite`: every scenario of the bench, one after the other, each in a subdirectory of one
+# results directory; each part prints its table as it ends. --reps/--duration/--warmup apply
+# to the wrk runs (the cost runs are always 1 rep).
+if [ "$mode" = suite ]; then
+    reps=3 duration=10 warmup=2
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --reps) reps=$2;; --duration) duration=$2;; --warmup) warmup=$2;;
+            *) echo "suite takes --reps N, --duration S and --warmup S" >&2; exit 2;;
+        esac
+        shift 2
+    done
+    out="$here/harness/results/$(date -u +%Y%m%dT%H%M%SZ)-suite"
+    wrk=(--reps "$reps" --duration "$duration" --warmup "$warmup")
+    all=nginx,haproxy,sluice
+    # name | harness arguments
+    parts=(
+        "keepalive|bench --targets static --conns 64,256 --proxies $all ${wrk[*]}"
+        "targets|bench --targets newconn,static64k,upload1m --conns 64 --proxies $all ${wrk[*]}"
+        "rollout|bench --targets static --conns 64 --proxies nginx,sluice,sluiceroll ${wrk[*]}"
+        "workers|bench --targets static --conns 64 --proxies nginx2,haproxy2,sluice2 --baseline nginx2 ${wrk[*]}"
+        "mem|mem -n 10000 --proxies $all"
+        "cost|cost --targets static,newconn,static64k,upload1m --conns 64 --proxies $all --reps 1 --duration $duration --warmup $warmup"
+    )
+    # 21 wrk runs per rep + 12 cost runs, each about warm-up + duration + 2 s; mem about 2 min
+    minutes=$(( ((21 * reps + 12) * (duration + warmup + 2) + 120 + 59) / 60 ))
+    echo "suite -> $out (about $minutes min)"
+    start=$SECONDS failed=()
+    for part in "${parts[@]}"; do
+        name=${part%%|*}
+        echo
+        echo "=== $name: run.py ${part#*|}"
+        # shellcheck disable=SC2086  # the part's arguments are split on purpose
+        harness ${part#*|} --out "$out/$name" || failed+=("$name")
+    done
+    echo
+    echo "suite: $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s; tables and JSON in $out/*/"
+    [ ${#failed[@]} -eq 0 ] || { echo "failed parts: ${failed[*]}" >&2; exit 1; }
+    exit 0
+fi
 
 defaults=()
 case $mode in bench|cost|mem)
