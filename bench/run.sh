@@ -8,20 +8,34 @@
 #   bench/run.sh --tls                # the same over HTTPS (one dev certificate for every proxy)
 #   bench/run.sh mem -n 10000         # resident memory with N idle keep-alive connections
 #   bench/run.sh --proxies nginx,sluice,sluiceroll   # plain proxying against a rollout running
+#   bench/run.sh --targets upload1m --conns 16       # 1 MiB POST bodies on keep-alive connections
+#   bench/run.sh cost --targets static,upload1m      # instructions and heap allocations per request
+#   bench/run.sh suite [--reps N]     # every scenario below in one results directory (~20 min)
 #
-# Installs what it needs (nginx, haproxy, wrk from Debian; the project's venv for the
-# FastAPI backend, examples/fastapi), builds the release binary, and prints the harness's table: req/s, p99 and
-# the paired per-rep ratios to NGINX. Raw runs go to bench/harness/results/.
+# Installs what it needs (nginx, haproxy, wrk from Debian, and perf and a C compiler for
+# `cost`; the project's venv for the FastAPI backend, examples/fastapi), builds the release
+# binary, and prints the harness's table: req/s, p99 and the paired per-rep ratios to NGINX.
+# Raw runs, summary.json, mem.json and cost.json go to bench/harness/results/.
 # Traffic stays on 127.0.0.1. See bench/README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 
+mode=bench
+if [ $# -gt 0 ] && [[ $1 != --* ]]; then mode=$1; shift; fi
+
+tools=(nginx haproxy wrk taskset)
+case $mode in cost|suite) tools+=(perf cc);; esac
 need=()
-for tool in nginx haproxy wrk taskset; do command -v "$tool" >/dev/null || need+=("$tool"); done
+for tool in "${tools[@]}"; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
     pkgs=()
-    for t in "${need[@]}"; do case $t in nginx) pkgs+=(nginx-light);; taskset) pkgs+=(util-linux);; *) pkgs+=("$t");; esac; done
+    for t in "${need[@]}"; do
+        case $t in
+            nginx) pkgs+=(nginx-light);; taskset) pkgs+=(util-linux);; perf) pkgs+=(linux-perf);; cc) pkgs+=(gcc);;
+            *) pkgs+=("$t");;
+        esac
+    done
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
 fi
 bash "$root/scripts/setup.sh" >/dev/null   # the project's .venv: FastAPI backend for the fastapi targets
@@ -47,16 +61,68 @@ sticky_route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_p
 start_rollout="for i in \$(seq 100); do sleep 0.1; curl -sf -o /dev/null -H 'Authorization: Bearer bench' -d '{{\"plan\":[10,100],\"holds\":\"1h\"}}' http://127.0.0.1:18071/routes/bench/rollout && break; done"
 sluiceroll_cmd="mkdir -p {workdir}/routes-roll && echo '$sticky_route' > {workdir}/routes-roll/bench.json && ($start_rollout) & SLUICE_ADMIN_TOKEN=bench exec $bin serve --routes {workdir}/routes-roll $listen --workers 1 --admin 127.0.0.1:18071 --state {workdir}/state-roll >/dev/null"
 
-mode=bench
-if [ $# -gt 0 ] && [[ $1 != --* ]]; then mode=$1; shift; fi
-defaults=()
-if [ "$mode" = bench ]; then
-    case " $* " in *" --proxies "*) ;; *) defaults+=(--proxies nginx,haproxy,sluice);; esac
-    case " $* " in *" --targets "*) ;; *) defaults+=(--targets static);; esac
-elif [ "$mode" = mem ]; then
-    case " $* " in *" --proxies "*) ;; *) defaults+=(--proxies nginx,haproxy,sluice);; esac
-fi
-cd "$here/harness"
+# Runs the harness (run.py MODE ARGS...) with the --custom commands of the Sluice variants
+# named in --proxies: the harness runs every --custom it is given.
+harness() {
+    local args=("$@") proxies="" custom=() i p
+    for ((i = 0; i < ${#args[@]} - 1; i++)); do [ "${args[i]}" = --proxies ] && proxies=${args[i + 1]}; done
+    for p in ${proxies//,/ }; do
+        case $p in
+            sluice) custom+=(--custom "sluice=$(sluice_cmd 1)");;
+            sluice2) custom+=(--custom "sluice2=$(sluice_cmd 2)");;
+            sluiceroll) custom+=(--custom "sluiceroll=$sluiceroll_cmd");;
+        esac
+    done
+    (cd "$here/harness" && "$root/.venv/bin/python" run.py "$@" "${custom[@]}")
+}
 ulimit -n "$(ulimit -Hn)"
-exec "$root/.venv/bin/python" run.py "$mode" "${defaults[@]}" "$@" \
-    --custom "sluice=$(sluice_cmd 1)" --custom "sluice2=$(sluice_cmd 2)" --custom "sluiceroll=$sluiceroll_cmd"
+
+# `suite`: every scenario of the bench, one after the other, each in a subdirectory of one
+# results directory; each part prints its table as it ends. --reps/--duration/--warmup apply
+# to the wrk runs (the cost runs are always 1 rep).
+if [ "$mode" = suite ]; then
+    reps=3 duration=10 warmup=2
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --reps) reps=$2;; --duration) duration=$2;; --warmup) warmup=$2;;
+            *) echo "suite takes --reps N, --duration S and --warmup S" >&2; exit 2;;
+        esac
+        shift 2
+    done
+    out="$here/harness/results/$(date -u +%Y%m%dT%H%M%SZ)-suite"
+    wrk=(--reps "$reps" --duration "$duration" --warmup "$warmup")
+    all=nginx,haproxy,sluice
+    # name | harness arguments
+    parts=(
+        "keepalive|bench --targets static --conns 64,256 --proxies $all ${wrk[*]}"
+        "targets|bench --targets newconn,static64k,upload1m --conns 64 --proxies $all ${wrk[*]}"
+        "rollout|bench --targets static --conns 64 --proxies nginx,sluice,sluiceroll ${wrk[*]}"
+        "workers|bench --targets static --conns 64 --proxies nginx2,haproxy2,sluice2 --baseline nginx2 ${wrk[*]}"
+        "mem|mem -n 10000 --proxies $all"
+        "cost|cost --targets static,newconn,static64k,upload1m --conns 64 --proxies $all --reps 1 --duration $duration --warmup $warmup"
+    )
+    # 21 wrk runs per rep + 12 cost runs, each about warm-up + duration + 2 s; mem about 2 min
+    minutes=$(( ((21 * reps + 12) * (duration + warmup + 2) + 120 + 59) / 60 ))
+    echo "suite -> $out (about $minutes min)"
+    start=$SECONDS failed=()
+    for part in "${parts[@]}"; do
+        name=${part%%|*}
+        echo
+        echo "=== $name: run.py ${part#*|}"
+        # shellcheck disable=SC2086  # the part's arguments are split on purpose
+        harness ${part#*|} --out "$out/$name" || failed+=("$name")
+    done
+    echo
+    echo "suite: $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s; tables and JSON in $out/*/"
+    [ ${#failed[@]} -eq 0 ] || { echo "failed parts: ${failed[*]}" >&2; exit 1; }
+    exit 0
+fi
+
+defaults=()
+case $mode in bench|cost|mem)
+    case " $* " in *" --proxies "*) ;; *) defaults+=(--proxies nginx,haproxy,sluice);; esac;;
+esac
+if [ "$mode" = bench ]; then
+    case " $* " in *" --targets "*) ;; *) defaults+=(--targets static);; esac
+fi
+harness "$mode" "${defaults[@]}" "$@"

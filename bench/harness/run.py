@@ -3,6 +3,9 @@
 
 Sub-commands
   bench     throughput/latency matrix with wrk, interleaved A/B repetitions, summary table
+            (summary.txt, and its rows as summary.json)
+  cost      the same runs with the proxy's instructions (perf stat) and heap allocations
+            (LD_PRELOAD mallocount.c) counted: per-request cost table (cost.txt, cost.json)
   mem       RSS/PSS of a proxy holding N idle keep-alive client connections
   backends  start the backends and hold them (for manual testing / developing a proxy)
 
@@ -46,13 +49,15 @@ PROXY_PORT = 18080
 STATIC_PORTS = (18081, 18082)      # blue, green
 APP_PORTS = (18091, 18092)         # blue, green
 
-# backend target name -> (backend kind, request path, extra wrk request headers)
+# backend target name -> (backend kind, request path, extra wrk request headers,
+#                          request body bytes: 0 = GET, else a POST with a body that long)
 TARGETS = {
-    "static": ("static", "/", ()),        # nginx `return 200 "ok\n"`
-    "static64k": ("static", "/64k", ()),  # nginx serving a 65536-byte file
-    "newconn": ("static", "/", ("Connection: close",)),  # a new client connection per request
-    "fastapi": ("fastapi", "/", ()),      # uvicorn+FastAPI small JSON
-    "fastapi64k": ("fastapi", "/bytes/65536", ()),
+    "static": ("static", "/", (), 0),        # nginx `return 200 "ok\n"`
+    "static64k": ("static", "/64k", (), 0),  # nginx serving a 65536-byte file
+    "newconn": ("static", "/", ("Connection: close",), 0),  # a new client connection per request
+    "upload1m": ("static", "/upload", (), 1 << 20),  # 1 MiB POST bodies, read and dropped by nginx
+    "fastapi": ("fastapi", "/", (), 0),      # uvicorn+FastAPI small JSON
+    "fastapi64k": ("fastapi", "/bytes/65536", (), 0),
 }
 
 BUILTIN_PROXIES = {
@@ -414,6 +419,7 @@ class Proxy:
         self.nofile = nofile
         self.custom = custom
         self.proc = None
+        self.alloc_dir = None  # cost mode: where mallocount.so writes each process's count
         if custom is not None:
             # Custom names ending in "2" are 2-worker variants, pinned like nginx2/haproxy2.
             self.kind, self.n = "custom", (2 if name.endswith("2") else 1)
@@ -438,6 +444,13 @@ class Proxy:
             raise SystemExit(f"proxy port {self.port} busy")
         wd = self.workdir
         logf = wd / f"proxy_{self.name}.log"
+        env = None
+        if getattr(self.args, "mallocount", None):  # cost mode: count the proxy's allocations
+            self.alloc_dir = wd / f"allocs_{self.name}"
+            shutil.rmtree(self.alloc_dir, ignore_errors=True)
+            self.alloc_dir.mkdir()
+            self.alloc_dir.chmod(0o777)  # NGINX's workers write theirs as an unprivileged user
+            env = {"LD_PRELOAD": str(self.args.mallocount), "MALLOCOUNT_DIR": str(self.alloc_dir)}
         if self.kind == "nginx":
             (wd / "ngx_proxy_tmp").mkdir(exist_ok=True)
             ssl_conf = (f"ssl_certificate {self.tls['cert']}; ssl_certificate_key {self.tls['key']}; "
@@ -446,19 +459,19 @@ class Proxy:
                           WORKERS=self.n, PORT=self.port, BLUE_PORT=self.blue, GREEN_PORT=self.green,
                           NOFILE=self.nofile, LISTEN_SSL=" ssl" if self.tls else "", SSL_CONF=ssl_conf)
             argv = ["nginx", "-e", str(wd / "nginx_proxy.err"), "-c", str(conf)]
-            self.proc = PROCS.start(self.name, argv, cpus=self.cpus(), logfile=logf)
+            self.proc = PROCS.start(self.name, argv, cpus=self.cpus(), env=env, logfile=logf)
         elif self.kind == "haproxy":
             conf = render(CONF / "haproxy.cfg.tmpl", wd / f"{self.name}.cfg", THREADS=self.n,
                           MAXCONN=15000, PORT=self.port, BLUE_PORT=self.blue, GREEN_PORT=self.green,
                           BIND_SSL=(f" ssl crt {self.tls['bundle']} alpn http/1.1 ssl-min-ver TLSv1.2"
                                     if self.tls else ""))
             self.proc = PROCS.start(self.name, ["haproxy", "-db", "-f", str(conf)], cpus=self.cpus(),
-                                    logfile=logf)
+                                    env=env, logfile=logf)
         else:
             cmd = self.custom.format(port=self.port, blue_port=self.blue, green_port=self.green,
                                      workdir=wd, here=HERE, nofile=self.nofile,
                                      cert=self.tls["cert"] if self.tls else "", key=self.tls["key"] if self.tls else "")
-            self.proc = PROCS.start(self.name, cmd, cpus=self.cpus(), logfile=logf, shell=True)
+            self.proc = PROCS.start(self.name, cmd, cpus=self.cpus(), env=env, logfile=logf, shell=True)
         wait_http(self.port, "/", self.proc, timeout=self.args.start_timeout, name=self.name, tls=bool(self.tls))
         return self
 
@@ -491,7 +504,7 @@ def make_proxies(args):
 
 
 # ----------------------------------------------------------------------------- wrk
-def run_wrk(args, port, path, conns, duration, cpus, scheme="http", headers=()):
+def run_wrk(args, port, path, conns, duration, cpus, scheme="http", headers=(), body=0):
     argv = ["wrk", f"-t{args.threads}", f"-c{conns}", f"-d{duration}s", "--timeout", "5s",
             "-s", str(HERE / "wrk_report.lua")]
     for h in headers:
@@ -500,7 +513,7 @@ def run_wrk(args, port, path, conns, duration, cpus, scheme="http", headers=()):
     argv = sched_prefix(cpus) + argv
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+                         start_new_session=True, env={**os.environ, "WRK_BODY_BYTES": str(body)})
     set_autogroup_nice(p.pid)
     PROCS.procs.append(("wrk", p))
     try:
@@ -513,6 +526,9 @@ def run_wrk(args, port, path, conns, duration, cpus, scheme="http", headers=()):
         raise RuntimeError(f"wrk failed rc={p.returncode}: {out[-500:]} {err[-500:]}")
     d = json.loads(m.group(1))
     d["rps"] = d["requests"] / (d["duration_us"] / 1e6)
+    # request bodies sent + response bytes read (heads included), MiB per second
+    d["body_bytes"] = body
+    d["mib_s"] = (d["bytes"] + d["requests"] * body) / (d["duration_us"] / 1e6) / 2**20
     d["wrk_cpu_s"] = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     d["wrk_pid"] = p.pid
     return d
@@ -539,17 +555,20 @@ def foreign_cpu(args, proxy, d):
     return busy - d["proxy_cpu"] - d["backend_cpu"] - d["wrk_cpu"]
 
 
-def measure(args, proxy, backend, path, conns, headers=()):
+def measure(args, proxy, backend, path, conns, headers=(), body=0):
     cpus_wrk = None if args.no_pin else args.cpu_wrk
     if args.warmup > 0:
-        run_wrk(args, proxy.port, path, conns, args.warmup, cpus_wrk, proxy.scheme, headers)
+        run_wrk(args, proxy.port, path, conns, args.warmup, cpus_wrk, proxy.scheme, headers, body)
     hz = os.sysconf("SC_CLK_TCK")
     ppids, bpids = proxy.pids(), backend.pids()
+    cost = CostProbe(args, proxy, ppids).start() if args.cost else None
     a0, i0 = all_ticks(), core_irq()
     c0, p0, b0, t0 = core_times(), cpu_ticks(ppids), cpu_ticks(bpids), time.time()
-    d = run_wrk(args, proxy.port, path, conns, args.duration, cpus_wrk, proxy.scheme, headers)
+    d = run_wrk(args, proxy.port, path, conns, args.duration, cpus_wrk, proxy.scheme, headers, body)
     c1, p1, b1, t1 = core_times(), cpu_ticks(ppids), cpu_ticks(bpids), time.time()
     a1, i1 = all_ticks(), core_irq()
+    if cost:
+        d.update(cost.stop(d["requests"]))
     wall = t1 - t0
     mine = set(ppids) | set(bpids) | {os.getpid(), d["wrk_pid"]}
     d["foreign_cpu"] = sum(v - a0.get(pid, 0) for pid, v in a1.items() if pid not in mine) / hz / wall
@@ -561,14 +580,88 @@ def measure(args, proxy, backend, path, conns, headers=()):
     return d
 
 
+# ----------------------------------------------------------------------------- cost
+def build_mallocount(workdir):
+    """Compile mallocount.c (the LD_PRELOAD allocation counter) into the workdir."""
+    so = Path(workdir) / "mallocount.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-pthread", "-o", str(so), str(HERE / "mallocount.c")],
+                   check=True)
+    return so
+
+
+def read_allocs(adir, pids):
+    """{pid: allocation calls so far} from the counter files mallocount.so writes."""
+    out = {}
+    for pid in pids:
+        try:
+            out[pid] = int((adir / str(pid)).read_text())
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+class CostProbe:
+    """The proxy's instructions (`perf stat`) and heap allocation calls (mallocount.so, preloaded
+    by Proxy.start) over the measured window, divided by the requests wrk completed in it."""
+
+    def __init__(self, args, proxy, pids):
+        self.args, self.pids, self.adir = args, pids, proxy.alloc_dir
+        self.perf_out = proxy.workdir / f"perf_{proxy.name}.csv"
+
+    def start(self):
+        time.sleep(0.3)  # the counter files trail by up to 100 ms: let them take in the warm-up
+        self.allocs0 = read_allocs(self.adir, self.pids)
+        self.perf = None
+        if shutil.which("perf") and self.pids:
+            self.perf = PROCS.start("perf", ["perf", "stat", "-x,", "-e", "instructions", "-o", str(self.perf_out),
+                                             "-p", ",".join(map(str, self.pids))],
+                                    cpus=None if self.args.no_pin else self.args.cpu_wrk)
+            time.sleep(0.3)  # attached before wrk starts (the proxy is idle meanwhile)
+        return self
+
+    def stop(self, requests):
+        instructions = None
+        if self.perf:
+            PROCS.stop(self.perf, sig=signal.SIGINT)  # perf stat writes its counts on SIGINT
+            for line in (self.perf_out.read_text() if self.perf_out.exists() else "").splitlines():
+                f = line.split(",")
+                if len(f) > 2 and f[2].startswith("instructions") and f[0].isdigit():
+                    instructions = int(f[0])  # stays None when "<not supported>" (no PMU, e.g. in a VM)
+        time.sleep(0.3)
+        allocs1 = read_allocs(self.adir, self.pids)
+        allocs = (sum(allocs1[p] - self.allocs0[p] for p in allocs1 if p in self.allocs0)
+                  if allocs1 and self.allocs0 else None)
+        per = (lambda x: x / requests if x is not None and requests else None)
+        return {"instructions": instructions, "allocs": allocs,
+                "instr_per_req": per(instructions), "allocs_per_req": per(allocs)}
+
+
 # ----------------------------------------------------------------------------- summary
 def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def summarize(runs, names, baseline):
-    """runs: list of dicts with target, conns, rep, proxy, rps, p50_us, p99_us ..."""
-    lines = []
+def med_known(xs):
+    """Median of the values that are not None (None if there are none)."""
+    xs = [x for x in xs if x is not None]
+    return med(xs) if xs else None
+
+
+def fmt_opt(v, spec):
+    """format(v, spec), or n/a for None."""
+    return "n/a" if v is None else format(v, spec)
+
+
+def spread3(xs):
+    """{median, min, max} of a list (None when empty)."""
+    return {"median": med(xs), "min": min(xs), "max": max(xs)} if xs else None
+
+
+def summary_rows(runs, names, baseline):
+    """One row per target, connection count and proxy: medians over the reps, and the per-rep
+    paired ratios to the baseline as median/min/max. summary.json holds these rows; the tables
+    below print them. runs: dicts with target, conns, rep, proxy, rps, p50_us, p99_us ..."""
+    rows = []
     groups = {}
     for r in runs:
         groups.setdefault((r["target"], r["conns"]), []).append(r)
@@ -576,40 +669,89 @@ def summarize(runs, names, baseline):
         base = baseline if any(r["proxy"] == baseline for r in rs) else names[0]
         reps = sorted({r["rep"] for r in rs})
         by = {(r["proxy"], r["rep"]): r for r in rs}
-        lines.append(f"\n## target={target} conns={conns}  (reps={len(reps)}; ratios are per-rep paired "
-                     f"vs {base}: median [min..max])")
-        hdr = (f"{'proxy':<10} {'req/s med':>10} {'min..max':>16} {'spread':>6} {'p50 ms':>7} "
-               f"{'p99 ms':>7} {'rps/' + base:>20} {'p99/' + base:>20} {'pxCPU':>5} {'bkCPU':>5} "
-               f"{'wrkCPU':>6} {'other':>5} {'frgn':>4} {'cores busy':>10} {'kreq/pxCPUs':>11} {'eff/' + base:>20} {'errs':>5}")
-        lines.append(hdr)
-        lines.append("-" * len(hdr))
         for n in names:
             xs = [by[(n, k)] for k in reps if (n, k) in by]
             if not xs:
                 continue
-            rps = [x["rps"] for x in xs]
-            m = med(rps)
-            spread = (max(rps) - min(rps)) / m * 100 if m else 0
-            rr = [by[(n, k)]["rps"] / by[(base, k)]["rps"] for k in reps if (n, k) in by and (base, k) in by]
-            pr = [by[(n, k)]["p99_us"] / by[(base, k)]["p99_us"] for k in reps
-                  if (n, k) in by and (base, k) in by and by[(base, k)]["p99_us"]]
-            er = [(by[(n, k)]["rps"] / by[(n, k)]["proxy_cpu"]) / (by[(base, k)]["rps"] / by[(base, k)]["proxy_cpu"])
-                  for k in reps if (n, k) in by and (base, k) in by
-                  and by[(n, k)]["proxy_cpu"] > 0.05 and by[(base, k)]["proxy_cpu"] > 0.05]
+            paired = [(by[(n, k)], by[(base, k)]) for k in reps if (n, k) in by and (base, k) in by]
+            busy = [(x, b) for x, b in paired if x["proxy_cpu"] > 0.05 and b["proxy_cpu"] > 0.05]
             eff = [x["rps"] / x["proxy_cpu"] / 1000 for x in xs if x["proxy_cpu"] > 0.05]
-            fmt_r = (lambda v: f"{med(v):.3f} [{min(v):.2f}..{max(v):.2f}]" if v else "-")
-            errs = sum(x["err_connect"] + x["err_read"] + x["err_write"] + x["err_timeout"] + x["err_status"]
-                       for x in xs)
-            other = med([x.get("other_cpu", 0) for x in xs])
-            foreign = med([x.get("foreign_cpu", 0) for x in xs])
-            cores = "/".join(f"{med([x['cores_busy'].get(c, 0) for x in xs]) * 100:.0f}"
-                             for c in sorted(xs[0]["cores_busy"]))
+            row = {
+                "target": target, "conns": conns, "proxy": n, "baseline": base, "reps": len(reps),
+                "rps": spread3([x["rps"] for x in xs]),
+                "p50_ms": med([x["p50_us"] for x in xs]) / 1000,
+                "p99_ms": med([x["p99_us"] for x in xs]) / 1000,
+                "mib_s": med([x["mib_s"] for x in xs]),
+                "requests": med([x["requests"] for x in xs]),
+                "rps_ratio": spread3([x["rps"] / b["rps"] for x, b in paired]),
+                "p99_ratio": spread3([x["p99_us"] / b["p99_us"] for x, b in paired if b["p99_us"]]),
+                "proxy_cpu": med([x["proxy_cpu"] for x in xs]),
+                "backend_cpu": med([x["backend_cpu"] for x in xs]),
+                "wrk_cpu": med([x["wrk_cpu"] for x in xs]),
+                "other_cpu": med([x.get("other_cpu", 0) for x in xs]),
+                "foreign_cpu": med([x.get("foreign_cpu", 0) for x in xs]),
+                "cores_busy": {c: med([x["cores_busy"].get(c, 0) for x in xs]) for c in sorted(xs[0]["cores_busy"])},
+                "kreq_per_cpu_s": med(eff) if eff else None,
+                "eff_ratio": spread3([(x["rps"] / x["proxy_cpu"]) / (b["rps"] / b["proxy_cpu"]) for x, b in busy]),
+                "errors": sum(x["err_connect"] + x["err_read"] + x["err_write"] + x["err_timeout"] + x["err_status"]
+                              for x in xs),
+            }
+            if "allocs_per_req" in xs[0]:  # cost mode
+                row["instr_per_req"] = med_known([x["instr_per_req"] for x in xs])
+                row["allocs_per_req"] = med_known([x["allocs_per_req"] for x in xs])
+            rows.append(row)
+    return rows
+
+
+def groups_of(rows):
+    """rows grouped by (target, conns), in order."""
+    out = {}
+    for r in rows:
+        out.setdefault((r["target"], r["conns"]), []).append(r)
+    return out.values()
+
+
+def format_summary(rows):
+    fmt_r = (lambda v: f"{v['median']:.3f} [{v['min']:.2f}..{v['max']:.2f}]" if v else "-")
+    lines = []
+    for rs in groups_of(rows):
+        g = rs[0]
+        base = g["baseline"]
+        lines.append(f"\n## target={g['target']} conns={g['conns']}  (reps={g['reps']}; ratios are per-rep paired "
+                     f"vs {base}: median [min..max])")
+        hdr = (f"{'proxy':<10} {'req/s med':>10} {'min..max':>16} {'spread':>6} {'p50 ms':>7} "
+               f"{'p99 ms':>7} {'MiB/s':>7} {'rps/' + base:>20} {'p99/' + base:>20} {'pxCPU':>5} {'bkCPU':>5} "
+               f"{'wrkCPU':>6} {'other':>5} {'frgn':>4} {'cores busy':>10} {'kreq/pxCPUs':>11} {'eff/' + base:>20} {'errs':>5}")
+        lines.append(hdr)
+        lines.append("-" * len(hdr))
+        for r in rs:
+            rps = r["rps"]
+            spread = (rps["max"] - rps["min"]) / rps["median"] * 100 if rps["median"] else 0
+            cores = "/".join(f"{v * 100:.0f}" for v in r["cores_busy"].values())
+            eff = f"{r['kreq_per_cpu_s']:.1f}" if r["kreq_per_cpu_s"] else "-"
             lines.append(
-                f"{n:<10} {m:>10.0f} {min(rps):>7.0f}..{max(rps):<7.0f} {spread:>5.1f}% "
-                f"{med([x['p50_us'] for x in xs]) / 1000:>7.2f} {med([x['p99_us'] for x in xs]) / 1000:>7.2f} "
-                f"{fmt_r(rr):>20} {fmt_r(pr):>20} {med([x['proxy_cpu'] for x in xs]) * 100:>4.0f}% "
-                f"{med([x['backend_cpu'] for x in xs]) * 100:>4.0f}% {med([x['wrk_cpu'] for x in xs]) * 100:>5.0f}% "
-                f"{other * 100:>4.0f}% {foreign * 100:>3.0f}% {cores:>10} {(f'{med(eff):.1f}' if eff else '-'):>11} {fmt_r(er):>20} {errs:>5}")
+                f"{r['proxy']:<10} {rps['median']:>10.0f} {rps['min']:>7.0f}..{rps['max']:<7.0f} {spread:>5.1f}% "
+                f"{r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['mib_s']:>7.1f} "
+                f"{fmt_r(r['rps_ratio']):>20} {fmt_r(r['p99_ratio']):>20} {r['proxy_cpu'] * 100:>4.0f}% "
+                f"{r['backend_cpu'] * 100:>4.0f}% {r['wrk_cpu'] * 100:>5.0f}% "
+                f"{r['other_cpu'] * 100:>4.0f}% {r['foreign_cpu'] * 100:>3.0f}% {cores:>10} {eff:>11} "
+                f"{fmt_r(r['eff_ratio']):>20} {r['errors']:>5}")
+    return "\n".join(lines)
+
+
+def format_cost(rows):
+    """The cost table: instructions and heap allocation calls of the proxy per request."""
+    lines = []
+    for rs in groups_of(rows):
+        g = rs[0]
+        lines.append(f"\n## cost per request: target={g['target']} conns={g['conns']} (reps={g['reps']}, medians)")
+        hdr = f"{'proxy':<10} {'requests':>10} {'instr/req':>10} {'allocs/req':>10} {'CPU us/req':>10}"
+        lines.append(hdr)
+        lines.append("-" * len(hdr))
+        for r in rs:
+            cpu_us = 1000 / r["kreq_per_cpu_s"] if r["kreq_per_cpu_s"] else None
+            lines.append(f"{r['proxy']:<10} {r['requests']:>10.0f} {fmt_opt(r['instr_per_req'], ',.0f'):>10} "
+                         f"{fmt_opt(r['allocs_per_req'], '.2f'):>10} {fmt_opt(cpu_us, '.1f'):>10}")
     return "\n".join(lines)
 
 
@@ -623,11 +765,14 @@ def cmd_bench(args):
             raise SystemExit(f"unknown target {t}; choose from {list(TARGETS)}")
     concs = [int(c) for c in args.conns.split(",")]
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    outdir = Path(args.out) if args.out else HERE / "results" / f"{stamp}{'-' + args.tag if args.tag else ''}"
+    tag = "-".join(x for x in (args.tag, "cost" if args.cost else "") if x)
+    outdir = Path(args.out) if args.out else HERE / "results" / f"{stamp}{'-' + tag if tag else ''}"
     outdir.mkdir(parents=True, exist_ok=True)
     workdir = make_workdir()
     if args.tls:
         args.tls_files = make_tls(workdir)
+    if args.cost:
+        args.mallocount = build_mallocount(workdir)  # Proxy.start preloads it into the proxy
     meta = {"argv": sys.argv, "tls": args.tls, "versions": versions(), "started": stamp, "nofile": nofile,
             "pinning": None if args.no_pin else {"proxy": args.cpu_proxy, "proxy_multi": args.cpu_proxy_multi,
                                                  "backend": args.cpu_backend, "wrk": args.cpu_wrk},
@@ -642,7 +787,7 @@ def cmd_bench(args):
             be = Backend(kind, workdir, None if args.no_pin else args.cpu_backend, nofile).start()
             try:
                 for t in [t for t in targets if TARGETS[t][0] == kind]:
-                    path, headers = TARGETS[t][1], TARGETS[t][2]
+                    _, path, headers, body = TARGETS[t]
                     for c in concs:
                         for rep in range(args.reps):
                             order = names[rep % len(names):] + names[:rep % len(names)]  # rotate
@@ -652,7 +797,7 @@ def cmd_bench(args):
                                     px = Proxy(n, args, workdir, be.ports, nofile, customs.get(n))
                                     px.start()
                                     try:
-                                        d = measure(args, px, be, path, c, headers)
+                                        d = measure(args, px, be, path, c, headers, body)
                                     finally:
                                         px.stop()
                                     other = foreign_cpu(args, px, d)
@@ -667,6 +812,8 @@ def cmd_bench(args):
                                         f"pxCPU={d['proxy_cpu'] * 100:.0f}% other={other * 100:.0f}% "
                                         f"foreign={d['foreign_cpu'] * 100:.0f}% "
                                         f"errs(status)={d['err_status']}"
+                                        + (f"  instr/req={fmt_opt(d['instr_per_req'], ',.0f')} "
+                                           f"allocs/req={fmt_opt(d['allocs_per_req'], '.2f')}" if args.cost else "")
                                         + ("  DISCARDED (interference), retrying" if d["discarded"] else ""))
                                     time.sleep(args.cooldown)
                                     if not d["discarded"]:
@@ -679,14 +826,28 @@ def cmd_bench(args):
         PROCS.stop_all()
         if not args.keep_workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-    table = summarize(runs, names, args.baseline)
+    rows = summary_rows(runs, names, args.baseline)
+    if args.cost:
+        head = (f"# cost per request over wrk -t{args.threads} -d{args.duration}s (warmup {args.warmup}s), "
+                f"reps={args.reps}: the proxy's instructions (perf stat -p; n/a without a hardware PMU) and heap "
+                "allocation calls (malloc/calloc/realloc/aligned_alloc/posix_memalign/memalign, LD_PRELOAD "
+                "mallocount.so) divided by the requests wrk completed; CPU us/req from the proxy's CPU time.\n"
+                "# The counters slow the proxy: these runs' req/s are not throughput figures.")
+        text = head + "\n" + format_cost(rows)
+        (outdir / "cost.txt").write_text(text + "\n")
+        (outdir / "cost.json").write_text(json.dumps(rows, indent=2))
+        print(text)
+        return
+    table = format_summary(rows)
     head = (f"# wrk -t{args.threads} -d{args.duration}s (warmup {args.warmup}s), reps={args.reps}, "
             + ("HTTPS to the proxies (TLS 1.3, ECDSA P-256, keep-alive: no handshake per request), " if args.tls else "") +
             f"pinning={'none' if args.no_pin else f'proxy:{args.cpu_proxy} (multi:{args.cpu_proxy_multi}) backend:{args.cpu_backend} wrk:{args.cpu_wrk}'}\n"
             "# pxCPU/bkCPU/wrkCPU: CPU used by proxy/backend/wrk during the measured window (100% = one core); "
             "cores busy: per-core utilisation cpu0/cpu1; other: busy CPU on the cores the run uses minus (px+bk+wrk) = uncharged kernel work + foreign processes; frgn: CPU of processes not started by the bench\n"
-            "# kreq/pxCPUs: thousand requests per proxy CPU-second (proxy efficiency); eff/base: its paired ratio")
+            "# MiB/s: request bodies sent + response bytes read by wrk; "
+            "kreq/pxCPUs: thousand requests per proxy CPU-second (proxy efficiency); eff/base: its paired ratio")
     (outdir / "summary.txt").write_text(head + "\n" + table + "\n")
+    (outdir / "summary.json").write_text(json.dumps(rows, indent=2))
     print(head)
     print(table)
 
@@ -794,30 +955,38 @@ def main():
         p.add_argument("--nice", type=int, default=0,
                        help="nice value for the harness and everything it starts (root only; 0 = leave)")
 
+    def wrk_opts(p):  # bench and cost
+        common(p)
+        p.add_argument("--targets", default="static,fastapi", help="comma list from " + ",".join(TARGETS))
+        p.add_argument("--conns", default="64,256")
+        p.add_argument("--threads", type=int, default=1)
+        p.add_argument("--duration", type=int, default=10)
+        p.add_argument("--warmup", type=int, default=2)
+        p.add_argument("--reps", type=int, default=3)
+        p.add_argument("--cooldown", type=float, default=0.5)
+        p.add_argument("--baseline", default="nginx")
+        p.add_argument("--quiet-max", type=float, default=0.05,
+                       help="max fraction of all-core CPU busy (other activity) before starting a run")
+        p.add_argument("--quiet-timeout", type=float, default=0,
+                       help="seconds to wait for an idle machine before each run (0 = don't wait)")
+        p.add_argument("--max-other", type=float, default=0.10,
+                       help="redo a run if both foreign processes and the unexplained busy time on the "
+                            "bench's cores exceeded this many cores")
+        p.add_argument("--retries", type=int, default=3)
+        p.add_argument("--tag", default="")
+        p.add_argument("--keep-workdir", action="store_true")
+        p.add_argument("--tls", action="store_true",
+                       help="clients speak HTTPS to every proxy with the same dev certificate (certs/make-dev-certs.sh); "
+                            "'direct' stays plain HTTP")
+
     b = sub.add_parser("bench", help="wrk throughput/latency matrix")
-    common(b)
-    b.add_argument("--targets", default="static,fastapi", help="comma list from " + ",".join(TARGETS))
-    b.add_argument("--conns", default="64,256")
-    b.add_argument("--threads", type=int, default=1)
-    b.add_argument("--duration", type=int, default=10)
-    b.add_argument("--warmup", type=int, default=2)
-    b.add_argument("--reps", type=int, default=3)
-    b.add_argument("--cooldown", type=float, default=0.5)
-    b.add_argument("--baseline", default="nginx")
-    b.add_argument("--quiet-max", type=float, default=0.05,
-                   help="max fraction of all-core CPU busy (other activity) before starting a run")
-    b.add_argument("--quiet-timeout", type=float, default=0,
-                   help="seconds to wait for an idle machine before each run (0 = don't wait)")
-    b.add_argument("--max-other", type=float, default=0.10,
-                   help="redo a run if both foreign processes and the unexplained busy time on the "
-                        "bench's cores exceeded this many cores")
-    b.add_argument("--retries", type=int, default=3)
-    b.add_argument("--tag", default="")
-    b.add_argument("--keep-workdir", action="store_true")
-    b.add_argument("--tls", action="store_true",
-                   help="clients speak HTTPS to every proxy with the same dev certificate (certs/make-dev-certs.sh); "
-                        "'direct' stays plain HTTP")
-    b.set_defaults(fn=cmd_bench)
+    wrk_opts(b)
+    b.set_defaults(fn=cmd_bench, cost=False)
+
+    c = sub.add_parser("cost", help="instructions and heap allocations of the proxy per request "
+                                    "(perf stat + an LD_PRELOAD malloc counter; not throughput figures)")
+    wrk_opts(c)
+    c.set_defaults(fn=cmd_bench, cost=True, targets="static", conns="64", reps=1)
 
     m = sub.add_parser("mem", help="RSS with N idle keep-alive client connections")
     common(m)
