@@ -51,7 +51,7 @@ route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}
 listen="--listen 127.0.0.1:{port}"
 case " $* " in *" --tls "*) listen="--listen 127.0.0.1:18070 --tls-listen 127.0.0.1:{port} --cert {cert} --key {key}";; esac
 sluice_cmd() { # $1 = workers
-    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && exec $bin serve --routes {workdir}/routes-$1 $listen --workers $1 --state {workdir}/state-$1 >/dev/null"
+    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && exec $bin serve --routes {workdir}/routes-$1 $listen --workers $1 --admin 127.0.0.1:$((18072 + $1)) --access-log off --state {workdir}/state-$1 >/dev/null"
 }
 # `sluiceroll`: the same route with sticky cookies, and a rollout running (10% → 100%, held
 # an hour) started through the admin API as soon as Sluice answers: weights, sticky hashing,
@@ -59,7 +59,7 @@ sluice_cmd() { # $1 = workers
 # cookie back, so every request also gets a new sticky key and a Set-Cookie.
 sticky_route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}},"green":{{"backends":["127.0.0.1:{green_port}"]}}}},"sticky":{{"by":"cookie"}}}}'
 start_rollout="for i in \$(seq 100); do sleep 0.1; curl -sf -o /dev/null -H 'Authorization: Bearer bench' -d '{{\"plan\":[10,100],\"holds\":\"1h\"}}' http://127.0.0.1:18071/routes/bench/rollout && break; done"
-sluiceroll_cmd="mkdir -p {workdir}/routes-roll && echo '$sticky_route' > {workdir}/routes-roll/bench.json && ($start_rollout) & SLUICE_ADMIN_TOKEN=bench exec $bin serve --routes {workdir}/routes-roll $listen --workers 1 --admin 127.0.0.1:18071 --state {workdir}/state-roll >/dev/null"
+sluiceroll_cmd="mkdir -p {workdir}/routes-roll && echo '$sticky_route' > {workdir}/routes-roll/bench.json && ($start_rollout) & SLUICE_ADMIN_TOKEN=bench exec $bin serve --routes {workdir}/routes-roll $listen --workers 1 --admin 127.0.0.1:18071 --access-log off --state {workdir}/state-roll >/dev/null"
 
 # Runs the harness (run.py MODE ARGS...) with the --custom commands of the Sluice variants
 # named in --proxies: the harness runs every --custom it is given.
