@@ -19,7 +19,8 @@ public struct ByteBuffer: ~Copyable {
         self.base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
     }
 
-    /// A buffer without storage: nothing is allocated until the first `reserve` or append.
+    /// A buffer without storage: nothing is allocated until the first `reserve` or append,
+    /// which allocates at least 1 KiB.
     public init() {
         capacity = 0
         base = Self.noStorage
@@ -75,7 +76,8 @@ public struct ByteBuffer: ~Copyable {
         if writableBytes >= n { return }
         compact()
         if writableBytes >= n { return }
-        var newCapacity = max(capacity * 2, 16)
+        // A first allocation of 1 KiB holds a typical head at once instead of doubling up to it.
+        var newCapacity = capacity == 0 ? 1024 : capacity * 2
         while newCapacity - writerIndex < n { newCapacity *= 2 }
         let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
         newBase.copyMemory(from: base, byteCount: writerIndex)

@@ -26,6 +26,7 @@ final class ClientConnection: EventHandler {
 
     static let highWater = 64 * 1024
     static let maxBuffered = 64 * 1024
+    /// Read size for heads (and the bytes after them); a streaming body reads up to `maxBuffered`.
     static let readChunk = 16 * 1024
     /// Request body bytes read and dropped after an early response before the connection
     /// is closed instead.
@@ -218,7 +219,9 @@ final class ClientConnection: EventHandler {
     private func readClient() {
         guard !clientEOF, phase != .closing, phase != .closed, inbuf.readableBytes < Self.maxBuffered else { return }
         let wasEmpty = inbuf.isEmpty
-        inbuf.reserve(Self.readChunk)
+        // A request body streaming through is read in up to 64 KiB at a time; heads in 16 KiB.
+        let streaming = phase == .exchange && requestBody != .none
+        inbuf.reserve(streaming ? Self.maxBuffered - inbuf.readableBytes : Self.readChunk)
         let result = if let tls { tls.read(inbuf.writable) } else { Syscall.read(fd, inbuf.writable) }
         switch result {
         case .done(let n):
@@ -259,7 +262,8 @@ final class ClientConnection: EventHandler {
 
     private func readBackend() {
         guard let b = backend, !backendEOF, fromBackend.readableBytes < Self.maxBuffered else { return }
-        fromBackend.reserve(Self.readChunk)
+        let streaming = responseHeadSent && responseBody != .none
+        fromBackend.reserve(streaming ? Self.maxBuffered - fromBackend.readableBytes : Self.readChunk)
         let result = if let tls = b.tls { tls.read(fromBackend.writable) } else { Syscall.read(b.fd, fromBackend.writable) }
         switch result {
         case .done(let n):

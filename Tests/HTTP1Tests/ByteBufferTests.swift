@@ -36,7 +36,7 @@ struct ByteBufferTests {
         #expect(b.writableBytes == 0)
         #expect(b.readable.count == 0)
         b.append("abc" as StaticString)
-        #expect(b.capacity == 16)
+        #expect(b.capacity == 1024)
         #expect(contents(b) == bytes("abc"))
         var big = ByteBuffer()
         big.reserve(16 * 1024)
