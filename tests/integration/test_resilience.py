@@ -229,3 +229,36 @@ def test_backend_connection_limit(clean_backends, sluice_factory):
     c.request("GET", "/after", headers={"Host": "r.test"})
     assert c.getresponse().status == 200
     c.close()
+
+
+def test_idle_connections_are_parked_and_woken(clean_backends, sluice_factory):
+    """After a second without a request a keep-alive connection is parked (its buffers and
+    exchange state freed): the next requests on it, pipelined or not, are answered; a
+    connection that never sent anything wakes too; the idle timeout still closes a parked
+    connection, and so does a shutdown."""
+    from httpraw import RawConn, request_bytes
+    b = clean_backends
+    sl = sluice_factory([route("r", [b["blue1"].addr], [b["green1"].addr], 0)],
+                        extra_args=["--idle-timeout", "4s"])
+    get = request_bytes("GET", "/p", host="r.test")
+    used, silent, expiring = (RawConn(HOST, sl.port) for _ in range(3))
+    for conn in (used, expiring):
+        conn.send(get)
+        assert conn.read_response().status == 200
+    time.sleep(1.8)  # parked at the first tick after a second idle
+    used.send(get)
+    assert used.read_response().status == 200, "a parked connection serves its next request"
+    time.sleep(1.8)
+    used.send(get + get)
+    assert [used.read_response().status for _ in range(2)] == [200, 200], "pipelined after waking"
+    silent.send(get)
+    assert silent.read_response().status == 200, "a connection parked before its first request"
+    assert expiring.wait_closed(timeout=4.0), "the idle timeout closes a parked connection"
+    time.sleep(1.8)
+    t0 = time.monotonic()
+    sl.proc.send_signal(signal.SIGTERM)
+    assert used.wait_closed(timeout=5.0), "a shutdown closes a parked connection"
+    assert sl.proc.wait(10) == 0
+    assert time.monotonic() - t0 < 5.0, "parked connections do not hold up the drain"
+    for conn in (used, silent, expiring):
+        conn.close()
