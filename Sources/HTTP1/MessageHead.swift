@@ -20,8 +20,11 @@ public struct MessageHead: Sendable {
 
     public init() {}
 
+    /// Clears the previous head's fields, keeping their storage; the first head reserves
+    /// room for 32 fields at once instead of growing by doubling.
     public mutating func reset() {
         fields.removeAll(keepingCapacity: true)
+        fields.reserveCapacity(32)
         contentLength = nil
         chunked = false
         connectionClose = false
