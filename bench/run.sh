@@ -96,7 +96,7 @@ if [ "$mode" = suite ]; then
     parts=(
         "keepalive|bench --targets static --conns 64,256 --proxies $all ${wrk[*]}"
         "targets|bench --targets newconn,static64k,upload1m --conns 64 --proxies $all ${wrk[*]}"
-        "rollout|bench --targets static --conns 64 --proxies nginx,sluice,sluiceroll ${wrk[*]}"
+        "rollout|bench --targets static,returning --conns 64 --proxies nginx,sluice,sluiceroll ${wrk[*]}"
         "workers|bench --targets static --conns 64 --proxies nginx2,haproxy2,sluice2 --baseline nginx2 ${wrk[*]}"
         "mem|mem -n 10000 --proxies $all"
         "cost|cost --targets static,newconn,static64k,upload1m --conns 64 --proxies $all --reps 1 --duration $duration --warmup $warmup"

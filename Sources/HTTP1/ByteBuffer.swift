@@ -72,8 +72,12 @@ public struct ByteBuffer: ~Copyable {
     }
 
     /// Makes room for at least `n` more bytes, compacting first and growing if still short.
-    public mutating func reserve(_ n: Int) {
-        if writableBytes >= n { return }
+    /// Inlined: the common case is one comparison.
+    @inline(__always) public mutating func reserve(_ n: Int) {
+        if writableBytes < n { makeRoom(n) }
+    }
+
+    @inline(never) private mutating func makeRoom(_ n: Int) {
         compact()
         if writableBytes >= n { return }
         // A first allocation of 1 KiB holds a typical head at once instead of doubling up to it.
@@ -131,15 +135,17 @@ public struct ByteBuffer: ~Copyable {
 
     /// Appends `value` in lowercase hexadecimal (chunk sizes, ids).
     public mutating func appendHex(_ value: UInt64, minDigits: Int = 1) {
-        reserve(max(16, minDigits))
-        var digits = 1
-        while digits < 16 && (value >> (4 * UInt64(digits))) != 0 { digits += 1 }
-        digits = max(digits, minDigits)
+        let significant = max(1, (67 - value.leadingZeroBitCount) / 4) // (64 - lzc) bits, rounded up to nibbles
+        let digits = max(significant, minDigits)
+        reserve(digits)
+        let out = base + writerIndex
+        var v = value
         for i in stride(from: digits - 1, through: 0, by: -1) {
-            let nibble = UInt8((value >> (4 * UInt64(i))) & 0xF)
-            base.storeBytes(of: nibble < 10 ? 48 + nibble : 87 + nibble, toByteOffset: writerIndex, as: UInt8.self)
-            writerIndex += 1
+            let nibble = UInt8(truncatingIfNeeded: v & 0xF)
+            out.storeBytes(of: nibble < 10 ? 48 + nibble : 87 + nibble, toByteOffset: i, as: UInt8.self)
+            v >>= 4
         }
+        writerIndex += digits
     }
 
     /// Moves up to `limit` readable bytes of `other` into this buffer; returns how many.

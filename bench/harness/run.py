@@ -55,6 +55,9 @@ TARGETS = {
     "static": ("static", "/", (), 0),        # nginx `return 200 "ok\n"`
     "static64k": ("static", "/64k", (), 0),  # nginx serving a 65536-byte file
     "newconn": ("static", "/", ("Connection: close",), 0),  # a new client connection per request
+    # a client that sends its sticky cookie back (Sluice's default cookie name): sticky
+    # hashing on every request, no new key or Set-Cookie; other proxies ignore the cookie
+    "returning": ("static", "/", ("Cookie: sluice_id=bench-returning-client",), 0),
     "upload1m": ("static", "/upload", (), 1 << 20),  # 1 MiB POST bodies, read and dropped by nginx
     "fastapi": ("fastapi", "/", (), 0),      # uvicorn+FastAPI small JSON
     "fastapi64k": ("fastapi", "/bytes/65536", (), 0),
