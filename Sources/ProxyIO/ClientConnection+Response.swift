@@ -54,7 +54,9 @@ extension ClientConnection {
                 completeResponse()
                 return true
             case .length(let remaining):
-                let n = min(remaining, fromBackend.readableBytes, Self.highWater - toClient.readableBytes)
+                // All that was read at once (a 64 KiB body with its head leaves in one write);
+                // `toClient` passes its high-water mark by one read at most.
+                let n = min(remaining, fromBackend.readableBytes)
                 guard n > 0 else { return truncatedIfEOF() || moved }
                 toClient.moveBytes(from: &fromBackend, limit: n)
                 responseBody = remaining == n ? .none : .length(remaining - n)

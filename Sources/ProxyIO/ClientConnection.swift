@@ -260,20 +260,29 @@ final class ClientConnection: EventHandler {
         return wrote
     }
 
+    /// Reads what the backend has sent while `fromBackend` holds less than `maxBuffered`
+    /// (so at most one read past it): 16 KiB first (a head, and a small response whole),
+    /// then, after a read that filled its space or once a body streams, up to `maxBuffered`
+    /// at a time, so that a large response reaches the client in as few writes as possible.
     private func readBackend() {
-        guard let b = backend, !backendEOF, fromBackend.readableBytes < Self.maxBuffered else { return }
-        let streaming = responseHeadSent && responseBody != .none
-        fromBackend.reserve(streaming ? Self.maxBuffered - fromBackend.readableBytes : Self.readChunk)
-        let result = if let tls = b.tls { tls.read(fromBackend.writable) } else { Syscall.read(b.fd, fromBackend.writable) }
-        switch result {
-        case .done(let n):
-            fromBackend.didWrite(n)
-            responseBytesSeen = true
-            backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
-        case .eof, .failed:
-            backendEOF = true
-        case .wouldBlock:
-            break
+        guard let b = backend else { return }
+        var want = responseHeadSent && responseBody != .none ? Self.maxBuffered : Self.readChunk
+        while !backendEOF && fromBackend.readableBytes < Self.maxBuffered {
+            fromBackend.reserve(want)
+            let space = fromBackend.writableBytes
+            let result = if let tls = b.tls { tls.read(fromBackend.writable) } else { Syscall.read(b.fd, fromBackend.writable) }
+            switch result {
+            case .done(let n):
+                fromBackend.didWrite(n)
+                responseBytesSeen = true
+                backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
+                if n < space { return }
+                want = Self.maxBuffered
+            case .eof, .failed:
+                backendEOF = true
+            case .wouldBlock:
+                return
+            }
         }
     }
 
