@@ -101,8 +101,8 @@ if [ "$mode" = suite ]; then
         "mem|mem -n 10000 --proxies $all"
         "cost|cost --targets static,newconn,static64k,upload1m --conns 64 --proxies $all --reps 1 --duration $duration --warmup $warmup"
     )
-    # 21 wrk runs per rep + 12 cost runs, each about warm-up + duration + 2 s; mem about 2 min
-    minutes=$(( ((21 * reps + 12) * (duration + warmup + 2) + 120 + 59) / 60 ))
+    # 24 wrk runs per rep + 12 cost runs, each about warm-up + duration + 2 s; mem about 2 min
+    minutes=$(( ((24 * reps + 12) * (duration + warmup + 2) + 120 + 59) / 60 ))
     echo "suite -> $out (about $minutes min)"
     start=$SECONDS failed=()
     for part in "${parts[@]}"; do
