@@ -34,6 +34,8 @@ public enum RolloutRecord {
                 "tallies": .array(judge.tallies.map(JSONValue.number)),
                 "target": pool(judge.target),
                 "stable": pool(judge.stable),
+                "targetSinceRestart": pool(judge.targetSinceRestart),
+                "stableSinceRestart": pool(judge.stableSinceRestart),
             ],
         ]
     }
@@ -62,7 +64,9 @@ public enum RolloutRecord {
               let seconds = j.integer("seconds"), let started = j.integer("startedComponents"),
               let reference = j.counts("reference"), let rows = j.array("logRatios"),
               let tallies = j.numbers("tallies"), let targetPool = j.object("target").flatMap(pool),
-              let stablePool = j.object("stable").flatMap(pool)
+              let stablePool = j.object("stable").flatMap(pool),
+              let targetRecent = j.object("targetSinceRestart").flatMap(pool),
+              let stableRecent = j.object("stableSinceRestart").flatMap(pool)
         else { return nil }
         let logRatios = rows.map { Reader.numbers($0) }
         guard logRatios.allSatisfy({ $0 != nil }) else { return nil }
@@ -74,7 +78,8 @@ public enum RolloutRecord {
             stepRequests: stepRequests, holdExtended: holdExtended, reason: reason)
         let judge = JudgeState(
             seconds: seconds, startedComponents: started, reference: reference, logRatios: logRatios.compactMap { $0 },
-            tallies: tallies, target: targetPool, stable: stablePool)
+            tallies: tallies, target: targetPool, stable: stablePool, targetSinceRestart: targetRecent,
+            stableSinceRestart: stableRecent)
         return (progress, judge)
     }
 

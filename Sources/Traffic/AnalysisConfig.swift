@@ -6,18 +6,19 @@ public struct AnalysisConfig: Hashable, Sendable {
     public var errorRateMaxIncrease: Double
     /// Relative margin on the error rate: target rate / stable rate must reach this.
     public var errorRateMaxRatio: Double
-    /// The latency quantile compared (0.95 = p95).
+    /// The latency quantile the shift test's absolute margin compares (0.95 = p95).
     public var latencyQuantile: Double
-    /// Absolute margin on that latency quantile.
+    /// Absolute latency margin: the shift test needs the target's `latencyQuantile`, the tail
+    /// test its p99, to exceed stable's by this many milliseconds (0: none).
     public var latencyMaxIncreaseMs: Int
-    /// Relative margin on that latency quantile.
+    /// Relative margin of the tail test: the target's share of slow successes over stable's.
     public var latencyMaxRatio: Double
     /// Requests the target pool must serve in a step before the step may pass.
     public var minRequests: Int
 
     public init(
         errorRateMaxIncrease: Double = 0.005, errorRateMaxRatio: Double = 2.0,
-        latencyQuantile: Double = 0.95, latencyMaxIncreaseMs: Int = 50, latencyMaxRatio: Double = 1.25,
+        latencyQuantile: Double = 0.95, latencyMaxIncreaseMs: Int = 10, latencyMaxRatio: Double = 1.25,
         minRequests: Int = 200
     ) {
         self.errorRateMaxIncrease = errorRateMaxIncrease

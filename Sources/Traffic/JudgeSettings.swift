@@ -26,14 +26,23 @@ public struct JudgeSettings: Hashable, Sendable {
     public var errorRateMaxRatio: Double
     /// The tail guard: green's share of slow successes must be at least this many times stable's.
     public var slowRatio: Double
+    /// The quantile the shift test's absolute margin compares (the tail test compares
+    /// `tailQuantile`).
+    public var latencyQuantile: Double
+    /// The absolute latency margin of both latency tests: green's latency at the compared
+    /// quantile must exceed stable's by this many milliseconds (0: no absolute margin).
+    public var latencyMaxIncreaseMs: Double
 
     /// Settings for a rollout planned to hold for `plannedSeconds` in all, with the margins of
-    /// `analysis` (`errorRateMaxIncrease`, `errorRateMaxRatio`, and `latencyMaxRatio` as the
-    /// tail guard's ratio).
+    /// `analysis` (`errorRateMaxIncrease`, `errorRateMaxRatio`, `latencyMaxRatio` as the tail
+    /// guard's ratio, `latencyQuantile` and `latencyMaxIncreaseMs` as the latency tests'
+    /// absolute margin).
     public init(analysis: AnalysisConfig, plannedSeconds: Int) {
         components = max(1, plannedSeconds / Self.restartSeconds)
         errorRateMaxIncrease = analysis.errorRateMaxIncrease
         errorRateMaxRatio = analysis.errorRateMaxRatio
         slowRatio = analysis.latencyMaxRatio
+        latencyQuantile = analysis.latencyQuantile
+        latencyMaxIncreaseMs = Double(analysis.latencyMaxIncreaseMs)
     }
 }

@@ -18,10 +18,14 @@ public struct JudgeState: Hashable, Sendable {
     public var target: PoolSecond
     /// The stable pool's counters summed over the rollout.
     public var stable: PoolSecond
+    /// The target pool's counters since the last restart component started.
+    public var targetSinceRestart: PoolSecond
+    /// The stable pool's counters since the last restart component started.
+    public var stableSinceRestart: PoolSecond
 
     public init(
         seconds: Int, startedComponents: Int, reference: [UInt64], logRatios: [[Double]], tallies: [Double],
-        target: PoolSecond, stable: PoolSecond
+        target: PoolSecond, stable: PoolSecond, targetSinceRestart: PoolSecond, stableSinceRestart: PoolSecond
     ) {
         self.seconds = seconds
         self.startedComponents = startedComponents
@@ -30,5 +34,7 @@ public struct JudgeState: Hashable, Sendable {
         self.tallies = tallies
         self.target = target
         self.stable = stable
+        self.targetSinceRestart = targetSinceRestart
+        self.stableSinceRestart = stableSinceRestart
     }
 }

@@ -77,6 +77,13 @@ struct RolloutRecordTests {
             copy[key] = nil
             damaged.append(copy)
         }
+        guard case .object(let judge)? = record["judge"] else { throw RecordError.noJudge }
+        for key in ["reference", "tallies", "target", "targetSinceRestart", "stableSinceRestart"] {
+            var copy = record, judgeCopy = judge
+            judgeCopy[key] = nil
+            copy["judge"] = .object(judgeCopy)
+            damaged.append(copy)
+        }
         for (key, value) in [("state", JSONValue.string("flying")), ("target", "red"), ("step", -1), ("heldMs", 1.5),
                              ("steps", [50, 10, 100]), ("reason", "bored"), ("holdExtended", 1)] {
             var copy = record
@@ -91,4 +98,8 @@ struct RolloutRecordTests {
         let decoded = try #require(RolloutRecord.decode(wrongStep))
         #expect(RolloutStateMachine(stable: .blue, rollout: decoded.0, judge: decoded.1) == nil)
     }
+}
+
+private enum RecordError: Error {
+    case noJudge
 }

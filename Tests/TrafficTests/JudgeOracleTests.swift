@@ -72,9 +72,10 @@ struct JudgeOracleTests {
         var reference = LatencyHistogram()
         for _ in 0..<60 { reference.add(traffic.second(greenWeight: .zero).blue.latency) }
         var input = reference.counts.map(String.init).joined(separator: " ") + "\n"
-        // The Swift side: the judge with the reference controller's guards (no ratio guard on errors).
+        // The Swift side: the judge with the reference controller's guards (no ratio guard on errors,
+        // no absolute latency margin).
         var judge = Judge(
-            settings: JudgeSettings(analysis: AnalysisConfig(errorRateMaxIncrease: 0.005, errorRateMaxRatio: 1, latencyMaxRatio: 1.25), plannedSeconds: 1_800),
+            settings: JudgeSettings(analysis: AnalysisConfig(errorRateMaxIncrease: 0.005, errorRateMaxRatio: 1, latencyMaxIncreaseMs: 0, latencyMaxRatio: 1.25), plannedSeconds: 1_800),
             reference: reference)
         var statuses: [JudgeStatus] = []
         for second in 0..<seconds {
