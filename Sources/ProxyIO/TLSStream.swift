@@ -40,7 +40,7 @@ final class TLSStream {
     /// Starts the client side of a handshake with a backend on `fd`, which must present a
     /// certificate for `host` (a name, also sent as SNI, or an IP address).
     static func client(context: TLSClientContext, fd: Int32, host: String) -> TLSStream? {
-        guard let ssl = newSSL(context.ctx, fd) else { return nil }
+        guard let ctx = try? context.context(), let ssl = newSSL(ctx, fd) else { return nil }
         guard shim_ssl_set_backend_host(ssl, host, IPAddress(parsing: host) != nil ? 1 : 0) == 1 else {
             _ = openSSLError()
             SSL_free(ssl)
