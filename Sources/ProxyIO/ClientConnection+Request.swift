@@ -24,7 +24,7 @@ extension ClientConnection {
         backendEOF = false
         newStickyKey = false
         tries = 0
-        tried.removeAll(keepingCapacity: true)
+        tried.removeAll()
         requestBody = request.head.chunked ? .chunked : ((request.head.contentLength ?? 0) > 0 ? .length(request.head.contentLength!) : .none)
         requestHadBody = requestBody != .none
         requestChunks = ChunkedDecoder()
@@ -109,7 +109,7 @@ extension ClientConnection {
             }
             bucket = StickyHash.bucket(UnsafeRawBufferPointer(rebasing: buf[value]))
         case .clientIP:
-            bucket = peerText.withUnsafeBytes { StickyHash.bucket($0) }
+            bucket = peerText.withBytes { StickyHash.bucket($0) }
         }
         return StickyHash.pool(bucket: bucket, green: route.greenWeight)
     }
@@ -171,7 +171,7 @@ extension ClientConnection {
             toBackend.append(UnsafeRawBufferPointer(rebasing: buf[field.value]))
             toBackend.append(", ")
         }
-        toBackend.append(peerText)
+        peerText.withBytes { toBackend.append($0) }
         toBackend.append(tls == nil ? "\r\nX-Forwarded-Proto: http\r\n" : "\r\nX-Forwarded-Proto: https\r\n")
         if let h = request.head.hostIndex {
             toBackend.append("X-Forwarded-Host: ")
@@ -266,7 +266,7 @@ extension ClientConnection {
         while tries < maxTries, let (candidate, candidatePool) = nextCandidate() {
             if tries > 0 { worker.stats.retries &+= 1 }
             tries += 1
-            tried.append(candidate)
+            tried.insert(candidate)
             backendIndex = candidate
             pool = candidatePool
             backendEOF = false

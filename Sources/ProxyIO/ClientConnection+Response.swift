@@ -402,7 +402,7 @@ extension ClientConnection {
             log.accessLog.append(",\"route\":null,\"pool\":null,\"upstream\":null")
         }
         log.accessLog.append(",\"client\":\"")
-        log.accessLog.append(peerText)
+        peerText.withBytes { log.accessLog.append($0) }
         log.accessLog.append("\"}\n")
         backendIndex = -1
     }

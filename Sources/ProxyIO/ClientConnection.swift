@@ -39,7 +39,7 @@ final class ClientConnection: EventHandler {
     let tls: TLSStream?
     let peer: IPAddress
     /// The peer address as text, for X-Forwarded-For and the access log.
-    let peerText: [UInt8]
+    let peerText: PeerText
 
     // Buffers hold no storage until traffic needs it; after a second of keep-alive idleness
     // the connection is parked (`park()`) and this object is freed with them.
@@ -68,7 +68,7 @@ final class ClientConnection: EventHandler {
     var forced = false
     var backendIndex = -1
     var tries = 0
-    var tried: [Int] = []
+    var tried = TriedBackends()
     var requestBody = Body.none
     var requestHadBody = false
     var requestChunks = ChunkedDecoder()
@@ -106,7 +106,7 @@ final class ClientConnection: EventHandler {
         self.worker = worker
         self.tls = tls
         self.peer = peer
-        self.peerText = Array(peer.description.utf8)
+        self.peerText = PeerText(peer)
         self.deadline = deadline
         self.idleSince = worker.loop.now
         self.routing = worker.routing

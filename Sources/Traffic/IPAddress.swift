@@ -58,41 +58,73 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// Canonical text: a dotted quad, or RFC 5952 IPv6 (lowercase, longest zero run compressed,
     /// IPv4-mapped addresses with a dotted-quad tail).
     public var description: String {
+        var bytes: [UInt8] = []
+        writeText { bytes.append($0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The longest canonical text, in bytes (a full IPv6 address).
+    public static let maxTextLength = 39
+
+    /// Emits `description` byte by byte, without allocating: runs for every accepted
+    /// connection (its peer's text goes into `X-Forwarded-For`, the access log, sticky hashing).
+    public func writeText(_ emit: (UInt8) -> Void) {
         switch self {
         case .v4(let value):
-            return IPAddress.dottedQuad(value)
+            IPAddress.writeDottedQuad(value, emit)
         case .v6(let high, let low):
             if let v4 = asIPv4 {
-                return "::ffff:" + IPAddress.dottedQuad(v4)
+                for byte in "::ffff:".utf8 { emit(byte) }
+                IPAddress.writeDottedQuad(v4, emit)
+            } else {
+                IPAddress.writeCompressedIPv6(high, low, emit)
             }
-            let groups = (0..<8).map { i in
-                UInt16(truncatingIfNeeded: (i < 4 ? high : low) >> (48 - 16 * UInt64(i % 4)))
-            }
-            return IPAddress.compressedIPv6(groups)
         }
     }
 
-    private static func dottedQuad(_ value: UInt32) -> String {
-        "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
+    private static func writeDottedQuad(_ value: UInt32, _ emit: (UInt8) -> Void) {
+        for shift in stride(from: UInt32(24), through: 0, by: -8) {
+            let octet = value >> shift & 0xFF
+            if octet >= 100 { emit(UInt8(ascii: "0") + UInt8(octet / 100)) }
+            if octet >= 10 { emit(UInt8(ascii: "0") + UInt8(octet / 10 % 10)) }
+            emit(UInt8(ascii: "0") + UInt8(octet % 10))
+            if shift > 0 { emit(UInt8(ascii: ".")) }
+        }
     }
 
     /// Writes eight groups in hex, replacing the longest run (of two or more, the first on a tie)
     /// of zero groups with `::`.
-    private static func compressedIPv6(_ groups: [UInt16]) -> String {
+    private static func writeCompressedIPv6(_ high: UInt64, _ low: UInt64, _ emit: (UInt8) -> Void) {
+        func group(_ i: Int) -> UInt16 {
+            UInt16(truncatingIfNeeded: (i < 4 ? high : low) >> (48 - 16 * UInt64(i % 4)))
+        }
         var bestStart = -1, bestLength = 1
         var i = 0
         while i < 8 {
-            guard groups[i] == 0 else { i += 1; continue }
+            guard group(i) == 0 else { i += 1; continue }
             var end = i
-            while end < 8 && groups[end] == 0 { end += 1 }
+            while end < 8 && group(end) == 0 { end += 1 }
             if end - i > bestLength { bestStart = i; bestLength = end - i }
             i = end
         }
-        func hex(_ range: Range<Int>) -> String {
-            range.map { String(groups[$0], radix: 16) }.joined(separator: ":")
+        func hex(_ range: Range<Int>) {
+            for i in range {
+                if i > range.lowerBound { emit(UInt8(ascii: ":")) }
+                let value = group(i)
+                var started = false
+                for shift in stride(from: UInt16(12), through: 0, by: -4) {
+                    let digit = UInt8(value >> shift & 0xF)
+                    guard started || digit != 0 || shift == 0 else { continue }
+                    started = true
+                    emit(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
+                }
+            }
         }
         guard bestStart >= 0 else { return hex(0..<8) }
-        return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
+        hex(0..<bestStart)
+        emit(UInt8(ascii: ":"))
+        emit(UInt8(ascii: ":"))
+        hex((bestStart + bestLength)..<8)
     }
 
     /// Parses exactly four decimal octets 0...255 separated by dots, without leading zeros.

@@ -13,6 +13,12 @@ struct IPAddressTests {
         #expect(IPAddress(parsing: text)?.description == text)
     }
 
+    @Test func theLongestTextFitsMaxTextLength() {
+        let longest = IPAddress.v6(0xFFFF_FFFF_FFFF_FFFF, 0xFFFF_FFFF_FFFF_FFFF)
+        #expect(longest.description == "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
+        #expect(longest.description.utf8.count == IPAddress.maxTextLength)
+    }
+
     @Test(arguments: ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1.2.3.-4", "1..3.4", "1.2.3.4 ", " 1.2.3.4", "a.b.c.d", "1.2.3.4/8", "0x1.2.3.4", "1234.1.1.1"])
     func rejectsBadIPv4(text: String) {
         #expect(IPAddress(parsing: text) == nil)
@@ -38,6 +44,7 @@ struct IPAddressTests {
     func parsesIPv6(text: String, expected: IPAddress, canonical: String) {
         #expect(IPAddress(parsing: text) == expected)
         #expect(expected.description == canonical)
+        #expect(canonical.utf8.count <= IPAddress.maxTextLength)
         #expect(IPAddress(parsing: canonical) == expected)
     }
 
