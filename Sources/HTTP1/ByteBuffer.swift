@@ -54,6 +54,24 @@ public struct ByteBuffer: ~Copyable {
 
     public mutating func clear() { readerIndex = 0; writerIndex = 0 }
 
+    /// Empties the buffer with `n` bytes of room in front of the next bytes written, for
+    /// `prepend`. The storage must already hold `n` bytes (`reserve` first); the next
+    /// `compact` or growth gives the room up.
+    public mutating func clear(leavingHeadroom n: Int) {
+        precondition(n <= capacity)
+        readerIndex = n
+        writerIndex = n
+    }
+
+    /// Puts `bytes` in front of the unread bytes, in the room consumed bytes or
+    /// `clear(leavingHeadroom:)` left; false, changing nothing, when they do not fit.
+    public mutating func prepend(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count <= readerIndex else { return false }
+        readerIndex -= bytes.count
+        if let source = bytes.baseAddress { (base + readerIndex).copyMemory(from: source, byteCount: bytes.count) }
+        return true
+    }
+
     /// Makes the first `count` bytes readable again after they were consumed, for resending
     /// a request head on another connection. Valid only if nothing was appended since the
     /// buffer was cleared and filled with exactly those bytes.

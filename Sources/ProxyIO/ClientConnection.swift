@@ -28,6 +28,12 @@ final class ClientConnection: EventHandler {
     static let maxBuffered = 64 * 1024
     /// Read size for heads (and the bytes after them); a streaming body reads up to `maxBuffered`.
     static let readChunk = 16 * 1024
+    /// Room left in front of what is read into an empty `fromBackend`, for the response head
+    /// (rewritten, usually longer) to go in front of the body there instead of the body being
+    /// copied after the head (see `moveBodyToClient`).
+    static let headroom = 512
+    /// A length-framed body batch from this size on trades buffers instead of being copied.
+    static let tradeMinimum = 4096
     /// Request body bytes read and dropped after an early response before the connection
     /// is closed instead.
     static let maxDiscard = 1 << 20
@@ -268,7 +274,12 @@ final class ClientConnection: EventHandler {
         guard let b = backend else { return }
         var want = responseHeadSent && responseBody != .none ? Self.maxBuffered : Self.readChunk
         while !backendEOF && fromBackend.readableBytes < Self.maxBuffered {
-            fromBackend.reserve(want)
+            if fromBackend.isEmpty {
+                fromBackend.reserve(Self.headroom + want)
+                fromBackend.clear(leavingHeadroom: Self.headroom)
+            } else {
+                fromBackend.reserve(want)
+            }
             let space = fromBackend.writableBytes
             let result = if let tls = b.tls { tls.read(fromBackend.writable) } else { Syscall.read(b.fd, fromBackend.writable) }
             switch result {

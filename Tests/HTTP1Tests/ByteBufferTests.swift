@@ -90,6 +90,27 @@ struct ByteBufferTests {
         #expect(contents(b) == bytes("789"))
     }
 
+    @Test func prependUsesTheHeadroomAndConsumedRoom() {
+        var b = ByteBuffer(capacity: 32)
+        b.clear(leavingHeadroom: 8)
+        b.append(bytes("body"))
+        #expect(b.readerIndex == 8)
+        let head = bytes("head:")
+        #expect(head.withUnsafeBytes { b.prepend($0) })
+        #expect(contents(b) == bytes("head:body"))
+        // Three bytes of room are left in front: four do not fit and change nothing.
+        #expect(!bytes("1234").withUnsafeBytes { b.prepend($0) })
+        #expect(contents(b) == bytes("head:body"))
+        #expect(bytes("123").withUnsafeBytes { b.prepend($0) })
+        #expect(contents(b) == bytes("123head:body"))
+        // Consumed bytes are room too.
+        b.consume(8)
+        #expect(bytes("<").withUnsafeBytes { b.prepend($0) })
+        #expect(contents(b) == bytes("<body"))
+        #expect([UInt8]().withUnsafeBytes { b.prepend($0) })
+        #expect(contents(b) == bytes("<body"))
+    }
+
     @Test func reserveCompactsBeforeGrowing() {
         var b = ByteBuffer(capacity: 16)
         b.append(bytes("0123456789ABCD"))

@@ -200,13 +200,15 @@ def _complete_request_length(buf: bytes) -> int | None:
 
 class RecordingBackend:
     """A raw TCP server thread: records every byte received per connection and answers each
-    complete request (head plus Content-Length or chunked body) with a fixed 200 response. Requests to
+    complete request (head plus Content-Length or chunked body) with a fixed response, sent in
+    one call (by default a 200 with the body "recorded"). Requests to
     HEALTH_PATH_FOR_RECORDER (the proxy's active health checks) are excluded by `payload()`."""
 
     RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n"
                 b"X-Pool: recorder\r\n\r\nrecorded")
 
-    def __init__(self):
+    def __init__(self, response: bytes = RESPONSE):
+        self.response = response
         self.port = free_port()
         self.addr = f"{HOST}:{self.port}"
         self.lock = threading.Lock()
@@ -252,7 +254,7 @@ class RecordingBackend:
                     if used is None:
                         break
                     pending = pending[used:]
-                    s.sendall(self.RESPONSE)
+                    s.sendall(self.response)
         except OSError:
             return
         finally:

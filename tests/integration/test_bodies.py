@@ -9,7 +9,7 @@ import time
 import pytest
 
 from httpraw import chunked, request_bytes
-from support import RssSampler, route
+from support import RecordingBackend, RssSampler, route
 
 MB100 = 100 * 1024 * 1024
 RSS_LIMIT_KIB = 64 * 1024
@@ -86,6 +86,42 @@ def test_response_bodies(sl, chunked_resp):
         # keep-alive still in sync
         c.send(request_bytes("GET", "/bytes/10"))
         assert c.read_response().body == expected_slice(0, 10)
+
+
+def test_pipelined_large_and_small_responses_stay_whole_and_in_order(sl):
+    """Length-framed bodies of 4 KiB and more leave without a copy (the head goes in front
+    of them in the read buffer, which trades places with the output buffer): pipelined
+    responses of every size around that must still arrive whole and in order, also when
+    the client reads slowly and output piles up."""
+    sizes = [65536, 10, 4095, 4096, 70000, 1, 200000, 5000, 65536 - 1, 0, 131072]
+    with sl.conn() as c:
+        c.send(b"".join(request_bytes("GET", f"/bytes/{n}") for n in sizes))
+        time.sleep(0.3)  # let Sluice fill its output buffer before reading any of it
+        for n in sizes:
+            r = c.read_response()
+            assert r.status == 200
+            assert r.header("content-length") == str(n)
+            assert r.body == expected_slice(0, n), f"body of /bytes/{n}"
+
+
+@pytest.mark.parametrize("size", [4096, 5000, 70000])
+def test_head_and_body_read_at_once_stay_whole_and_in_order(sluice_factory, size):
+    """A backend that sends head and body in one write: the body, read with its head, leaves
+    without a copy (the rewritten head goes in front of it in the read buffer). Pipelined
+    responses must still arrive whole and in order while the client reads slowly."""
+    body = expected_slice(0, size)
+    backend = RecordingBackend(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size + body)
+    try:
+        s = sluice_factory([route("raw", [backend.addr], [backend.addr], 0)])
+        with s.conn() as c:
+            c.send(b"".join(request_bytes("GET", f"/raw/{i}") for i in range(6)))
+            time.sleep(0.3)  # let the output pile up before reading any of it
+            for _ in range(6):
+                r = c.read_response()
+                assert r.status == 200 and r.header("content-length") == str(size)
+                assert r.body == body
+    finally:
+        backend.stop()
 
 
 def test_upload_100mb_memory_bounded(sl):
