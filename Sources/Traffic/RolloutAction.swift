@@ -44,26 +44,16 @@ public enum RolloutAction: Hashable, Sendable, CustomStringConvertible {
         var text = " (\(target.name): \(t.requests) requests, \(percent(t.errorRate)) errors, p99 \(ms(t.p99Ms));"
             + " \(target.other.name): \(s.requests) requests, \(percent(s.errorRate)) errors, p99 \(ms(s.p99Ms))"
         if case .regression(let test) = reason, let fired = status.tests.first(where: { $0.test == test }) {
-            text += "; statistic \(fixed(fired.statistic, 2)) ≥ \(fixed(fired.threshold, 2))"
+            text += "; statistic \(formatFixed(fired.statistic, decimals: 2)) ≥ \(formatFixed(fired.threshold, decimals: 2))"
         }
         return text + ")"
     }
 
     private static func percent(_ rate: Double) -> String {
-        fixed(rate * 100, 2) + "%"
+        formatFixed(rate * 100, decimals: 2) + "%"
     }
 
     private static func ms(_ value: Double?) -> String {
-        value.map { fixed($0, 1) + "ms" } ?? "-"
-    }
-
-    /// `value` with `decimals` digits after the point (no Foundation formatting here).
-    private static func fixed(_ value: Double, _ decimals: Int) -> String {
-        guard value.isFinite else { return "\(value)" }
-        var scale = 1
-        for _ in 0..<decimals { scale *= 10 }
-        let scaled = Int((abs(value) * Double(scale)).rounded())
-        let fraction = String(scaled % scale + scale).dropFirst()
-        return (value < 0 && scaled > 0 ? "-" : "") + "\(scaled / scale)" + (decimals > 0 ? "." + fraction : "")
+        value.map { formatFixed($0, decimals: 1) + "ms" } ?? "-"
     }
 }
