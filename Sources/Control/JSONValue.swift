@@ -1,9 +1,10 @@
 import Foundation
 
-/// Any JSON value, kept as written and compared by value: the rollout engine's snapshot in the
-/// state file (`RouteState.rollout`) and the `details` of an audit event. Neither store looks
-/// inside it. Numbers are `Double`s, so integers are exact up to 2^53 (counts, milliseconds and
-/// basis points are far below that); NaN and infinity cannot be written (saving them throws).
+/// Any JSON value, compared by value: the one JSON representation of Sluice's control side —
+/// admin API requests and answers, the state file, the audit log, webhook payloads and route
+/// files (read with `JSONValue(parsing:)`, written with `encoded()`). Numbers are `Double`s, so
+/// integers are exact up to 2^53 (counts, milliseconds and basis points are far below that);
+/// NaN and infinity cannot be written (encoding them throws).
 public enum JSONValue: Codable, Hashable, Sendable {
     case null
     case bool(Bool)
@@ -39,6 +40,52 @@ public enum JSONValue: Codable, Hashable, Sendable {
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
+        }
+    }
+}
+
+/// Typed looks into a value; each is nil when the value is of another kind.
+extension JSONValue {
+    /// The member `key` of an object; nil for a missing key or when this is not an object.
+    public subscript(key: String) -> JSONValue? {
+        objectValue?[key]
+    }
+
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    public var numberValue: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+
+    /// Names the value's JSON type for error messages: `a string ("x")`, `a number (3)`,
+    /// `true`, `null`, `an array`, `an object`.
+    var described: String {
+        switch self {
+        case .null: "null"
+        case .bool(let value): "\(value)"
+        case .number(let value): "a number (\(JSONValue.text(of: value)))"
+        case .string(let value): "a string (\"\(value)\")"
+        case .array: "an array"
+        case .object: "an object"
         }
     }
 }

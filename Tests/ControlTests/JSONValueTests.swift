@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 import Control
 
@@ -9,15 +8,22 @@ struct JSONValueTests {
                                   "list": .array([.number(1), .string("two")])]))
     }
 
-    @Test func encodingAndDecodingGiveTheSameValue() throws {
-        let value: JSONValue = ["counts": [0, 1, 9_007_199_254_740_992], "flags": [true, false], "ratio": 0.1, "none": nil,
-                                "nested": ["deeper": ["text": "é \"quoted\" /slash"]], "empty": [:], "list": []]
-        let data = try JSONEncoder().encode(value)
-        #expect(try JSONDecoder().decode(JSONValue.self, from: data) == value)
+    @Test func typedLooksAnswerOnlyForTheirKind() {
+        let value: JSONValue = ["s": "text", "n": 3, "b": false, "a": [1], "o": ["k": nil]]
+        #expect(value["s"]?.stringValue == "text" && value["n"]?.stringValue == nil)
+        #expect(value["n"]?.numberValue == 3 && value["b"]?.numberValue == nil)
+        #expect(value["b"]?.boolValue == false && value["n"]?.boolValue == nil)
+        #expect(value["a"]?.arrayValue == [1] && value["o"]?.arrayValue == nil)
+        #expect(value["o"]?.objectValue == ["k": .null] && value["o"]?["k"] == .null)
+        #expect(value["missing"] == nil && value["s"]?["k"] == nil)
     }
 
-    @Test func booleansAndNumbersStayApart() throws {
-        let decoded = try JSONDecoder().decode(JSONValue.self, from: Data("[true, 1, 0, false, 1.0]".utf8))
-        #expect(decoded == [true, 1, 0, false, 1])
+    @Test func plainTextIsWhatATableShows() {
+        #expect(JSONValue.string("a \"b\"").plainText == "a \"b\"")
+        #expect(JSONValue.number(10).plainText == "10")
+        #expect(JSONValue.number(12.5).plainText == "12.5")
+        #expect(JSONValue.bool(true).plainText == "true")
+        #expect(JSONValue.null.plainText == "null")
+        #expect((["b": [1, "x"], "a": nil] as JSONValue).plainText == #"{"a":null,"b":[1,"x"]}"#)
     }
 }

@@ -1,5 +1,4 @@
 import Control
-import Foundation
 import JudgeSimulation
 import Testing
 import Traffic
@@ -30,8 +29,8 @@ struct RolloutRecordTests {
     /// restores a machine from it.
     private static func roundTrip(_ machine: RolloutStateMachine) throws -> RolloutStateMachine? {
         let record = RolloutRecord.encode(machine.rollout!, judge: machine.judgeState!)
-        let text = try JSONEncoder().encode(record)
-        let decoded = try JSONDecoder().decode([String: JSONValue].self, from: text)
+        let text = try JSONValue.object(record).encoded()
+        let decoded = try #require(try JSONValue(parsing: text).objectValue)
         guard let (progress, judge) = RolloutRecord.decode(decoded) else { return nil }
         #expect(progress == machine.rollout)
         #expect(judge == machine.judgeState)
