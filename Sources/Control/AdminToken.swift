@@ -1,5 +1,3 @@
-import Foundation
-
 /// The bearer token that guards the admin API's mutating and reading endpoints.
 public struct AdminToken: Sendable {
     /// Who the token stands for in the event log.
@@ -11,16 +9,17 @@ public struct AdminToken: Sendable {
         self.secret = Array(secret.utf8)
     }
 
-    /// Reads the token from `SLUICE_ADMIN_TOKEN`, else from the file named by
-    /// `tokenFile` (its first line; surrounding whitespace ignored). Nil when neither is
-    /// set; throws when the file cannot be read or is empty.
-    public static func load(environment: [String: String], tokenFile: String?) throws(TokenError) -> AdminToken? {
-        if let value = environment["SLUICE_ADMIN_TOKEN"], !value.isEmpty { return AdminToken(secret: value) }
+    /// The token `environmentValue` (`SLUICE_ADMIN_TOKEN`'s) when it is set and not empty, else
+    /// the one in the file named by `tokenFile` (its first line; surrounding whitespace
+    /// ignored). Nil when neither is set; throws when the file cannot be read or is empty.
+    public static func load(environmentValue: String?, tokenFile: String?) throws(TokenError) -> AdminToken? {
+        if let value = environmentValue, !value.isEmpty { return AdminToken(secret: value) }
         guard let path = tokenFile else { return nil }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let bytes = try? FileSystem.read(path) else {
             throw TokenError(message: "cannot read the admin token file \(path)")
         }
-        let first = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let text = String(decoding: bytes, as: UTF8.self)
+        let first = text.split(whereSeparator: \.isNewline).first.map { String($0.trimmingWhitespace()) } ?? ""
         guard !first.isEmpty else { throw TokenError(message: "the admin token file \(path) is empty") }
         return AdminToken(secret: first)
     }

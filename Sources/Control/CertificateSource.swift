@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 public import ProxyIO
 
 /// Where the TLS certificates come from: `--cert FILE --key FILE`, or `--certs DIR`
@@ -15,11 +15,10 @@ public enum CertificateSource: Sendable, Equatable {
             return [files]
         case .directory(let directory):
             let names: [String]
-            do {
-                names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            do throws(FileSystem.Failure) {
+                names = try FileSystem.names(in: directory)
             } catch {
-                let exists = FileManager.default.fileExists(atPath: directory)
-                throw TLSError(file: directory, message: exists ? "cannot read the certificates directory" : "no such certificates directory")
+                throw TLSError(file: directory, message: error.code == ENOENT ? "no such certificates directory" : "cannot read the certificates directory")
             }
             return try Self.pairs(directory: directory, fileNames: names)
         }
@@ -30,7 +29,6 @@ public enum CertificateSource: Sendable, Equatable {
     /// subdirectories (such as the dev CA's `ca/`) are ignored; a `.crt` without its `.key`
     /// or a `.key` without its `.crt` is an error, as is a directory without any pair.
     static func pairs(directory: String, fileNames: [String]) throws(TLSError) -> [CertificateFiles] {
-        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         let visible = Set(fileNames.filter { !$0.hasPrefix(".") })
         func stems(_ suffix: String) -> Set<String> {
             Set(visible.filter { $0.hasSuffix(suffix) && $0.count > suffix.count }.map { String($0.dropLast(suffix.count)) })
@@ -38,14 +36,16 @@ public enum CertificateSource: Sendable, Equatable {
         let certificates = stems(".crt")
         let keys = stems(".key")
         if let lone = certificates.subtracting(keys).min() {
-            throw TLSError(file: prefix + lone + ".crt", message: "no private key \(lone).key beside this certificate")
+            throw TLSError(file: FileSystem.path(directory, lone + ".crt"), message: "no private key \(lone).key beside this certificate")
         }
         if let lone = keys.subtracting(certificates).min() {
-            throw TLSError(file: prefix + lone + ".key", message: "no certificate \(lone).crt beside this private key")
+            throw TLSError(file: FileSystem.path(directory, lone + ".key"), message: "no certificate \(lone).crt beside this private key")
         }
         guard !certificates.isEmpty else {
             throw TLSError(file: directory, message: "no certificates (NAME.crt with NAME.key) in the certificates directory")
         }
-        return certificates.sorted().map { CertificateFiles(certificate: prefix + $0 + ".crt", key: prefix + $0 + ".key") }
+        return certificates.sorted().map {
+            CertificateFiles(certificate: FileSystem.path(directory, $0 + ".crt"), key: FileSystem.path(directory, $0 + ".key"))
+        }
     }
 }

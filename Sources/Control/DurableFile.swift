@@ -1,55 +1,54 @@
-import Foundation
 import Glibc
 
-/// The few file operations the state dir needs, as plain syscalls with EINTR and short
-/// reads/writes handled, each failure turned into a `StateError` naming the file and the
-/// system's reason. Blocking: called from the control and admin threads, never from a loop.
+/// The few file operations the state dir needs beyond `FileSystem`'s: fsyncs of files and
+/// directories, each failure turned into a `StateError` naming the file and the system's
+/// reason. Blocking: called from the control and admin threads, never from a loop.
 enum DurableFile {
     /// Creates `path` and missing parents with mode 0700 (the state is Sluice's alone) and
     /// syncs the directories that received them, so a new state dir cannot vanish in a crash
     /// (which would look like "no state yet"); an existing directory is left as it is. Runs
     /// when a store is created.
     static func createDirectory(_ path: String) throws(StateError) {
-        var created: [URL] = []
-        var url = URL(fileURLWithPath: path)
-        while !FileManager.default.fileExists(atPath: url.path) {
-            created.append(url)
-            url.deleteLastPathComponent()
+        var missing: [String] = []  // deepest first
+        var directory = path
+        while !directory.isEmpty && !FileSystem.exists(directory) {
+            missing.append(directory)
+            directory = parent(of: directory)
         }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw StateError(file: path, message: "cannot create the state directory: \(error.localizedDescription)")
+        for directory in missing.reversed() {
+            do throws(FileSystem.Failure) {
+                try FileSystem.makeDirectory(directory, mode: 0o700)
+            } catch where error.code == EEXIST {
+                continue  // made meanwhile by someone else
+            } catch {
+                throw StateError(file: path, message: "cannot create the state directory: \(error)")
+            }
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileSystem.isDirectory(path) else {
             throw StateError(file: path, message: "the state directory is not a directory")
         }
-        for directory in created {
-            try syncDirectory(directory.deletingLastPathComponent().path)
+        for directory in missing {
+            try syncDirectory(parent(of: directory))
         }
+    }
+
+    /// The directory that holds `path`: `a/b` for `a/b/c` (and `a/b/c/`), `/` for `/a`, `.` for `a`.
+    private static func parent(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
     }
 
     /// The whole content of `path`, or nil when there is no such file. Any other failure to
     /// open or read it (a directory, no permission, an I/O error) throws.
     static func read(_ path: String) throws(StateError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw failure(path, "cannot open")
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure(path, "cannot read")
-            }
-            if count == 0 { return bytes }
-            bytes += chunk[..<count]
+        do throws(FileSystem.Failure) {
+            return try FileSystem.read(path)
+        } catch where error.code == ENOENT && error.operation == "cannot open" {
+            return nil
+        } catch {
+            throw StateError(file: path, message: error.description)
         }
     }
 
@@ -69,17 +68,13 @@ enum DurableFile {
         return Array(bytes[..<done])
     }
 
-    /// Writes every byte (a short write is resumed), then `fsync`s, so that when this returns
-    /// the bytes are on disk. On a file opened with O_APPEND each write lands at the end.
+    /// Writes every byte (`FileSystem.write`), then `fsync`s, so that when this returns the
+    /// bytes are on disk. On a file opened with O_APPEND each write lands at the end.
     static func writeAndSync(_ fd: Int32, _ bytes: [UInt8], file: String) throws(StateError) {
-        var done = 0
-        while done < bytes.count {
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw failure(file, "cannot write")
-            }
-            done += written
+        do throws(FileSystem.Failure) {
+            try FileSystem.write(fd, bytes)
+        } catch {
+            throw StateError(file: file, message: error.description)
         }
         guard fsync(fd) == 0 else { throw failure(file, "cannot sync") }
     }
@@ -95,6 +90,6 @@ enum DurableFile {
 
     /// The error for a failed syscall, from `errno`: `cannot write: No space left on device`.
     static func failure(_ file: String, _ what: String) -> StateError {
-        StateError(file: file, message: "\(what): \(String(cString: strerror(errno)))")
+        StateError(file: file, message: FileSystem.Failure(what).description)
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 import ProxyIO
 import Traffic
@@ -117,7 +116,7 @@ public final class HTTPConnection {
             throw HTTPClient.Failure(message: "\(hostField) sent a response framing this client does not read")
         }
         let length = fields.first { $0.hasPrefix("content-length:") }
-            .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) }
+            .flatMap { Int($0.dropFirst(15).trimmingWhitespace()) }
         pending.removeFirst(headEnd + 4)
         if let length {
             while pending.count < length {

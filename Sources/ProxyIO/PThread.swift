@@ -20,3 +20,9 @@ func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
     precondition(rc == 0, "pthread_create failed: \(rc)")
     return thread
 }
+
+/// Starts `body` on a new POSIX thread that nobody joins (it is detached, so it frees its
+/// resources when it ends): the demo's backends and load generator.
+public func startDetachedThread(_ body: @escaping @Sendable () -> Void) {
+    pthread_detach(startThread(body))
+}

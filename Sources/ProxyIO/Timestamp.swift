@@ -3,7 +3,7 @@ import HTTP1
 
 /// Formats wall-clock time as RFC 3339 UTC with milliseconds (`2026-11-22T13:16:31.123Z`)
 /// into a byte buffer, caching the part that changes once a second.
-struct Timestamp {
+public struct Timestamp {
     private var cachedSecond: Int64 = -1
     private var cached: [UInt8] = Array(repeating: 0, count: 20) // "YYYY-MM-DDTHH:MM:SS."
 
@@ -20,6 +20,14 @@ struct Timestamp {
         buffer.append(UInt8(48 + (ms / 10) % 10))
         buffer.append(UInt8(48 + ms % 10))
         buffer.append(UInt8(ascii: "Z"))
+    }
+
+    /// Now, as text: the control side's times (audit events, the state file, its log lines).
+    public static func now() -> String {
+        var buffer = ByteBuffer(capacity: 24)
+        var timestamp = Timestamp()
+        timestamp.append(to: &buffer)
+        return String(decoding: buffer.readable, as: UTF8.self)
     }
 
     /// "YYYY-MM-DDTHH:MM:SS." for a Unix time in seconds (civil-from-days, H. Hinnant).

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Command-line options of one subcommand: `--name value`, `--name=value` and `--flag`,
 /// each also read from the environment as `SLUICE_NAME` (dashes become underscores) when
@@ -47,17 +47,22 @@ struct Options {
 
     /// The value from the command line, else from `SLUICE_NAME`, else nil.
     func value(_ name: String) -> String? {
-        values[name] ?? ProcessInfo.processInfo.environment[Self.environmentName(name)]
+        values[name] ?? Self.environment(Self.environmentName(name))
     }
 
     func flag(_ name: String) -> Bool {
         if setFlags.contains(name) { return true }
-        guard name != "help", let v = ProcessInfo.processInfo.environment[Self.environmentName(name)] else { return false }
+        guard name != "help", let v = Self.environment(Self.environmentName(name)) else { return false }
         return ["1", "true", "yes", "on"].contains(v.lowercased())
     }
 
     static func environmentName(_ name: String) -> String {
-        "SLUICE_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+        "SLUICE_" + name.uppercased().replacing("-", with: "_")
+    }
+
+    /// The environment variable `name`; nil when it is not set.
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
     }
 }
 

@@ -49,7 +49,8 @@ enum ServeCommand {
         }
         let token: AdminToken?
         do {
-            token = try AdminToken.load(environment: ProcessInfo.processInfo.environment, tokenFile: options.value("admin-token-file"))
+            token = try AdminToken.load(environmentValue: Options.environment("SLUICE_ADMIN_TOKEN"),
+                                        tokenFile: options.value("admin-token-file"))
         } catch {
             EventLog.write(.error, "cannot start", ["error": error.message])
             return 1

@@ -1,5 +1,5 @@
 import CLinuxShim
-import Foundation
+import Glibc
 
 // Entry point: `sluice <command> [options]`. Signals are blocked before any thread
 // starts, so that only the main thread receives them (through sigwait).
@@ -21,10 +21,10 @@ do {
     default: throw UsageError("unknown command '\(command)'")
     }
 } catch let error as UsageError {
-    FileHandle.standardError.write(Data("sluice: \(error.message)\nRun 'sluice --help' for usage.\n".utf8))
+    printError("sluice: \(error.message)\nRun 'sluice --help' for usage.\n")
     status = 2
 } catch {
-    FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
+    printError("sluice: \(error)\n")
     status = 1
 }
 exit(status)

@@ -1,5 +1,5 @@
-import Foundation
 import Glibc
+import ProxyIO
 import Synchronization
 
 /// An in-process HTTP/1.1 backend for `sluice demo`: a blocking listener on 127.0.0.1 with a
@@ -28,7 +28,7 @@ final class DemoBackend: Sendable {
         guard fd >= 0, bound else { throw DemoError("cannot start the \(pool) backend: \(String(cString: strerror(errno)))") }
         listener = fd
         port = UInt16(bigEndian: address.sin_port)
-        Thread.detachNewThread { [self] in acceptForever() }
+        startDetachedThread { [self] in acceptForever() }
     }
 
     /// Sets the share of requests answered with a 500 from now on (0 for none).
@@ -40,7 +40,7 @@ final class DemoBackend: Sendable {
         while true {
             let fd = accept(listener, nil, nil)
             guard fd >= 0 else { continue }
-            Thread.detachNewThread { [self] in serve(fd) }
+            startDetachedThread { [self] in serve(fd) }
         }
     }
 

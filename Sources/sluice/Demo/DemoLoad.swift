@@ -1,5 +1,6 @@
 import Control
-import Foundation
+import Glibc
+import ProxyIO
 import Synchronization
 
 /// The demo's load generator: a few keep-alive connections through the proxy sending
@@ -17,7 +18,7 @@ final class DemoLoad: Sendable {
         let interval = Double(connections) / Double(max(rate, 1))
         for index in 0..<connections {
             running.add(1, ordering: .relaxed)
-            Thread.detachNewThread { [self] in
+            startDetachedThread { [self] in
                 run(port: port, interval: interval, offset: interval * Double(index) / Double(connections))
             }
         }
@@ -36,12 +37,12 @@ final class DemoLoad: Sendable {
 
     private func run(port: UInt16, interval: Double, offset: Double) {
         defer { running.subtract(1, ordering: .relaxed) }
-        var next = Date().addingTimeInterval(offset)
+        var next = ContinuousClock.now + .seconds(offset)
         var connection: HTTPConnection?
         while !stopped.load(ordering: .relaxed) {
-            let wait = next.timeIntervalSinceNow
-            if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
-            next = max(next.addingTimeInterval(interval), Date().addingTimeInterval(-1))
+            let wait = next - .now
+            if wait > .zero { usleep(UInt32(wait / .microseconds(1))) }
+            next = max(next + .seconds(interval), .now - .seconds(1))
             do {
                 if connection == nil { connection = try HTTPConnection(host: "127.0.0.1", port: port, timeoutSeconds: 10) }
                 let response = try connection!.request("GET", "/")
