@@ -27,7 +27,8 @@ let package = Package(
         .target(name: "Traffic", swiftSettings: hotPathSettings),
         // The thin I/O shell: sockets, epoll loops, the proxy session, TLS streams.
         .target(name: "ProxyIO", dependencies: ["CLinuxShim", "COpenSSL", "HTTP1", "Traffic"], swiftSettings: hotPathSettings),
-        // Control plane (Foundation): route files, admin API, state, event log; drives ProxyIO.
+        // Control plane: route files, admin API, state, event log; drives ProxyIO. No Foundation
+        // (neither here nor in the executable): its libraries alone would double the idle RSS.
         .target(name: "Control", dependencies: ["Traffic", "ProxyIO"], swiftSettings: swiftSettings),
         .executableTarget(name: "sluice", dependencies: ["ProxyIO", "Control", "Traffic", "HTTP1"], swiftSettings: swiftSettings),
         // Seeded simulated traffic for the rollout judge, shared by its bench and TrafficTests.

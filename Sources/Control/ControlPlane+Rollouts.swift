@@ -1,4 +1,3 @@
-import Foundation
 import ProxyIO
 import Traffic
 
@@ -29,8 +28,8 @@ extension ControlPlane {
             case .success(let request):
                 command(.start(request.plan, target: request.target, analysis: request.analysis), route, reason: request.reason, reply)
             case .failure(let failure):
-                reply.send(Self.json(422, ["error": "invalid rollout request",
-                                           "detail": failure.errors.map { $0.keyPath.isEmpty ? $0.message : "\($0.keyPath): \($0.message)" }]))
+                let detail = failure.errors.map { JSONValue.string($0.keyPath.isEmpty ? $0.message : "\($0.keyPath): \($0.message)") }
+                reply.send(Self.json(422, ["error": "invalid rollout request", "detail": .array(detail)]))
             }
         case "POST" where cmd != nil:
             guard case .some(let reason) = Self.optionalReason(body) else {
@@ -68,7 +67,7 @@ extension ControlPlane {
             try saveState()
         } catch {
             (runtime[name], machines[name]) = previous
-            EventLog.write(.error, "cannot save the state; the rollout is unchanged", ["route": name, "error": error.description])
+            EventLog.write(.error, "cannot save the state; the rollout is unchanged", ["route": .string(name), "error": .string(error.description)])
             return reply.send(Self.error(500, "cannot save the state: \(error.description)"))
         }
         for action in actions { announce(action, route: name, actor: actor, reason: reason) }
@@ -98,7 +97,7 @@ extension ControlPlane {
             do {
                 try saveState()
             } catch {
-                EventLog.write(.error, "cannot save the rollout state", ["route": name, "error": error.description])
+                EventLog.write(.error, "cannot save the rollout state", ["route": .string(name), "error": .string(error.description)])
             }
             for action in actions { announce(action, route: name, actor: "sluice", reason: nil) }
             if weightsChanged { install {} }
@@ -176,49 +175,48 @@ extension ControlPlane {
         }
         details["state"] = .string(machines[name]?.state.rawValue ?? "idle")
         let automatic = actor == "sluice"
-        EventLog.write(type == .revert ? .warning : .info, action.description, ["route": name, "by": actor])
+        EventLog.write(type == .revert ? .warning : .info, action.description, ["route": .string(name), "by": .string(actor)])
         guard let event = record(type, route: name, actor: actor, reason: reason ?? (automatic ? action.description : nil),
                                  details: details),
               let webhook = routes.routes.first(where: { $0.name == name })?.webhook,
-              let payload = try? JSONEncoder.sorted.encode(event)
+              let payload = try? event.json.encoded()
         else { return }
-        webhooks.post(webhook, Array(payload))
+        webhooks.post(webhook, payload)
     }
 
     /// The rollout part of `GET /routes/{name}` and the answer of `GET /routes/{name}/rollout`.
-    func rolloutStatus(_ route: Route) -> [String: Any] {
+    func rolloutStatus(_ route: Route) -> JSONValue {
         guard let machine = machines[route.name], let progress = machine.rollout, let figures = machine.judgeStatus else {
-            return ["state": "idle", "stable": route.stable.name]
+            return ["state": "idle", "stable": .string(route.stable.name)]
         }
-        let percent = { (w: Weight) in Self.number(w) }
-        var status: [String: Any] = [
-            "state": progress.state.rawValue,
-            "to": progress.target.name,
-            "stable": machine.stable.name,
-            "step": progress.step + 1,
-            "steps": progress.plan.steps.map(percent),
-            "holds": progress.plan.holdsMs.map { formatDuration(ms: $0) },
-            "weight": percent(progress.targetWeight),
-            "holdLeft": formatDuration(ms: (progress.holdLeftMs + 999) / 1_000 * 1_000),
-            "held": formatDuration(ms: progress.heldMs / 1_000 * 1_000),
-            "stepRequests": progress.stepRequests,
-            "minRequests": progress.analysis.minRequests,
-            "holdExtended": progress.holdExtended,
-            "reason": progress.reason.map { $0.description } ?? NSNull(),
-            "reasonCode": progress.reason.map { RolloutRecord.code(of: $0) } ?? NSNull(),
+        var status: [String: JSONValue] = [
+            "state": .string(progress.state.rawValue),
+            "to": .string(progress.target.name),
+            "stable": .string(machine.stable.name),
+            "step": .number(Double(progress.step + 1)),
+            "steps": .array(progress.plan.steps.map(Self.number)),
+            "holds": .array(progress.plan.holdsMs.map { .string(formatDuration(ms: $0)) }),
+            "weight": Self.number(progress.targetWeight),
+            "holdLeft": .string(formatDuration(ms: (progress.holdLeftMs + 999) / 1_000 * 1_000)),
+            "held": .string(formatDuration(ms: progress.heldMs / 1_000 * 1_000)),
+            "stepRequests": .number(Double(progress.stepRequests)),
+            "minRequests": .number(Double(progress.analysis.minRequests)),
+            "holdExtended": .bool(progress.holdExtended),
+            "reason": progress.reason.map { .string($0.description) } ?? .null,
+            "reasonCode": progress.reason.map { .string(RolloutRecord.code(of: $0)) } ?? .null,
         ]
         if case .object(let judged) = RolloutFigures.json(figures, target: progress.target) {
-            for (key, value) in judged { status[key] = value.foundationObject }
+            status.merge(judged) { _, judged in judged }
         }
-        return status
+        return .object(status)
     }
 
     /// A command's body: empty (no reason), or `{"reason": "..."}`; nil when it is anything else.
     private static func optionalReason(_ body: [UInt8]) -> String?? {
         if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .some(nil) }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
-              Set(object.keys).isSubset(of: ["reason"]), object["reason"] == nil || object["reason"] is String
-        else { return nil }
-        return .some(object["reason"] as? String)
+        guard case .object(let object)? = try? JSONValue(parsing: body), Set(object.keys).isSubset(of: ["reason"]) else { return nil }
+        guard let reason = object["reason"] else { return .some(nil) }
+        guard case .string(let text) = reason else { return nil }
+        return .some(text)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 public import ProxyIO
 import Synchronization
 public import Traffic
@@ -86,7 +86,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         do {
             return try events.append(type: type, route: route, actor: actor, reason: reason, details: details)
         } catch {
-            EventLog.write(.error, "cannot write the event log", ["error": error.description])
+            EventLog.write(.error, "cannot write the event log", ["error": .string(error.description)])
             return nil
         }
     }
@@ -103,7 +103,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     /// judges every route's rollout on the second's evidence.
     public func everySecond() {
         let totals = StatsTotals(workers: server?.stats.read() ?? [])
-        rates.sample(totals, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+        rates.sample(totals, nowMs: Int64(clock()))
         tickRollouts(totals)
     }
 
@@ -136,7 +136,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         let method = request.method
         if method == "GET" && path == ["routes"] {
             let totals = StatsTotals(workers: server?.stats.read() ?? [])
-            reply.send(Self.json(200, ["routes": routes.routes.map { describe($0, totals) }]))
+            reply.send(Self.json(200, ["routes": .array(routes.routes.map { describe($0, totals) })]))
         } else if method == "GET" && path.count == 2 && path[0] == "routes" {
             guard let route = route(named: path[1]) else { return reply.send(Self.error(404, "no route named \(path[1])")) }
             reply.send(Self.json(200, describe(route, StatsTotals(workers: server?.stats.read() ?? []))))
@@ -153,8 +153,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
                 return reply.send(Self.error(400, "since must be an event id (0 for all) and limit 1 to 10000"))
             }
             let list = events.events(since: since, limit: limit)
-            let data = (try? JSONEncoder.sorted.encode(EventPage(events: list, latest: events.latestID))) ?? Data()
-            reply.send(AdminResponse(status: 200, body: Array(data) + [0x0A]))
+            reply.send(Self.json(200, ["events": .array(list.map(\.json)), "latest": .number(Double(events.latestID))]))
         } else {
             reply.send(Self.error(404, "no such endpoint: \(method) \(request.path)"))
         }
@@ -166,14 +165,14 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     /// Answers only once every worker routes with the new split.
     private func setWeights(_ name: String, _ body: [UInt8], _ reply: AdminReply) {
         guard let route = route(named: name) else { return reply.send(Self.error(404, "no route named \(name)")) }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+        guard case .object(let object)? = try? JSONValue(parsing: body) else {
             return reply.send(Self.error(400, "the body must be a JSON object such as {\"green\": 10}"))
         }
         let unknown = Set(object.keys).subtracting(["blue", "green", "reason", "force"])
         guard unknown.isEmpty else { return reply.send(Self.error(422, "unknown key \(unknown.sorted().joined(separator: ", "))")) }
         func percent(_ key: String) -> Weight?? {
             guard let value = object[key] else { return .some(nil) }
-            guard let number = Self.number(value), let w = Weight(percent: number) else { return nil }
+            guard case .number(let number) = value, let w = Weight(percent: number) else { return nil }
             return .some(w)
         }
         guard let green = percent("green"), let blue = percent("blue") else {
@@ -188,14 +187,14 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         case (nil, let b?): weight = b.complement
         case (nil, nil): return reply.send(Self.error(422, "give the green (or blue) weight, e.g. {\"green\": 10}"))
         }
-        if object["reason"] != nil && !(object["reason"] is String) {
+        if let reason = object["reason"], reason.stringValue == nil {
             return reply.send(Self.error(422, "reason must be a string"))
         }
-        if let force = object["force"], !RouteFileDecoder.isBoolean(force) {
+        if let force = object["force"], force.boolValue == nil {
             return reply.send(Self.error(422, "force must be true or false"))
         }
-        let why = object["reason"] as? String
-        let force = (object["force"] as? NSNumber)?.boolValue == true
+        let why = object["reason"]?.stringValue
+        let force = object["force"]?.boolValue == true
         let actor = token?.name ?? "admin"
         let previous = (runtime[route.name], machines[route.name])
         var pausedRollout = false
@@ -213,13 +212,13 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             try saveState()
         } catch {
             (runtime[route.name], machines[route.name]) = previous
-            EventLog.write(.error, "cannot save the state; the weights are unchanged", ["error": error.description])
+            EventLog.write(.error, "cannot save the state; the weights are unchanged", ["error": .string(error.description)])
             return reply.send(Self.error(500, "cannot save the state: \(error.description)"))
         }
         if pausedRollout { announce(.paused, route: route.name, actor: actor) }
         record(.weights, route: route.name, actor: actor, reason: why,
                details: ["from": .number(Double(route.greenWeight.basisPoints) / 100), "to": .number(Double(weight.basisPoints) / 100)])
-        EventLog.write(.info, "weights changed", ["route": route.name, "green": weight.percentText, "by": actor])
+        EventLog.write(.info, "weights changed", ["route": .string(route.name), "green": .string(weight.percentText), "by": .string(actor)])
         let answer = Self.json(200, describe(self.route(named: name)!, StatsTotals(workers: server?.stats.read() ?? [])))
         install { reply.send(answer) }
     }
@@ -263,23 +262,25 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         let names = table.routes.map(\.name)
         runtime = runtime.filter { names.contains($0.key) }
         machines = machines.filter { names.contains($0.key) }
-        var answer: [String: Any] = ["reloaded": true, "routes": names]
+        let routeNames = JSONValue.array(names.map(JSONValue.string))
+        var answer: [String: JSONValue] = ["reloaded": true, "routes": routeNames]
         if let reloadedCertificates {
             certificates = reloadedCertificates
             server?.install(certificates: reloadedCertificates.context)
-            answer["certificates"] = reloadedCertificates.names
+            answer["certificates"] = reloadedCertificates.namesJSON
         }
-        let response = Self.json(200, answer)
+        let response = Self.json(200, .object(answer))
         install { done(response) }
-        record(.reload, actor: actor, details: ["routes": .array(names.map { .string($0) })])
-        EventLog.write(.info, "routes reloaded", ["routes": names, "by": actor])
+        record(.reload, actor: actor, details: ["routes": routeNames])
+        EventLog.write(.info, "routes reloaded", ["routes": routeNames, "by": .string(actor)])
     }
 
     /// A reload that cannot be applied: logged, recorded, answered with 422; nothing changes.
     private func refuseReload(actor: String, reason: String, errors: [String], _ done: @Sendable (AdminResponse) -> Void) {
-        record(.reloadRefused, actor: actor, reason: reason, details: ["errors": .array(errors.map { .string($0) })])
-        EventLog.write(.error, "reload refused: \(reason); the previous configuration keeps serving", ["errors": errors])
-        done(Self.json(422, ["error": "\(reason); the previous configuration keeps serving", "detail": errors]))
+        let list = JSONValue.array(errors.map(JSONValue.string))
+        record(.reloadRefused, actor: actor, reason: reason, details: ["errors": list])
+        EventLog.write(.error, "reload refused: \(reason); the previous configuration keeps serving", ["errors": list])
+        done(Self.json(422, ["error": .string("\(reason); the previous configuration keeps serving"), "detail": list]))
     }
 
     /// `GET /metrics`: every backend of the served routes is listed (healthy until a
@@ -308,23 +309,23 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     }
 
     /// A route as the admin API shows it, with per-pool figures from `totals`.
-    func describe(_ route: Route, _ totals: StatsTotals) -> [String: Any] {
+    func describe(_ route: Route, _ totals: StatsTotals) -> JSONValue {
         let served = effective(route)
         let flips = health.withLock { $0 }
-        func pool(_ p: PoolConfig) -> [String: Any] {
-            ["backends": p.backends.map { ["address": $0.label, "healthy": flips[$0.label] ?? true] }]
+        func pool(_ p: PoolConfig) -> JSONValue {
+            ["backends": .array(p.backends.map { ["address": .string($0.label), "healthy": .bool(flips[$0.label] ?? true)] })]
         }
-        func stats(_ pool: Int) -> [String: Any] {
+        func stats(_ pool: Int) -> JSONValue {
             var s = totals.summary(route: route.name, pool: pool)
-            s["ratePerSecond"] = rates.rate(route: route.name, pool: pool)
-            return s
+            s["ratePerSecond"] = .number(rates.rate(route: route.name, pool: pool))
+            return .object(s)
         }
-        var match: [String: Any] = ["pathPrefix": String(decoding: route.pathPrefix, as: UTF8.self)]
-        if let host = route.host { match["host"] = host.description }
+        var match: [String: JSONValue] = ["pathPrefix": .string(String(decoding: route.pathPrefix, as: UTF8.self))]
+        if let host = route.host { match["host"] = .string(host.description) }
         return [
-            "name": route.name,
-            "match": match,
-            "stable": served.stable.name,
+            "name": .string(route.name),
+            "match": .object(match),
+            "stable": .string(served.stable.name),
             "weights": ["green": Self.number(served.greenWeight), "blue": Self.number(served.greenWeight.complement)],
             "pools": ["blue": pool(route.blue), "green": pool(route.green)],
             "rollout": rolloutStatus(route),
@@ -332,42 +333,17 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         ]
     }
 
-    /// A decoded JSON number (never a JSON `true`/`false`, which Foundation may also
-    /// hand out as a number).
-    private static func number(_ value: Any) -> Double? {
-        if RouteFileDecoder.isBoolean(value) { return nil }
-        if let i = value as? Int { return Double(i) }
-        if let d = value as? Double { return d }
-        return nil
-    }
-
     /// A weight as a JSON number in percent (10, 10.25).
-    static func number(_ w: Weight) -> Any {
-        w.basisPoints % 100 == 0 ? w.basisPoints / 100 : Double(w.basisPoints) / 100
+    static func number(_ w: Weight) -> JSONValue {
+        .number(Double(w.basisPoints) / 100)
     }
 
-    static func json(_ status: Int, _ object: Any) -> AdminResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return AdminResponse(status: status, body: Array(data) + [0x0A])
+    /// An answer with `value` as its JSON body (`{}` should it hold a NaN, which no answer does).
+    static func json(_ status: Int, _ value: JSONValue) -> AdminResponse {
+        AdminResponse(status: status, body: ((try? value.encoded()) ?? Array("{}".utf8)) + [0x0A])
     }
 
     static func error(_ status: Int, _ message: String) -> AdminResponse {
-        json(status, ["error": message, "detail": NSNull()])
-    }
-}
-
-/// The answer of `GET /events`.
-private struct EventPage: Encodable {
-    let events: [Event]
-    /// The newest event id, for the next `since`.
-    let latest: Int
-}
-
-extension JSONEncoder {
-    /// Sorted keys, unescaped slashes: the admin API's JSON style.
-    static var sorted: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
+        json(status, ["error": .string(message), "detail": .null])
     }
 }

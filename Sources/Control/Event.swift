@@ -2,7 +2,7 @@
 /// `{"actor": "ci", "details": {"from": 0, "to": 1000}, "id": 7, "reason": "smoke test passed",
 /// "route": "api", "timestamp": "2025-05-01T10:00:00.123Z", "type": "weights"}`.
 /// `route` and `reason` are left out when there is none. Made only by `EventStore.append`.
-public struct Event: Codable, Equatable, Sendable {
+public struct Event: Equatable, Sendable {
     /// 1, 2, 3, ... in the order of the log, never reused, also across restarts.
     public let id: Int
     /// When it was appended, as `WallClock.now()` writes it.
@@ -26,5 +26,30 @@ public struct Event: Codable, Equatable, Sendable {
         self.actor = actor
         self.reason = reason
         self.details = details
+    }
+}
+
+extension Event {
+    /// The event as its log line and `GET /events` show it; `route` and `reason` left out
+    /// when nil.
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .number(Double(id)), "timestamp": .string(timestamp), "type": .string(type.rawValue),
+            "actor": .string(actor), "details": .object(details),
+        ]
+        if let route { object["route"] = .string(route) }
+        if let reason { object["reason"] = .string(reason) }
+        return .object(object)
+    }
+
+    /// Reads a line of the log back (at start); throws for anything that is not an event as
+    /// `json` writes it (a null `route` or `reason` counts as none; other members are ignored).
+    init(json: JSONValue) throws(JSONNode.Mismatch) {
+        let node = JSONNode(value: json, keyPath: "")
+        let typeNode = node["type"]
+        guard let type = EventType(rawValue: try typeNode.string()) else { throw typeNode.mismatch("not an event type") }
+        self.init(id: try node["id"].integer(), timestamp: try node["timestamp"].string(), type: type,
+                  route: try node["route"].present?.string(), actor: try node["actor"].string(),
+                  reason: try node["reason"].present?.string(), details: try node["details"].object())
     }
 }

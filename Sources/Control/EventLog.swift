@@ -1,8 +1,8 @@
-import Foundation
 import Synchronization
 
 /// Events and errors of the control side as JSON lines on stderr: `timestamp`, `level`,
-/// `message`, then the fields. Called from the main (control) thread, never from a loop.
+/// `message`, then the fields, keys sorted. Called from the control and admin threads, never
+/// from a loop (it writes to stderr directly, blocking).
 public enum EventLog {
     public enum Level: String, Sendable { case info, warning, error }
 
@@ -13,21 +13,15 @@ public enum EventLog {
         silenced.store(true, ordering: .relaxed)
     }
 
-    public static func write(_ level: Level, _ message: String, _ fields: [String: any Sendable] = [:]) {
+    /// Writes one line now; a line that cannot be written (a NaN in the fields, a closed
+    /// stderr) is dropped.
+    public static func write(_ level: Level, _ message: String, _ fields: [String: JSONValue] = [:]) {
         guard !silenced.load(ordering: .relaxed) else { return }
-        var object: [String: Any] = fields
-        object["timestamp"] = timestamp()
-        object["level"] = level.rawValue
-        object["message"] = message
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]),
-              var line = String(data: data, encoding: .utf8) else { return }
-        line += "\n"
-        FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    private static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        var object = fields
+        object["timestamp"] = .string(WallClock.now())
+        object["level"] = .string(level.rawValue)
+        object["message"] = .string(message)
+        guard let line = try? JSONValue.object(object).encoded() else { return }
+        try? FileSystem.write(2, line + [0x0A])
     }
 }

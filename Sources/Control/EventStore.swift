@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 import Synchronization
 
@@ -73,11 +72,9 @@ public final class EventStore: Sendable {
         try ring.withLock { (ring: inout EventRing) throws(StateError) -> Event in
             let event = Event(id: ring.latestID + 1, timestamp: WallClock.now(), type: type, route: route,
                               actor: actor, reason: reason, details: details)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let line: [UInt8]
             do {
-                line = Array(try encoder.encode(event)) + [Self.newline]
+                line = try event.json.encoded() + [Self.newline]
             } catch {
                 throw StateError(file: path, message: "cannot encode the event: \(error)")
             }
@@ -107,14 +104,13 @@ public final class EventStore: Sendable {
         -> (events: [Event], skipped: [Int]) {
         let size = Int(lseek(fd, 0, SEEK_END))
         guard size >= 0 else { throw DurableFile.failure(path, "cannot find the end") }
-        let decoder = JSONDecoder()
         var events: [Event] = []  // newest first while reading backwards
         var skipped: [Int] = []
         var position = size  // file offset of `pending`'s first byte
         var pending: [UInt8] = []  // unread-as-lines bytes, from `position` up to a newline or the end
         func take(_ line: ArraySlice<UInt8>, at offset: Int) {
             guard !line.isEmpty else { return }
-            if let event = try? decoder.decode(Event.self, from: Data(line)), event.id > 0,
+            if let json = try? JSONValue(parsing: Array(line)), let event = try? Event(json: json), event.id > 0,
                event.id < (events.last?.id ?? Int.max) {
                 events.append(event)
             } else {

@@ -1,6 +1,6 @@
 /// What an audit event records; the raw value is the `type` written in `events.jsonl` and
 /// served at `GET /events`.
-public enum EventType: String, Codable, Sendable, CaseIterable {
+public enum EventType: String, Sendable, CaseIterable {
     /// Sluice started (state loaded, listeners open).
     case start
     /// Sluice is stopping (SIGTERM/SIGINT), after the state was saved. A `start` without a

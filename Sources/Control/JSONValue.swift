@@ -1,47 +1,15 @@
-import Foundation
-
 /// Any JSON value, compared by value: the one JSON representation of Sluice's control side —
 /// admin API requests and answers, the state file, the audit log, webhook payloads and route
 /// files (read with `JSONValue(parsing:)`, written with `encoded()`). Numbers are `Double`s, so
 /// integers are exact up to 2^53 (counts, milliseconds and basis points are far below that);
 /// NaN and infinity cannot be written (encoding them throws).
-public enum JSONValue: Codable, Hashable, Sendable {
+public enum JSONValue: Hashable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    /// Decodes whatever JSON value comes; `true`/`false` stay booleans, never numbers.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
 }
 
 /// Typed looks into a value; each is nil when the value is of another kind.
@@ -86,21 +54,6 @@ extension JSONValue {
         case .string(let value): "a string (\"\(value)\")"
         case .array: "an array"
         case .object: "an object"
-        }
-    }
-}
-
-extension JSONValue {
-    /// The value as `JSONSerialization` objects (`NSNull` for null), to embed in an answer
-    /// built as a dictionary.
-    public var foundationObject: Any {
-        switch self {
-        case .null: NSNull()
-        case .bool(let value): value
-        case .number(let value): value
-        case .string(let value): value
-        case .array(let value): value.map(\.foundationObject)
-        case .object(let value): value.mapValues(\.foundationObject)
         }
     }
 }

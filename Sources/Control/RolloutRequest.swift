@@ -1,4 +1,3 @@
-import Foundation
 public import Traffic
 
 /// The body of `POST /routes/{name}/rollout`, validated:
@@ -15,7 +14,7 @@ public struct RolloutRequest: Sendable {
     /// Decodes `body` for `route`; on any problem, every error with its key path.
     public static func decode(_ body: [UInt8], route: Route, stable: Pool) -> Result<RolloutRequest, RouteLoadFailure> {
         var decoder = RouteFileDecoder(file: "request body")
-        let root = JSONNode(value: decoder.parseJSON(Data(body)), keyPath: "")
+        let root = JSONNode(value: decoder.parseJSON(body), keyPath: "")
         guard decoder.object(root, keys: ["to", "plan", "holds", "analysis", "reason"]) else {
             if decoder.errors.isEmpty { decoder.fail(at: "", "expected a JSON object such as {\"to\": \"green\", \"plan\": \"canary\"}") }
             return .failure(RouteLoadFailure(errors: decoder.errors))
@@ -35,7 +34,7 @@ public struct RolloutRequest: Sendable {
     private static func decodePlan(_ node: JSONNode, holds holdsNode: JSONNode, _ decoder: inout RouteFileDecoder) -> RolloutPlan? {
         guard decoder.require(node) else { return nil }
         var holds: [Int]?
-        if holdsNode.value is String {
+        if case .string? = holdsNode.value {
             guard let ms = decoder.duration(holdsNode) else { return nil }
             holds = [ms]
         } else if let elements = decoder.array(holdsNode) {
@@ -46,7 +45,7 @@ public struct RolloutRequest: Sendable {
         let steps: [Weight]
         let named: RolloutPlan?
         switch node.value {
-        case let name as String:
+        case .string(let name)?:
             switch name {
             case "canary": named = .canary
             case "bluegreen": named = .blueGreen

@@ -1,4 +1,3 @@
-import Foundation
 import Traffic
 
 /// Typed reads of JSON values. Each returns nil for an absent value without an error, and
@@ -26,8 +25,8 @@ extension RouteFileDecoder {
     /// error, caught typos); returns whether it is an object.
     mutating func object(_ node: JSONNode, keys: [String]) -> Bool {
         guard let value = node.value else { return false }
-        guard let members = value as? [String: Any] else {
-            fail(node, "expected an object, got \(RouteFileDecoder.describe(value))")
+        guard case .object(let members) = value else {
+            fail(node, "expected an object, got \(value.described)")
             return false
         }
         for key in members.keys.sorted() where !keys.contains(key) {
@@ -38,8 +37,8 @@ extension RouteFileDecoder {
 
     mutating func string(_ node: JSONNode) -> String? {
         guard let value = node.value else { return nil }
-        guard let text = value as? String else {
-            fail(node, "expected a string, got \(RouteFileDecoder.describe(value))")
+        guard case .string(let text) = value else {
+            fail(node, "expected a string, got \(value.described)")
             return nil
         }
         return text
@@ -47,8 +46,8 @@ extension RouteFileDecoder {
 
     mutating func bool(_ node: JSONNode) -> Bool? {
         guard let value = node.value else { return nil }
-        guard RouteFileDecoder.isBoolean(value), let flag = value as? Bool else {
-            fail(node, "expected true or false, got \(RouteFileDecoder.describe(value))")
+        guard case .bool(let flag) = value else {
+            fail(node, "expected true or false, got \(value.described)")
             return nil
         }
         return flag
@@ -58,10 +57,8 @@ extension RouteFileDecoder {
     /// error message.
     mutating func number(_ node: JSONNode, in range: ClosedRange<Double>, whole: Bool = false, expected: String) -> Double? {
         guard let value = node.value else { return nil }
-        guard !RouteFileDecoder.isBoolean(value), let number = (value as? NSNumber)?.doubleValue,
-              range.contains(number), !whole || number.rounded() == number
-        else {
-            fail(node, "expected \(expected), got \(RouteFileDecoder.describe(value))")
+        guard case .number(let number) = value, range.contains(number), !whole || number.rounded() == number else {
+            fail(node, "expected \(expected), got \(value.described)")
             return nil
         }
         return number
@@ -75,8 +72,8 @@ extension RouteFileDecoder {
     /// The elements of an array, each with its key path (`backends[1]`).
     mutating func array(_ node: JSONNode) -> [JSONNode]? {
         guard let value = node.value else { return nil }
-        guard let elements = value as? [Any] else {
-            fail(node, "expected an array, got \(RouteFileDecoder.describe(value))")
+        guard case .array(let elements) = value else {
+            fail(node, "expected an array, got \(value.described)")
             return nil
         }
         return elements.enumerated().map { JSONNode(value: $1, keyPath: "\(node.keyPath)[\($0)]") }
@@ -91,25 +88,5 @@ extension RouteFileDecoder {
             return nil
         }
         return ms
-    }
-
-    /// True for JSON `true`/`false`, which `JSONSerialization` returns as an `NSNumber` of ObjC
-    /// type `c` and which would otherwise pass for the numbers 1 and 0.
-    static func isBoolean(_ value: Any) -> Bool {
-        guard let number = value as? NSNumber else { return false }
-        return String(cString: number.objCType) == "c"
-    }
-
-    /// Names a value's JSON type for messages: `a string ("x")`, `a number (3)`, `null`.
-    static func describe(_ value: Any) -> String {
-        switch value {
-        case is NSNull: "null"
-        case let text as String: "a string (\"\(text)\")"
-        case is [Any]: "an array"
-        case is [String: Any]: "an object"
-        case let number as NSNumber where isBoolean(number): "\(number.boolValue)"
-        case let number as NSNumber: "a number (\(number))"
-        default: "\(type(of: value))"
-        }
     }
 }

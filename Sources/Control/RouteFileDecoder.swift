@@ -1,4 +1,3 @@
-import Foundation
 import Traffic
 
 /// Turns one route file into a `Route`, checking every field and collecting every error with
@@ -25,8 +24,8 @@ struct RouteFileDecoder {
     }
 
     /// Decodes the file's bytes; returns the route when the file has no error at all.
-    mutating func decode(_ data: Data) -> Route? {
-        let root = JSONNode(value: parseJSON(data), keyPath: "")
+    mutating func decode(_ bytes: [UInt8]) -> Route? {
+        let root = JSONNode(value: parseJSON(bytes), keyPath: "")
         let keys = ["name", "match", "pools", "stable", "weights", "health", "sticky", "override",
                     "exposePool", "analysis", "timeouts", "retries", "webhook"]
         guard object(root, keys: keys) else { return nil }
@@ -52,28 +51,15 @@ struct RouteFileDecoder {
         return errors.isEmpty ? route : nil
     }
 
-    /// The top-level JSON value, or nil with an error naming the line and column when Foundation
-    /// reports where the syntax breaks.
-    mutating func parseJSON(_ data: Data) -> Any? {
+    /// The top-level JSON value, or nil with an error naming the line and column where the
+    /// syntax breaks: `invalid JSON at line 3, column 12: Invalid value`.
+    mutating func parseJSON(_ bytes: [UInt8]) -> JSONValue? {
         do {
-            return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return try JSONValue(parsing: bytes)
         } catch {
-            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            fail(at: "", "invalid JSON" + RouteFileDecoder.locate(reason, in: data))
+            fail(at: "", "invalid JSON \(error)")
             return nil
         }
-    }
-
-    /// Rewrites Foundation's `"Invalid value around character 15."` as
-    /// `" at line 2, column 7: Invalid value"`; other reasons pass through as `": reason"`.
-    private static func locate(_ reason: String, in data: Data) -> String {
-        guard let marker = reason.range(of: " around character "),
-              let offset = Int(reason[marker.upperBound...].prefix(while: \.isNumber)), offset <= data.count
-        else { return ": " + reason }
-        let before = data.prefix(offset)
-        let line = before.count(where: { $0 == UInt8(ascii: "\n") }) + 1
-        let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { $0 - data.startIndex + 1 } ?? 0
-        return " at line \(line), column \(offset - lineStart + 1): " + reason[..<marker.lowerBound]
     }
 
     /// `name`: required, `[A-Za-z0-9._-]+`.

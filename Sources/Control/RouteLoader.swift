@@ -1,5 +1,5 @@
-import Foundation
 public import Traffic
+import Glibc
 
 /// Loads the routes directory: every `*.json` file, one route each. Runs at startup, on reload
 /// and for `sluice check`; blocks (file reads, host name resolution), so never on an event loop.
@@ -10,19 +10,15 @@ public enum RouteLoader {
     /// every error of every file, in file order.
     public static func load(directory: String) -> Result<RouteTable, RouteLoadFailure> {
         let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
-                .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
-                .sorted()
+        do throws(FileSystem.Failure) {
+            names = try FileSystem.names(in: directory).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted()
         } catch {
-            let exists = FileManager.default.fileExists(atPath: directory)
-            return failure(directory, exists ? "cannot read the routes directory" : "no such routes directory")
+            return failure(directory, error.code == ENOENT ? "no such routes directory" : "cannot read the routes directory")
         }
         guard !names.isEmpty else {
             return failure(directory, "no route files (*.json) in the routes directory")
         }
-        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
-        return load(files: names.map { prefix + $0 })
+        return load(files: names.map { FileSystem.path(directory, $0) })
     }
 
     /// Reads and checks the given route files, in the given order, as `load(directory:)` does.
@@ -32,12 +28,12 @@ public enum RouteLoader {
         var fileByName: [String: String] = [:]
         var ownerByRule: [RouteFileDecoder.MatchRule: String] = [:]
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
+            guard let bytes = try? FileSystem.read(file) else {
                 errors.append(RouteFileError(file: file, keyPath: "", message: "cannot read the file"))
                 continue
             }
             var decoder = RouteFileDecoder(file: file)
-            if let route = decoder.decode(data) {
+            if let route = decoder.decode(bytes) {
                 routes.append(route)
             }
             if let name = decoder.name {

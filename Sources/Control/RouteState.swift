@@ -3,7 +3,7 @@ public import Traffic
 /// What Sluice changed about one route at run time, persisted so that it survives restarts and
 /// reloads and wins over the route file's `weights`. Stored in JSON as
 /// `{"greenWeight": 1000, "stable": "blue", "rollout": {...}, "updatedAt": "...", "updatedBy": "ci"}`.
-public struct RouteState: Codable, Equatable, Sendable {
+public struct RouteState: Equatable, Sendable {
     /// Green's share; blue gets the rest. In the file as basis points (1000 = 10%).
     public var greenWeight: Weight
     /// The pool that holds the released version; in the file as `"blue"` or `"green"`.
@@ -26,37 +26,32 @@ public struct RouteState: Codable, Equatable, Sendable {
         self.updatedBy = updatedBy
     }
 
-    enum CodingKeys: String, CodingKey {
-        case greenWeight, stable, rollout, updatedAt, updatedBy
+    /// The route's entry in the state file; `rollout` left out when nil.
+    var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "greenWeight": .number(Double(greenWeight.basisPoints)), "stable": .string(stable.name),
+            "updatedAt": .string(updatedAt), "updatedBy": .string(updatedBy),
+        ]
+        if let rollout { object["rollout"] = .object(rollout) }
+        return .object(object)
     }
 
     /// Runs when the state file is loaded; a weight outside 0...10000 or a pool other than
-    /// blue/green is an error at its key path, never clamped or guessed.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let basisPoints = try container.decode(Int.self, forKey: .greenWeight)
+    /// blue/green is an error at its key path, never clamped or guessed. A null `rollout` is
+    /// none; other members are ignored.
+    init(json node: JSONNode) throws(JSONNode.Mismatch) {
+        let basisPoints = try node["greenWeight"].integer()
         guard let weight = Weight(basisPoints: basisPoints) else {
-            throw DecodingError.dataCorruptedError(forKey: .greenWeight, in: container,
-                debugDescription: "\(basisPoints) is not a weight in basis points (0...10000)")
+            throw node["greenWeight"].mismatch("\(basisPoints) is not a weight in basis points (0...10000)")
         }
-        let poolName = try container.decode(String.self, forKey: .stable)
+        let poolName = try node["stable"].string()
         guard let pool = Pool(name: poolName) else {
-            throw DecodingError.dataCorruptedError(forKey: .stable, in: container,
-                debugDescription: "\"\(poolName)\" is not a pool (blue or green)")
+            throw node["stable"].mismatch("\"\(poolName)\" is not a pool (blue or green)")
         }
         greenWeight = weight
         stable = pool
-        rollout = try container.decodeIfPresent([String: JSONValue].self, forKey: .rollout)
-        updatedAt = try container.decode(String.self, forKey: .updatedAt)
-        updatedBy = try container.decode(String.self, forKey: .updatedBy)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(greenWeight.basisPoints, forKey: .greenWeight)
-        try container.encode(stable.name, forKey: .stable)
-        try container.encodeIfPresent(rollout, forKey: .rollout)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encode(updatedBy, forKey: .updatedBy)
+        rollout = try node["rollout"].present?.object()
+        updatedAt = try node["updatedAt"].string()
+        updatedBy = try node["updatedBy"].string()
     }
 }

@@ -1,6 +1,6 @@
 /// The whole content of `state.json`: `{"version": 1, "routes": {"api": {...}}}`. Routes the
 /// route files no longer define may stay in it; whoever applies it ignores them.
-public struct StateFile: Codable, Equatable, Sendable {
+public struct StateFile: Equatable, Sendable {
     /// The only version this Sluice reads and writes.
     public static let currentVersion = 1
 
@@ -14,19 +14,24 @@ public struct StateFile: Codable, Equatable, Sendable {
         self.routes = routes
     }
 
-    enum CodingKeys: String, CodingKey {
-        case version, routes
+    /// The file's JSON.
+    var json: JSONValue {
+        ["version": .number(Double(version)), "routes": .object(routes.mapValues(\.json))]
     }
 
     /// Runs when the state file is loaded. The version is checked before anything else, so a
-    /// file from another version is reported as such rather than as some odd field.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        version = try container.decode(Int.self, forKey: .version)
+    /// file from another version is reported as such rather than as some odd field; members
+    /// other than `version` and `routes` are ignored.
+    init(json: JSONValue) throws(JSONNode.Mismatch) {
+        let root = JSONNode(value: json, keyPath: "")
+        version = try root["version"].integer()
         guard version == Self.currentVersion else {
-            throw DecodingError.dataCorruptedError(forKey: .version, in: container,
-                debugDescription: "unsupported version \(version) (this Sluice reads version \(Self.currentVersion))")
+            throw root["version"].mismatch("unsupported version \(version) (this Sluice reads version \(Self.currentVersion))")
         }
-        routes = try container.decode([String: RouteState].self, forKey: .routes)
+        var routes: [String: RouteState] = [:]
+        for name in try root["routes"].object().keys {
+            routes[name] = try RouteState(json: root["routes"][name])
+        }
+        self.routes = routes
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 import Synchronization
 
@@ -24,16 +23,16 @@ public final class StateStore: Sendable {
     /// rename makes one the state). Throws if the directory cannot be created or listed.
     public init(directory: String) throws(StateError) {
         self.directory = directory
-        path = (directory.hasSuffix("/") ? directory : directory + "/") + Self.fileName
+        path = FileSystem.path(directory, Self.fileName)
         try DurableFile.createDirectory(directory)
         let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        do throws(FileSystem.Failure) {
+            names = try FileSystem.names(in: directory)
         } catch {
-            throw StateError(file: directory, message: "cannot list the state directory: \(error.localizedDescription)")
+            throw StateError(file: directory, message: "cannot list the state directory: \(error)")
         }
         for name in names where name.hasPrefix(Self.tempPrefix) && name.hasSuffix(Self.tempSuffix) {
-            unlink(directory + "/" + name)
+            unlink(FileSystem.path(directory, name))
         }
     }
 
@@ -47,12 +46,16 @@ public final class StateStore: Sendable {
         guard !bytes.isEmpty else {
             throw StateError(file: path, message: "the state file is empty")
         }
-        do {
-            return try JSONDecoder().decode(StateFile.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            throw StateError(file: path, message: Self.describe(error))
+        guard let json = try? JSONValue(parsing: bytes) else {
+            throw StateError(file: path, message: "the state file is not valid JSON (truncated or corrupt)")
+        }
+        guard case .object = json else {
+            throw StateError(file: path, message: "the state file is not a JSON object")
+        }
+        do throws(JSONNode.Mismatch) {
+            return try StateFile(json: json)
         } catch {
-            throw StateError(file: path, message: "cannot decode the state file: \(error)")
+            throw StateError(file: path, message: error.description)
         }
     }
 
@@ -75,11 +78,9 @@ public final class StateStore: Sendable {
     /// untouched, except when only the final directory sync fails: then the new state is in
     /// place but may not survive a power loss.
     public func save(_ file: StateFile) throws(StateError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let bytes: [UInt8]
         do {
-            bytes = Array(try encoder.encode(file)) + [0x0A]
+            bytes = try file.json.encodedPretty() + [0x0A]
         } catch {
             throw StateError(file: path, message: "cannot encode the state: \(error)")
         }
@@ -105,38 +106,10 @@ public final class StateStore: Sendable {
     private func createTemporaryFile(_ count: inout Int) throws(StateError) -> (String, Int32) {
         while true {
             count += 1
-            let temp = directory + "/" + Self.tempPrefix + "\(getpid())-\(count)" + Self.tempSuffix
+            let temp = FileSystem.path(directory, Self.tempPrefix + "\(getpid())-\(count)" + Self.tempSuffix)
             let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             if fd >= 0 { return (temp, fd) }
             if errno != EEXIST { throw DurableFile.failure(temp, "cannot create") }
-        }
-    }
-
-    /// An operator's message for a decoding error: `routes.api.stable: "purple" is not a pool`.
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let context) where context.codingPath.isEmpty:
-            "the state file is not valid JSON (truncated or corrupt)"
-        case .typeMismatch(_, let context) where context.codingPath.isEmpty:
-            "the state file is not a JSON object"
-        case .keyNotFound(let key, let context):
-            "\(keyPath(context.codingPath + [key])): missing"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            context.codingPath.isEmpty ? context.debugDescription : "\(keyPath(context.codingPath)): \(context.debugDescription)"
-        @unknown default:
-            "cannot decode the state file: \(error)"
-        }
-    }
-
-    /// `routes.api.greenWeight`, `a.list[2]`. (Array positions are the keys Foundation names
-    /// `Index N`; a route named "7" is a dictionary key with an `intValue` too, but stays `.7`.)
-    private static func keyPath(_ path: [any CodingKey]) -> String {
-        path.reduce(into: "") { text, key in
-            if let index = key.intValue, key.stringValue == "Index \(index)" {
-                text += "[\(index)]"
-            } else {
-                text += text.isEmpty ? key.stringValue : "." + key.stringValue
-            }
         }
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 public import ProxyIO
 public import Traffic
 
@@ -30,32 +29,32 @@ public struct StatsTotals: Sendable {
     }
 
     /// Requests, 5xx and duration quantiles of one route's pool (zeros when unseen).
-    public func summary(route: String, pool: Int) -> [String: Any] {
+    public func summary(route: String, pool: Int) -> [String: JSONValue] {
         let fields = series[route]?[pool] ?? Array(repeating: 0, count: WorkerStats.fields)
         let requests = fields[0..<WorkerStats.classes].reduce(0, +)
         let errors = fields[4]
-        func quantile(_ q: Double) -> Any {
+        func quantile(_ q: Double) -> JSONValue {
             let buckets = Array(fields[WorkerStats.classes..<(WorkerStats.fields - 1)])
             let total = buckets.reduce(0, +)
-            guard total > 0 else { return NSNull() }
+            guard total > 0 else { return .null }
             let rank = q * Double(total)
             var seen: UInt64 = 0
             for (i, n) in buckets.enumerated() where n > 0 {
                 if Double(seen + n) >= rank {
                     // Linear inside the bucket; the +Inf bucket reports its lower bound.
                     let lower = i == 0 ? 0 : WorkerStats.bucketBoundsMs[i - 1]
-                    guard i < WorkerStats.bucketBoundsMs.count else { return lower }
+                    guard i < WorkerStats.bucketBoundsMs.count else { return .number(lower) }
                     let upper = WorkerStats.bucketBoundsMs[i]
                     let fraction: Double = (rank - Double(seen)) / Double(n)
                     let ms: Double = lower + (upper - lower) * fraction
-                    return (ms * 100).rounded() / 100
+                    return .number((ms * 100).rounded() / 100)
                 }
                 seen += n
             }
-            return WorkerStats.bucketBoundsMs.last!
+            return .number(WorkerStats.bucketBoundsMs.last!)
         }
-        return ["requests": requests, "errors": errors,
-                "errorRate": requests == 0 ? 0.0 : Double(errors) / Double(requests),
+        return ["requests": .number(Double(requests)), "errors": .number(Double(errors)),
+                "errorRate": .number(requests == 0 ? 0 : Double(errors) / Double(requests)),
                 "p50Ms": quantile(0.5), "p95Ms": quantile(0.95), "p99Ms": quantile(0.99)]
     }
 }

@@ -20,4 +20,9 @@ public struct TLSCertificates: Sendable {
 
     /// The DNS names of every certificate, the default first, for logs and answers.
     public var names: [[String]] { context.certificateNames }
+
+    /// `names` as a JSON array of arrays of strings.
+    public var namesJSON: JSONValue {
+        .array(names.map { .array($0.map(JSONValue.string)) })
+    }
 }

@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 
 /// Posts rollout events to a route's `webhook` URL as JSON, off every event loop: deliveries
 /// run one at a time on a serial queue of their own, so a slow or dead receiver delays only
@@ -17,7 +16,7 @@ public final class WebhookSender: Sendable {
     /// does not parse is reported and dropped (route files only accept `http://` URLs).
     public func post(_ url: String, _ payload: [UInt8]) {
         guard let (client, path) = HTTPClient.parse(url: url) else {
-            EventLog.write(.error, "webhook URL is not http://HOST:PORT/PATH; not sent", ["url": url])
+            EventLog.write(.error, "webhook URL is not http://HOST:PORT/PATH; not sent", ["url": .string(url)])
             return
         }
         let timed = HTTPClient(host: client.host, port: client.port, timeoutSeconds: 5)
@@ -35,12 +34,14 @@ public final class WebhookSender: Sendable {
             problem = error.message
         }
         guard attempt < Self.backoffSeconds.count else {
-            EventLog.write(.error, "webhook not delivered; giving up", ["url": url, "attempts": attempt + 1, "error": problem])
+            EventLog.write(.error, "webhook not delivered; giving up",
+                           ["url": .string(url), "attempts": .number(Double(attempt + 1)), "error": .string(problem)])
             return
         }
         let delay = Self.backoffSeconds[attempt]
-        EventLog.write(.warning, "webhook delivery failed; retrying", ["url": url, "attempt": attempt + 1, "retry_in_s": delay,
-                                                                       "error": problem])
+        EventLog.write(.warning, "webhook delivery failed; retrying",
+                       ["url": .string(url), "attempt": .number(Double(attempt + 1)), "retry_in_s": .number(Double(delay)),
+                        "error": .string(problem)])
         queue.asyncAfter(deadline: .now() + .seconds(delay)) {
             self.deliver(client, path, payload, url: url, attempt: attempt + 1)
         }

@@ -1,5 +1,4 @@
 import Control
-import Foundation
 
 /// `sluice ctl`'s view of the admin API: JSON in and out, the bearer token on every request.
 struct AdminClient {
@@ -17,21 +16,22 @@ struct AdminClient {
 
     struct Response {
         let status: Int
-        let body: Data
-        var json: Any? { try? JSONSerialization.jsonObject(with: body) }
+        let body: [UInt8]
+        /// The body as JSON; nil when it is not JSON.
+        var json: JSONValue? { try? JSONValue(parsing: body) }
     }
 
     struct Failure: Error { let message: String }
 
     /// Sends one request (`body` encoded as JSON) and returns the answer, whatever its status.
-    func send(_ method: String, _ path: String, body: Any? = nil) throws(Failure) -> Response {
-        let payload = body.flatMap { try? JSONSerialization.data(withJSONObject: $0) } ?? Data()
+    func send(_ method: String, _ path: String, body: JSONValue? = nil) throws(Failure) -> Response {
+        let payload = body.flatMap { try? $0.encoded() } ?? []
         var headers: [(String, String)] = []
         if !payload.isEmpty { headers.append(("Content-Type", "application/json")) }
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         do {
-            let response = try http.send(method, path, headers: headers, body: Array(payload))
-            return Response(status: response.status, body: Data(response.body))
+            let response = try http.send(method, path, headers: headers, body: payload)
+            return Response(status: response.status, body: response.body)
         } catch {
             throw Failure(message: "admin API at \(http.host):\(http.port): \(error.message)")
         }

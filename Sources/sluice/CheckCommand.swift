@@ -1,5 +1,4 @@
 import Control
-import Foundation
 
 /// `sluice check`: validates the route files and reports every error.
 enum CheckCommand {

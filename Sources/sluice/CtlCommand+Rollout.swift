@@ -1,4 +1,5 @@
-import Foundation
+import Control
+import Glibc
 import Traffic
 
 /// `sluice ctl rollout|wait` and the rollout part of `status`.
@@ -6,23 +7,22 @@ extension CtlCommand {
     /// `rollout ROUTE --plan P [--to POOL] [--hold H,...] [--reason TEXT]`: starts a rollout.
     static func startRollout(_ client: AdminClient, route: String, options: Options, json: Bool) throws -> Int32 {
         guard let planText = options.value("plan") else { throw UsageError("rollout: --plan is required (canary, bluegreen or 5,25,50,100)") }
-        var body: [String: Any] = [:]
+        var body: [String: JSONValue] = [:]
         if planText == "canary" || planText == "bluegreen" {
-            body["plan"] = planText
+            body["plan"] = .string(planText)
         } else {
-            let steps = planText.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            let steps = planText.split(separator: ",").map { Double($0.trimmingWhitespace()) }
             guard !steps.isEmpty, steps.allSatisfy({ $0 != nil }) else {
                 throw UsageError("--plan: '\(planText)' is not canary, bluegreen or a list of percentages like 5,25,50,100")
             }
-            body["plan"] = steps.compactMap { $0 }
+            body["plan"] = .array(steps.compactMap { $0.map(JSONValue.number) })
         }
         if let holds = options.value("hold") {
-            let list = holds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            body["holds"] = list
+            body["holds"] = .array(holds.split(separator: ",").map { .string(String($0.trimmingWhitespace())) })
         }
-        if let to = options.value("to") { body["to"] = to }
-        if let reason = options.value("reason") { body["reason"] = reason }
-        let response = try client.send("POST", "/routes/\(route)/rollout", body: body)
+        if let to = options.value("to") { body["to"] = .string(to) }
+        if let reason = options.value("reason") { body["reason"] = .string(reason) }
+        let response = try client.send("POST", "/routes/\(route)/rollout", body: .object(body))
         return finish(response, json: json) { printRolloutLine(route, $0) }
     }
 
@@ -30,18 +30,18 @@ extension CtlCommand {
     /// state or step, until it ends. Exit 0 when promoted, 3 when reverted or aborted, 1 on
     /// a timeout, an error, or when no rollout has run.
     static func waitForRollout(_ client: AdminClient, route: String, timeout: String?, json: Bool) throws -> Int32 {
-        var deadline: Date?
+        var deadline: ContinuousClock.Instant?
         if let timeout {
             guard let ms = parseDuration(timeout), ms > 0 else { throw UsageError("--timeout: '\(timeout)' is not a duration like 10m") }
-            deadline = Date().addingTimeInterval(Double(ms) / 1000)
+            deadline = .now + .milliseconds(ms)
         }
         var last = ""
         while true {
             let response = try client.send("GET", "/routes/\(route)/rollout")
             var state = ""
             let code = finish(response, json: false) { body in
-                state = body["state"] as? String ?? ""
-                let line = "\(state) \(body["step"] ?? "") \(body["holdExtended"] ?? "")"
+                state = body["state"]?.stringValue ?? ""
+                let line = "\(state) \(text(body["step"], or: "")) \(text(body["holdExtended"], or: ""))"
                 if line != last {
                     last = line
                     if json {
@@ -57,11 +57,11 @@ extension CtlCommand {
             case "promoted": return 0
             case "reverted", "aborted": return 3
             case "idle":
-                FileHandle.standardError.write(Data("sluice ctl: no rollout has run on \(route)\n".utf8))
+                printError("sluice ctl: no rollout has run on \(route)\n")
                 return 1
             default:
-                if let deadline, Date() >= deadline {
-                    FileHandle.standardError.write(Data("sluice ctl: timed out; the rollout is still \(state)\n".utf8))
+                if let deadline, .now >= deadline {
+                    printError("sluice ctl: timed out; the rollout is still \(state)\n")
                     return 1
                 }
                 sleep(1)
@@ -70,43 +70,36 @@ extension CtlCommand {
     }
 
     /// One line about a rollout: state, step and weight, hold left, and the reason if it ended.
-    static func printRolloutLine(_ route: String, _ body: [String: Any]) {
-        let rollout = body["steps"] == nil ? body["rollout"] as? [String: Any] ?? body : body
-        guard let steps = rollout["steps"] as? [Any] else {
-            print("\(route): \(rollout["state"] ?? "idle")")
+    static func printRolloutLine(_ route: String, _ body: JSONValue) {
+        let rollout = body["steps"] == nil ? body["rollout"] ?? body : body
+        guard let steps = rollout["steps"]?.arrayValue else {
+            print("\(route): \(text(rollout["state"], or: "idle"))")
             return
         }
-        var line = "\(route): \(rollout["state"] ?? "?") — \(rollout["to"] ?? "?") at \(rollout["weight"] ?? "?")%"
-            + " (step \(rollout["step"] ?? "?") of \(steps.count))"
-        if let state = rollout["state"] as? String, state == "running" || state == "paused" {
-            line += ", hold left \(rollout["holdLeft"] ?? "?"), \(rollout["stepRequests"] ?? 0)/\(rollout["minRequests"] ?? 0) requests"
-            if rollout["holdExtended"] as? Bool == true { line += " (hold extended: too few requests)" }
+        var line = "\(route): \(text(rollout["state"], or: "?")) — \(text(rollout["to"], or: "?")) at \(text(rollout["weight"], or: "?"))%"
+            + " (step \(text(rollout["step"], or: "?")) of \(steps.count))"
+        if let state = rollout["state"]?.stringValue, state == "running" || state == "paused" {
+            line += ", hold left \(text(rollout["holdLeft"], or: "?")), \(text(rollout["stepRequests"], or: "0"))/\(text(rollout["minRequests"], or: "0")) requests"
+            if rollout["holdExtended"]?.boolValue == true { line += " (hold extended: too few requests)" }
         }
-        if let reason = rollout["reason"] as? String { line += ": \(reason)" }
+        if let reason = rollout["reason"]?.stringValue { line += ": \(reason)" }
         print(line)
     }
 
     /// The running verdict under `status ROUTE`: both pools' figures over the rollout and each
     /// test's statistic against its threshold.
-    static func printVerdict(_ rollout: [String: Any]) {
+    static func printVerdict(_ rollout: JSONValue) {
         printRolloutLine("rollout", rollout)
-        let pools = rollout["pools"] as? [String: [String: Any]] ?? [:]
-        func text(_ value: Any?) -> String {
-            guard let value, !(value is NSNull) else { return "-" }
-            return "\(value)"
-        }
         print("  judged \(text(rollout["judgedSeconds"]))s; slow means over \(text(rollout["slowFromMs"])) ms")
         for name in [text(rollout["to"]), text(rollout["to"]) == "green" ? "blue" : "green"] {
-            let p = pools[name] ?? [:]
-            let rate = (p["errorRate"] as? Double).map { String(format: "%.2f%%", $0 * 100) } ?? "-"
-            print("  \(name.padding(toLength: 6, withPad: " ", startingAt: 0)) requests \(text(p["requests"])), errors \(rate),"
-                  + " p50 \(text(p["p50Ms"])) ms, p95 \(text(p["p95Ms"])) ms, p99 \(text(p["p99Ms"])) ms")
+            let p = rollout["pools"]?[name]
+            let rate = p?["errorRate"]?.numberValue.map { formatFixed($0 * 100, decimals: 2) + "%" } ?? "-"
+            print("  \(padded(name, to: 6)) requests \(text(p?["requests"])), errors \(rate),"
+                  + " p50 \(text(p?["p50Ms"])) ms, p95 \(text(p?["p95Ms"])) ms, p99 \(text(p?["p99Ms"])) ms")
         }
-        let tests = rollout["tests"] as? [String: [String: Any]] ?? [:]
         for name in ["errors", "latencyTail", "latencyShift"] {
-            guard let t = tests[name] else { continue }
-            print("  test \(name.padding(toLength: 13, withPad: " ", startingAt: 0)) statistic \(text(t["statistic"])) / \(text(t["threshold"]))"
-                  + " — \(text(t["needs"]))")
+            guard let t = rollout["tests"]?[name] else { continue }
+            print("  test \(padded(name, to: 13)) statistic \(text(t["statistic"])) / \(text(t["threshold"])) — \(text(t["needs"]))")
         }
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import Control
+import Glibc
 import Traffic
 
 /// `sluice ctl`: the release tool's client for the admin API. Exit codes a script can
@@ -9,7 +10,7 @@ enum CtlCommand {
                                   arguments: arguments)
         if options.flag("help") || options.positional.isEmpty { print(Help.ctl); return options.flag("help") ? 0 : 2 }
         let client = try AdminClient(url: options.value("admin") ?? "http://127.0.0.1:9901",
-                                     token: ProcessInfo.processInfo.environment["SLUICE_ADMIN_TOKEN"])
+                                     token: Options.environment("SLUICE_ADMIN_TOKEN"))
         let json = options.flag("json")
         let args = options.positional
         do {
@@ -18,9 +19,8 @@ enum CtlCommand {
                 guard args.count <= 2 else { throw UsageError("usage: sluice ctl status [ROUTE]") }
                 let response = try client.send("GET", args.count == 2 ? "/routes/\(args[1])" : "/routes")
                 return finish(response, json: json) { body in
-                    let routes = (body["routes"] as? [[String: Any]]) ?? [body]
-                    printStatus(routes)
-                    if args.count == 2, let rollout = body["rollout"] as? [String: Any], rollout["steps"] != nil {
+                    printStatus(body["routes"]?.arrayValue ?? [body])
+                    if args.count == 2, let rollout = body["rollout"], rollout["steps"] != nil {
                         printVerdict(rollout)
                     }
                 }
@@ -30,18 +30,18 @@ enum CtlCommand {
                 guard parts.count == 2, ["blue", "green"].contains(parts[0]), let value = Double(parts[1]) else {
                     throw UsageError("weights: '\(args[2])' is not green=PERCENT or blue=PERCENT")
                 }
-                var body: [String: Any] = [parts[0]: value]
-                if let reason = options.value("reason") { body["reason"] = reason }
-                let response = try client.send("PUT", "/routes/\(args[1])/weights", body: body)
+                var body: [String: JSONValue] = [parts[0]: .number(value)]
+                if let reason = options.value("reason") { body["reason"] = .string(reason) }
+                let response = try client.send("PUT", "/routes/\(args[1])/weights", body: .object(body))
                 return finish(response, json: json) { body in
-                    let weights = body["weights"] as? [String: Any] ?? [:]
-                    print("\(args[1]): blue \(weights["blue"] ?? "?")% green \(weights["green"] ?? "?")% (live in every worker)")
+                    let weights = body["weights"]
+                    print("\(args[1]): blue \(text(weights?["blue"], or: "?"))% green \(text(weights?["green"], or: "?"))% (live in every worker)")
                 }
             case "reload":
                 guard args.count == 1 else { throw UsageError("usage: sluice ctl reload") }
                 let response = try client.send("POST", "/reload")
                 return finish(response, json: json) { body in
-                    print("reloaded: \((body["routes"] as? [String] ?? []).joined(separator: ", "))")
+                    print("reloaded: \((body["routes"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "))")
                 }
             case "events":
                 guard args.count == 1 else { throw UsageError("usage: sluice ctl events [--since ID] [--follow]") }
@@ -59,7 +59,7 @@ enum CtlCommand {
             case "pause", "resume", "promote", "abort", "rollback":
                 guard args.count == 2 else { throw UsageError("usage: sluice ctl \(args[0]) ROUTE [--reason TEXT]") }
                 let path = args[0] == "rollback" ? "/routes/\(args[1])/rollback" : "/routes/\(args[1])/rollout/\(args[0])"
-                let body: [String: Any]? = options.value("reason").map { ["reason": $0] }
+                let body: JSONValue? = options.value("reason").map { ["reason": .string($0)] }
                 let response = try client.send("POST", path, body: body)
                 return finish(response, json: json) { printRolloutLine(args[1], $0) }
             case "wait":
@@ -69,12 +69,12 @@ enum CtlCommand {
                 throw UsageError("unknown ctl command '\(args[0])'")
             }
         } catch let failure as AdminClient.Failure {
-            FileHandle.standardError.write(Data("sluice ctl: \(failure.message)\n".utf8))
+            printError("sluice ctl: \(failure.message)\n")
             return 1
         } catch let usage as UsageError {
             throw usage
         } catch {
-            FileHandle.standardError.write(Data("sluice ctl: \(error)\n".utf8))
+            printError("sluice ctl: \(error)\n")
             return 1
         }
     }
@@ -86,18 +86,14 @@ enum CtlCommand {
         while true {
             let response = try client.send("GET", "/events?since=\(since)&limit=1000")
             let code = finish(response, json: false) { body in
-                for event in body["events"] as? [[String: Any]] ?? [] {
+                for event in body["events"]?.arrayValue ?? [] {
                     if json {
-                        let data = (try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])) ?? Data()
-                        print(String(decoding: data, as: UTF8.self))
+                        print(event.plainText)
                     } else {
-                        let details = (try? JSONSerialization.data(withJSONObject: event["details"] ?? [:], options: [.sortedKeys]))
-                            .map { String(decoding: $0, as: UTF8.self) } ?? ""
-                        let fields: [Any?] = [event["id"], event["timestamp"], event["type"], event["route"] ?? "-",
-                                              event["actor"], event["reason"] ?? "-"]
-                        print(fields.map { "\($0 ?? "-")" }.joined(separator: "  ") + "  " + details)
+                        let fields = [event["id"], event["timestamp"], event["type"], event["route"], event["actor"], event["reason"]]
+                        print(fields.map { text($0) }.joined(separator: "  ") + "  " + (event["details"] ?? [:]).plainText)
                     }
-                    since = max(since, event["id"] as? Int ?? since)
+                    since = max(since, event["id"]?.numberValue.flatMap { Int(exactly: $0) } ?? since)
                 }
             }
             fflush(nil) // flush stdout for pipes that follow the log
@@ -108,13 +104,13 @@ enum CtlCommand {
 
     /// Prints the answer (raw JSON with `--json`, else through `render`) and maps the
     /// status to the exit code: 2xx → 0, anything else → 1 with the server's reason.
-    static func finish(_ response: AdminClient.Response, json: Bool, render: ([String: Any]) -> Void) -> Int32 {
-        let body = response.json as? [String: Any] ?? [:]
+    static func finish(_ response: AdminClient.Response, json: Bool, render: (JSONValue) -> Void) -> Int32 {
+        let body = JSONValue.object(response.json?.objectValue ?? [:])
         guard (200..<300).contains(response.status) else {
-            let reason = body["error"] as? String ?? String(decoding: response.body, as: UTF8.self)
-            FileHandle.standardError.write(Data("sluice ctl: refused (\(response.status)): \(reason)\n".utf8))
-            if let detail = body["detail"] as? [String] {
-                for line in detail { FileHandle.standardError.write(Data("  \(line)\n".utf8)) }
+            let reason = body["error"]?.stringValue ?? String(decoding: response.body, as: UTF8.self)
+            printError("sluice ctl: refused (\(response.status)): \(reason)\n")
+            for line in body["detail"]?.arrayValue ?? [] {
+                if let line = line.stringValue { printError("  \(line)\n") }
             }
             return 1
         }
@@ -129,29 +125,36 @@ enum CtlCommand {
     /// The status table: one line per route, then one per pool with its live request rate,
     /// its figures since start (requests, 5xx rate, p50/p95/p99 from the duration
     /// histogram) and its backends (unhealthy ones marked DOWN).
-    private static func printStatus(_ routes: [[String: Any]]) {
-        func column(_ value: Any?, _ width: Int) -> String {
-            let text = value.map { "\($0)" } ?? "-"
-            return (text == "<null>" ? "-" : text).padding(toLength: width, withPad: " ", startingAt: 0)
+    private static func printStatus(_ routes: [JSONValue]) {
+        func column(_ value: JSONValue?, _ width: Int) -> String {
+            padded(text(value), to: width)
         }
-        print(column("ROUTE/POOL", 14) + column("WEIGHT%", 9) + column("REQ/S", 8) + column("REQUESTS", 10) + column("5XX%", 7)
-              + column("P50MS", 8) + column("P95MS", 8) + column("P99MS", 8) + "BACKENDS")
+        let header = [("ROUTE/POOL", 14), ("WEIGHT%", 9), ("REQ/S", 8), ("REQUESTS", 10), ("5XX%", 7), ("P50MS", 8), ("P95MS", 8), ("P99MS", 8)]
+        print(header.map { padded($0, to: $1) }.joined() + "BACKENDS")
         for r in routes {
-            let weights = r["weights"] as? [String: Any] ?? [:]
-            let pools = r["pools"] as? [String: Any] ?? [:]
-            let stats = r["stats"] as? [String: Any] ?? [:]
-            let rollout = (r["rollout"] as? [String: Any])?["state"] ?? "-"
-            print("\(r["name"] ?? "?")  (stable \(r["stable"] ?? "?"), rollout \(rollout))")
+            print("\(text(r["name"], or: "?"))  (stable \(text(r["stable"], or: "?")), rollout \(text(r["rollout"]?["state"])))")
             for pool in ["blue", "green"] {
-                let s = stats[pool] as? [String: Any] ?? [:]
-                let backends = ((pools[pool] as? [String: Any])?["backends"] as? [[String: Any]] ?? [])
-                    .compactMap { b in (b["address"] as? String).map { $0 + ((b["healthy"] as? Bool) == false ? " (DOWN)" : "") } }
+                let s = r["stats"]?[pool]
+                let backends = (r["pools"]?[pool]?["backends"]?.arrayValue ?? [])
+                    .compactMap { b in b["address"]?.stringValue.map { $0 + (b["healthy"]?.boolValue == false ? " (DOWN)" : "") } }
                     .joined(separator: ", ")
-                let rate = (s["errorRate"] as? Double).map { String(format: "%.2f", $0 * 100) }
-                print(column("  " + pool, 14) + column(weights[pool], 9) + column(s["ratePerSecond"], 8)
-                      + column(s["requests"], 10) + column(rate, 7)
-                      + column(s["p50Ms"], 8) + column(s["p95Ms"], 8) + column(s["p99Ms"], 8) + backends)
+                let rate = s?["errorRate"]?.numberValue.map { formatFixed($0 * 100, decimals: 2) }
+                print(padded("  " + pool, to: 14) + column(r["weights"]?[pool], 9) + column(s?["ratePerSecond"], 8)
+                      + column(s?["requests"], 10) + padded(rate ?? "-", to: 7)
+                      + column(s?["p50Ms"], 8) + column(s?["p95Ms"], 8) + column(s?["p99Ms"], 8) + backends)
             }
         }
+    }
+
+    /// A value of an answer as the tables and lines show it: `placeholder` when it is absent
+    /// or null, else its plain text (strings without quotes, numbers as JSON writes them).
+    static func text(_ value: JSONValue?, or placeholder: String = "-") -> String {
+        guard let value, value != .null else { return placeholder }
+        return value.plainText
+    }
+
+    /// `text` cut or padded with spaces to exactly `width` characters: a table column.
+    static func padded(_ text: String, to width: Int) -> String {
+        String(text.prefix(width)) + String(repeating: " ", count: max(0, width - text.count))
     }
 }

@@ -1,5 +1,4 @@
 import Control
-import Foundation
 import ProxyIO
 import Traffic
 
@@ -39,19 +38,19 @@ struct Instance {
             state = try StateStore(directory: c.stateDirectory)
             events = try EventStore(directory: c.stateDirectory)
         } catch {
-            EventLog.write(.error, "cannot use the state directory", ["state": c.stateDirectory, "error": error.description])
+            EventLog.write(.error, "cannot use the state directory", ["state": .string(c.stateDirectory), "error": .string(error.description)])
             return nil
         }
         var saved: StateFile? = nil
         if c.resetState {
             EventLog.write(.warning, "--reset-state: starting from the route files; the state file will be replaced at the next change",
-                           ["state": c.stateDirectory])
+                           ["state": .string(c.stateDirectory)])
         } else {
             do {
                 saved = try state.load()
             } catch {
                 EventLog.write(.error, "cannot read the state file; fix or remove it, or start with --reset-state to start from the route files",
-                               ["error": error.description])
+                               ["error": .string(error.description)])
                 return nil
             }
         }
@@ -61,7 +60,7 @@ struct Instance {
                                        events: events, saved: saved)
         } catch {
             EventLog.write(.error, "cannot resume from the state file; fix or remove it, or start with --reset-state to start from the route files",
-                           ["error": error.description])
+                           ["error": .string(error.description)])
             return nil
         }
         control.certificates = c.certificates
@@ -71,8 +70,8 @@ struct Instance {
                                      settings: c.settings,
                                      onHealthChange: { backend, healthy in control.healthChanged(backend: backend, healthy: healthy) })
         } catch {
-            var fields: [String: any Sendable] = ["address": c.listenText, "error": error.description]
-            if let tlsText = c.tlsText { fields["tls_address"] = tlsText }
+            var fields: [String: JSONValue] = ["address": .string(c.listenText), "error": .string(error.description)]
+            if let tlsText = c.tlsText { fields["tls_address"] = .string(tlsText) }
             EventLog.write(.error, "cannot listen", fields)
             return nil
         }
@@ -82,18 +81,19 @@ struct Instance {
             admin = try AdminServer.start(address: c.admin, handler: { request, reply in control.handle(request, reply) },
                                           everySecond: { control.everySecond() })
         } catch {
-            EventLog.write(.error, "cannot listen", ["address": c.adminText, "error": error.description])
+            EventLog.write(.error, "cannot listen", ["address": .string(c.adminText), "error": .string(error.description)])
             server.shutdown(drainMs: 0)
             return nil
         }
-        var listening: [String: any Sendable] = [
-            "address": c.listenText, "port": Int(server.port), "workers": c.workers, "routes": c.routes.routes.map(\.name),
-            "admin": c.adminText, "admin_port": Int(admin.port), "admin_token": c.token != nil,
-            "state": c.stateDirectory, "restored_routes": saved?.routes.keys.sorted() ?? []]
+        var listening: [String: JSONValue] = [
+            "address": .string(c.listenText), "port": .number(Double(server.port)), "workers": .number(Double(c.workers)),
+            "routes": .array(c.routes.routes.map { .string($0.name) }),
+            "admin": .string(c.adminText), "admin_port": .number(Double(admin.port)), "admin_token": .bool(c.token != nil),
+            "state": .string(c.stateDirectory), "restored_routes": .array((saved?.routes.keys.sorted() ?? []).map(JSONValue.string))]
         if let tlsText = c.tlsText, let certificates = c.certificates, let tlsPort = server.tlsPort {
-            listening["tls_address"] = tlsText
-            listening["tls_port"] = Int(tlsPort)
-            listening["certificates"] = certificates.names
+            listening["tls_address"] = .string(tlsText)
+            listening["tls_port"] = .number(Double(tlsPort))
+            listening["certificates"] = certificates.namesJSON
         }
         EventLog.write(.info, "listening", listening)
         control.recordLifecycle(.start, details: ["workers": .number(Double(c.workers))])

@@ -1,6 +1,6 @@
 import CLinuxShim
 import Control
-import Foundation
+import Glibc
 import ProxyIO
 import Traffic
 
@@ -52,7 +52,7 @@ enum ServeCommand {
             token = try AdminToken.load(environmentValue: Options.environment("SLUICE_ADMIN_TOKEN"),
                                         tokenFile: options.value("admin-token-file"))
         } catch {
-            EventLog.write(.error, "cannot start", ["error": error.message])
+            EventLog.write(.error, "cannot start", ["error": .string(error.message)])
             return 1
         }
         raiseFileLimit()
@@ -63,9 +63,10 @@ enum ServeCommand {
             table = t
         case .failure(let failure):
             for error in failure.errors {
-                EventLog.write(.error, "invalid route file", ["file": error.file, "key": error.keyPath, "error": error.message])
+                EventLog.write(.error, "invalid route file", ["file": .string(error.file), "key": .string(error.keyPath), "error": .string(error.message)])
             }
-            EventLog.write(.error, "refusing to start: the route files have errors", ["routes": routesDirectory, "errors": failure.errors.count])
+            EventLog.write(.error, "refusing to start: the route files have errors",
+                           ["routes": .string(routesDirectory), "errors": .number(Double(failure.errors.count))])
             return 1
         }
 
@@ -73,7 +74,7 @@ enum ServeCommand {
             settings.backendTLS = try TLSClientContext(caFile: options.value("backend-ca"))
         } catch {
             EventLog.write(.error, "refusing to start: the CA certificates for https:// backends cannot be used",
-                           ["file": error.file, "error": error.message])
+                           ["file": .string(error.file), "error": .string(error.message)])
             return 1
         }
         var certificates: TLSCertificates? = nil
@@ -84,7 +85,8 @@ enum ServeCommand {
                 certificates = loaded
                 tlsListen = TLSListen(address: tls.address, context: loaded.context)
             } catch {
-                EventLog.write(.error, "refusing to start: the TLS certificates cannot be used", ["file": error.file, "error": error.message])
+                EventLog.write(.error, "refusing to start: the TLS certificates cannot be used",
+                               ["file": .string(error.file), "error": .string(error.message)])
                 return 1
             }
         }
@@ -102,8 +104,8 @@ enum ServeCommand {
                 instance.admin.perform { control.reload(actor: "SIGHUP") }
                 continue
             }
-            EventLog.write(.info, "shutting down", ["signal": signal == SIGTERM ? "SIGTERM" : "SIGINT",
-                                                    "drain_ms": Int(settings.drainTimeoutMs)])
+            EventLog.write(.info, "shutting down", ["signal": .string(signal == SIGTERM ? "SIGTERM" : "SIGINT"),
+                                                    "drain_ms": .number(Double(settings.drainTimeoutMs))])
             instance.stop(drainMs: settings.drainTimeoutMs)
             EventLog.write(.info, "stopped")
             return 0

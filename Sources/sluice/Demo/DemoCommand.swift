@@ -1,5 +1,5 @@
 import Control
-import Foundation
+import Glibc
 import ProxyIO
 import Traffic
 
@@ -25,7 +25,7 @@ enum DemoCommand {
         do {
             return try Demo(rate: rate, workers: workers, hold: formatDuration(ms: holdMs), headless: options.flag("headless")).run()
         } catch {
-            FileHandle.standardError.write(Data("sluice demo: \(error)\n".utf8))
+            printError("sluice demo: \(error)\n")
             return 1
         }
     }
@@ -47,8 +47,10 @@ private struct Demo {
     let headless: Bool
 
     func run() throws -> Int32 {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-demo-\(getpid())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = FileSystem.path(FileSystem.temporaryDirectory, "sluice-demo-\(getpid())")
+        FileSystem.removeTree(directory)  // left by an earlier demo that had this pid
+        try FileSystem.makeDirectory(directory, mode: 0o700)
+        defer { FileSystem.removeTree(directory) }
         let blue = try DemoBackend(pool: "blue")
         let green = try DemoBackend(pool: "green")
         let instance = try startProxy(directory: directory, blue: blue, green: green)
@@ -93,7 +95,7 @@ private struct Demo {
     private func startProxy(directory: String, blue: DemoBackend, green: DemoBackend) throws
         -> (proxy: Instance, port: UInt16, token: String) {
         let routes = directory + "/routes"
-        try FileManager.default.createDirectory(atPath: routes, withIntermediateDirectories: true)
+        try FileSystem.makeDirectory(routes, mode: 0o755)
         let route = """
             {"name": "demo", "pools": {"blue": {"backends": ["127.0.0.1:\(blue.port)"]},
                                         "green": {"backends": ["127.0.0.1:\(green.port)"]}},
@@ -101,7 +103,7 @@ private struct Demo {
              "health": {"path": "/health", "interval": "1s", "timeout": "500ms"},
              "analysis": {"minRequests": \(max(20, rate / 5))}}
             """
-        try route.write(toFile: routes + "/demo.json", atomically: true, encoding: .utf8)
+        try FileSystem.write(routes + "/demo.json", Array(route.utf8))
         let table: RouteTable
         switch RouteLoader.load(directory: routes) {
         case .success(let loaded): table = loaded

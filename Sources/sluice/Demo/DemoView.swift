@@ -1,4 +1,6 @@
-import Foundation
+import Control
+import Glibc
+import Traffic
 
 /// The demo's admin API calls, made as a release tool would make them.
 struct DemoAPI {
@@ -11,20 +13,20 @@ struct DemoAPI {
 
     /// `POST /routes/demo/rollout` with the canary plan and `hold` for every step.
     func startCanary(hold: String) throws {
-        let response = try client.send("POST", "/routes/demo/rollout", body: ["plan": "canary", "holds": hold, "reason": "sluice demo"])
+        let response = try client.send("POST", "/routes/demo/rollout", body: ["plan": "canary", "holds": .string(hold), "reason": "sluice demo"])
         guard response.status == 200 else {
             throw DemoError("the rollout was refused (\(response.status)): \(String(decoding: response.body, as: UTF8.self))")
         }
     }
 
     /// `GET /routes/demo` (weights, rates, the rollout with the judge's figures).
-    func route() -> [String: Any] {
-        (try? client.send("GET", "/routes/demo"))?.json as? [String: Any] ?? [:]
+    func route() -> JSONValue {
+        (try? client.send("GET", "/routes/demo"))?.json ?? [:]
     }
 
     /// `GET /events?since=ID`.
-    func events(since id: Int) -> [[String: Any]] {
-        ((try? client.send("GET", "/events?since=\(id)"))?.json as? [String: Any])?["events"] as? [[String: Any]] ?? []
+    func events(since id: Int) -> [JSONValue] {
+        (try? client.send("GET", "/events?since=\(id)"))?.json?["events"]?.arrayValue ?? []
     }
 }
 
@@ -37,11 +39,11 @@ struct RolloutSnapshot {
 
     var isActive: Bool { state == "running" || state == "paused" }
 
-    init(_ rollout: [String: Any]) {
-        state = rollout["state"] as? String ?? "idle"
-        step = rollout["step"] as? Int ?? 0
-        reason = rollout["reason"] as? String ?? ""
-        reasonCode = rollout["reasonCode"] as? String ?? ""
+    init(_ rollout: JSONValue) {
+        state = rollout["state"]?.stringValue ?? "idle"
+        step = rollout["step"]?.numberValue.flatMap { Int(exactly: $0) } ?? 0
+        reason = rollout["reason"]?.stringValue ?? ""
+        reasonCode = rollout["reasonCode"]?.stringValue ?? ""
     }
 }
 
@@ -52,7 +54,7 @@ struct DemoView {
     let headless: Bool
     let api: DemoAPI
     let load: DemoLoad
-    private let start = Date()
+    private let start = ContinuousClock.now
     private var phaseText = ""
     private var eventLines: [String] = []
     private var lastEventID = 0
@@ -65,7 +67,7 @@ struct DemoView {
         if !headless { print("\u{1B}[?25l", terminator: "") }
     }
 
-    private var elapsed: Int { Int(Date().timeIntervalSince(start)) }
+    private var elapsed: Int { Int((ContinuousClock.now - start) / .seconds(1)) }
 
     mutating func phase(_ text: String) {
         phaseText = text
@@ -76,20 +78,20 @@ struct DemoView {
     /// the rollout as last seen.
     @discardableResult
     mutating func watch(seconds: Int, until done: (RolloutSnapshot) -> Bool = { _ in false }) -> RolloutSnapshot {
-        let deadline = Date().addingTimeInterval(Double(seconds))
+        let deadline = ContinuousClock.now + .seconds(seconds)
         while true {
             let route = api.route()
             for event in api.events(since: lastEventID) {
-                lastEventID = max(lastEventID, event["id"] as? Int ?? 0)
-                let why = event["reason"] as? String ?? describe(event)
-                let text = "#\(event["id"] ?? "?") \(event["type"] ?? "?")" + (why.isEmpty ? "" : ": \(why)")
-                eventLines.append(text)
-                if headless { say("event \(text)") }
+                lastEventID = max(lastEventID, event["id"]?.numberValue.flatMap { Int(exactly: $0) } ?? 0)
+                let why = event["reason"]?.stringValue ?? event["details"]?["message"]?.stringValue ?? ""
+                let line = "#\(text(event["id"], or: "?")) \(text(event["type"], or: "?"))" + (why.isEmpty ? "" : ": \(why)")
+                eventLines.append(line)
+                if headless { say("event \(line)") }
             }
-            let rollout = route["rollout"] as? [String: Any] ?? [:]
+            let rollout = route["rollout"] ?? [:]
             render(route, rollout)
             let snapshot = RolloutSnapshot(rollout)
-            if done(snapshot) || Date() >= deadline { return snapshot }
+            if done(snapshot) || ContinuousClock.now >= deadline { return snapshot }
             usleep(500_000)
         }
     }
@@ -113,37 +115,37 @@ struct DemoView {
         fflush(nil)
     }
 
-    private func describe(_ event: [String: Any]) -> String {
-        (event["details"] as? [String: Any])?["message"] as? String ?? ""
+    /// A value of an answer as the screen shows it: `placeholder` when absent or null.
+    private func text(_ value: JSONValue?, or placeholder: String) -> String {
+        guard let value, value != .null else { return placeholder }
+        return value.plainText
     }
 
-    private mutating func render(_ route: [String: Any], _ rollout: [String: Any]) {
-        let weights = route["weights"] as? [String: Any] ?? [:]
-        let green = weights["green"] as? Double ?? Double(weights["green"] as? Int ?? 0)
-        let stats = route["stats"] as? [String: [String: Any]] ?? [:]
-        let pools = rollout["pools"] as? [String: [String: Any]] ?? [:]
-        let tests = rollout["tests"] as? [String: [String: Any]] ?? [:]
+    private mutating func render(_ route: JSONValue, _ rollout: JSONValue) {
+        let green = route["weights"]?["green"]?.numberValue ?? 0
+        let tests = rollout["tests"]
         let counts = load.counts
-        let state = rollout["state"] as? String ?? "idle"
+        let state = rollout["state"]?.stringValue ?? "idle"
         let progress = rollout["steps"] == nil ? state
-            : "\(state) · step \(rollout["step"] ?? "?") of \((rollout["steps"] as? [Any])?.count ?? 0) · hold left \(rollout["holdLeft"] ?? "-")"
-              + " · \(rollout["stepRequests"] ?? 0)/\(rollout["minRequests"] ?? 0) green requests in the step"
+            : "\(state) · step \(text(rollout["step"], or: "?")) of \(rollout["steps"]?.arrayValue?.count ?? 0) · hold left \(text(rollout["holdLeft"], or: "-"))"
+              + " · \(text(rollout["stepRequests"], or: "0"))/\(text(rollout["minRequests"], or: "0")) green requests in the step"
         func pool(_ name: String) -> String {
-            let rate = stats[name]?["ratePerSecond"].map { "\($0)" } ?? "0"
-            let p = pools[name] ?? [:]
-            let errors = (p["errorRate"] as? Double).map { String(format: "%.2f%%", $0 * 100) } ?? "-"
-            let ms = { (key: String) in (p[key] as? Double).map { String(format: "%.1f ms", $0) } ?? "-" }
+            let rate = text(route["stats"]?[name]?["ratePerSecond"], or: "0")
+            let p = rollout["pools"]?[name]
+            let errors = p?["errorRate"]?.numberValue.map { formatFixed($0 * 100, decimals: 2) + "%" } ?? "-"
+            let ms = { (key: String) in p?[key]?.numberValue.map { formatFixed($0, decimals: 1) + " ms" } ?? "-" }
             return pad(name, 7) + pad(rate, 9) + pad(errors, 10) + pad(ms("p50Ms"), 10) + pad(ms("p95Ms"), 10) + ms("p99Ms")
         }
         let verdict = ["errors", "latencyTail", "latencyShift"].compactMap { name -> String? in
-            guard let t = tests[name] else { return nil }
-            return pad(name, 13) + "\(t["statistic"] ?? 0) / \(t["threshold"] ?? 0)  " + (t["needs"] as? String ?? "")
+            guard let t = tests?[name] else { return nil }
+            return pad(name, 13) + "\(text(t["statistic"], or: "0")) / \(text(t["threshold"], or: "0"))  " + (t["needs"]?.stringValue ?? "")
         }
         if headless {
             guard elapsed != lastStatusSecond else { return }
             lastStatusSecond = elapsed
-            let errors = tests["errors"].map { " | errors test \($0["statistic"] ?? 0)/\($0["threshold"] ?? 0)" } ?? ""
-            say(String(format: "[%3ds] ", elapsed) + "green \(format(green))% | \(progress)\(errors) | "
+            let errors = tests?["errors"].map { " | errors test \(text($0["statistic"], or: "0"))/\(text($0["threshold"], or: "0"))" } ?? ""
+            let seconds = "\(elapsed)"
+            say("[" + String(repeating: " ", count: max(0, 3 - seconds.count)) + seconds + "s] green \(format(green))% | \(progress)\(errors) | "
                 + "sent \(counts.sent), 5xx \(counts.failed), lost \(counts.lost)")
             return
         }
@@ -170,6 +172,6 @@ struct DemoView {
     }
 
     private func format(_ percent: Double) -> String {
-        percent == percent.rounded() ? "\(Int(percent))" : String(format: "%.2f", percent)
+        percent == percent.rounded() ? "\(Int(percent))" : formatFixed(percent, decimals: 2)
     }
 }
