@@ -36,6 +36,18 @@ def test_help(args):
         assert "--routes" in text and "--listen" in text and "--workers" in text
 
 
+def test_binary_does_not_load_foundation():
+    """Resident memory: Foundation and ICU would add ~17 MiB of library pages to every
+    Sluice process (bench/README.md, memory). Only the standard library, Dispatch, libc and
+    OpenSSL may be linked."""
+    p = subprocess.run(["ldd", str(SLUICE_BIN)], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    libraries = [line.split()[0] for line in p.stdout.splitlines() if line.strip()]
+    assert "libswiftCore.so" in libraries
+    unwanted = [lib for lib in libraries if "Foundation" in lib or "icu" in lib.lower()]
+    assert unwanted == [], f"sluice links {unwanted}"
+
+
 def test_unknown_option_is_usage_error():
     p = run("serve", "--no-such-flag")
     assert p.returncode != 0
