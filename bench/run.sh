@@ -9,11 +9,12 @@
 #   bench/run.sh mem -n 10000         # resident memory with N idle keep-alive connections
 #   bench/run.sh --proxies nginx,sluice,sluiceroll   # plain proxying against a rollout running
 #   bench/run.sh --targets upload1m --conns 16       # 1 MiB POST bodies on keep-alive connections
-#   bench/run.sh cost --targets static,upload1m      # instructions and heap allocations per request
+#   bench/run.sh cost --targets static,upload1m      # instructions (perf) and heap allocations per request
+#   bench/run.sh cost --callgrind --conns 16         # instructions counted by callgrind (no PMU needed)
 #   bench/run.sh suite [--reps N]     # every scenario below in one results directory (~20 min)
 #
-# Installs what it needs (nginx, haproxy, wrk from Debian, and perf and a C compiler for
-# `cost`; the project's venv for the FastAPI backend, examples/fastapi), builds the release
+# Installs what it needs (nginx, haproxy, wrk from Debian, and perf, valgrind and a C compiler
+# for `cost`; the project's venv for the FastAPI backend, examples/fastapi), builds the release
 # binary, and prints the harness's table: req/s, p99 and the paired per-rep ratios to NGINX.
 # Raw runs, summary.json, mem.json and cost.json go to bench/harness/results/.
 # Traffic stays on 127.0.0.1. See bench/README.md.
@@ -25,7 +26,7 @@ mode=bench
 if [ $# -gt 0 ] && [[ $1 != --* ]]; then mode=$1; shift; fi
 
 tools=(nginx haproxy wrk taskset)
-case $mode in cost|suite) tools+=(perf cc);; esac
+case $mode in cost|suite) tools+=(perf cc valgrind);; esac
 need=()
 for tool in "${tools[@]}"; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
@@ -51,7 +52,7 @@ route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}
 listen="--listen 127.0.0.1:{port}"
 case " $* " in *" --tls "*) listen="--listen 127.0.0.1:18070 --tls-listen 127.0.0.1:{port} --cert {cert} --key {key}";; esac
 sluice_cmd() { # $1 = workers
-    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && exec $bin serve --routes {workdir}/routes-$1 $listen --workers $1 --admin 127.0.0.1:$((18072 + $1)) --access-log off --state {workdir}/state-$1 >/dev/null"
+    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && exec {wrap}$bin serve --routes {workdir}/routes-$1 $listen --workers $1 --admin 127.0.0.1:$((18072 + $1)) --access-log off --state {workdir}/state-$1 >/dev/null"
 }
 # `sluiceroll`: the same route with sticky cookies, and a rollout running (10% → 100%, held
 # an hour) started through the admin API as soon as Sluice answers: weights, sticky hashing,
@@ -59,7 +60,7 @@ sluice_cmd() { # $1 = workers
 # cookie back, so every request also gets a new sticky key and a Set-Cookie.
 sticky_route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}},"green":{{"backends":["127.0.0.1:{green_port}"]}}}},"sticky":{{"by":"cookie"}}}}'
 start_rollout="for i in \$(seq 100); do sleep 0.1; curl -sf -o /dev/null -H 'Authorization: Bearer bench' -d '{{\"plan\":[10,100],\"holds\":\"1h\"}}' http://127.0.0.1:18071/routes/bench/rollout && break; done"
-sluiceroll_cmd="mkdir -p {workdir}/routes-roll && echo '$sticky_route' > {workdir}/routes-roll/bench.json && ($start_rollout) & SLUICE_ADMIN_TOKEN=bench exec $bin serve --routes {workdir}/routes-roll $listen --workers 1 --admin 127.0.0.1:18071 --access-log off --state {workdir}/state-roll >/dev/null"
+sluiceroll_cmd="mkdir -p {workdir}/routes-roll && echo '$sticky_route' > {workdir}/routes-roll/bench.json && ($start_rollout) & SLUICE_ADMIN_TOKEN=bench exec {wrap}$bin serve --routes {workdir}/routes-roll $listen --workers 1 --admin 127.0.0.1:18071 --access-log off --state {workdir}/state-roll >/dev/null"
 
 # Runs the harness (run.py MODE ARGS...) with the --custom commands of the Sluice variants
 # named in --proxies: the harness runs every --custom it is given.
@@ -100,9 +101,12 @@ if [ "$mode" = suite ]; then
         "workers|bench --targets static --conns 64 --proxies nginx2,haproxy2,sluice2 --baseline nginx2 ${wrk[*]}"
         "mem|mem -n 10000 --proxies $all"
         "cost|cost --targets static,newconn,static64k,upload1m --conns 64 --proxies $all --reps 1 --duration $duration --warmup $warmup"
+        "instructions|cost --callgrind --targets static,newconn,static64k,upload1m --conns 16 --proxies $all --reps 1 --duration 5 --warmup 1"
+        "rollcost|cost --callgrind --targets static,returning --conns 16 --proxies sluice,sluiceroll --baseline sluice --reps 1 --duration 5 --warmup 1"
     )
-    # 24 wrk runs per rep + 12 cost runs, each about warm-up + duration + 2 s; mem about 2 min
-    minutes=$(( ((24 * reps + 12) * (duration + warmup + 2) + 120 + 59) / 60 ))
+    # 24 wrk runs per rep + 12 cost runs, each about warm-up + duration + 2 s; mem about 2 min;
+    # 16 callgrind runs of about 15 s (valgrind starts slowly)
+    minutes=$(( ((24 * reps + 12) * (duration + warmup + 2) + 120 + 16 * 15 + 59) / 60 ))
     echo "suite -> $out (about $minutes min)"
     start=$SECONDS failed=()
     for part in "${parts[@]}"; do

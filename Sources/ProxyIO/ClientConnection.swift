@@ -274,12 +274,8 @@ final class ClientConnection: EventHandler {
         guard let b = backend else { return }
         var want = responseHeadSent && responseBody != .none ? Self.maxBuffered : Self.readChunk
         while !backendEOF && fromBackend.readableBytes < Self.maxBuffered {
-            if fromBackend.isEmpty {
-                fromBackend.reserve(Self.headroom + want)
-                fromBackend.clear(leavingHeadroom: Self.headroom)
-            } else {
-                fromBackend.reserve(want)
-            }
+            fromBackend.reserve(want)
+            if fromBackend.isEmpty { fromBackend.clear(leavingHeadroom: Self.headroom) }
             let space = fromBackend.writableBytes
             let result = if let tls = b.tls { tls.read(fromBackend.writable) } else { Syscall.read(b.fd, fromBackend.writable) }
             switch result {

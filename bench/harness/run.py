@@ -4,7 +4,8 @@
 Sub-commands
   bench     throughput/latency matrix with wrk, interleaved A/B repetitions, summary table
             (summary.txt, and its rows as summary.json)
-  cost      the same runs with the proxy's instructions (perf stat) and heap allocations
+  cost      the same runs with the proxy's instructions (perf stat, or with --callgrind
+            valgrind's callgrind, which needs no hardware PMU) and heap allocations
             (LD_PRELOAD mallocount.c) counted: per-request cost table (cost.txt, cost.json)
   mem       RSS/PSS of a proxy holding N idle keep-alive client connections
   backends  start the backends and hold them (for manual testing / developing a proxy)
@@ -12,7 +13,9 @@ Sub-commands
 Proxies: direct | nginx | nginx2 | haproxy | haproxy2 | any --custom NAME='CMD' where CMD is
 a shell command template that must stay in the foreground (not daemonize, not setsid) and
 listen on {port}.  Template fields: {port} {blue_port} {green_port} {workdir} {here} {nofile}
-{cert} {key} (with `bench --tls`: the PEM certificate and key to serve HTTPS on {port}).
+{cert} {key} (with `bench --tls`: the PEM certificate and key to serve HTTPS on {port})
+{wrap} (with `cost --callgrind`: the valgrind command and options, with a trailing space, to
+put in front of the proxy's binary; empty otherwise).
 e.g.  --custom swift='./.build/release/proxy --listen 127.0.0.1:{port} \
                       --upstream 127.0.0.1:{blue_port}=90 --upstream 127.0.0.1:{green_port}=10'
 
@@ -454,6 +457,9 @@ class Proxy:
             self.alloc_dir.mkdir()
             self.alloc_dir.chmod(0o777)  # NGINX's workers write theirs as an unprivileged user
             env = {"LD_PRELOAD": str(self.args.mallocount), "MALLOCOUNT_DIR": str(self.alloc_dir)}
+        wrap = callgrind_prefix(wd, self.name) if getattr(self.args, "callgrind", False) else []
+        if wrap and self.kind == "custom" and "{wrap}" not in self.custom:
+            raise SystemExit(f"--callgrind: the --custom command of {self.name} has no {{wrap}} field")
         if self.kind == "nginx":
             (wd / "ngx_proxy_tmp").mkdir(exist_ok=True)
             ssl_conf = (f"ssl_certificate {self.tls['cert']}; ssl_certificate_key {self.tls['key']}; "
@@ -461,21 +467,24 @@ class Proxy:
             conf = render(CONF / "nginx_proxy.conf.tmpl", wd / f"{self.name}.conf", WORKDIR=wd,
                           WORKERS=self.n, PORT=self.port, BLUE_PORT=self.blue, GREEN_PORT=self.green,
                           NOFILE=self.nofile, LISTEN_SSL=" ssl" if self.tls else "", SSL_CONF=ssl_conf)
-            argv = ["nginx", "-e", str(wd / "nginx_proxy.err"), "-c", str(conf)]
+            argv = wrap + ["nginx", "-e", str(wd / "nginx_proxy.err"), "-c", str(conf)]
+            if wrap:  # one process, as root: callgrind_control cannot reach a worker that changed user
+                argv += ["-g", "master_process off;"]
             self.proc = PROCS.start(self.name, argv, cpus=self.cpus(), env=env, logfile=logf)
         elif self.kind == "haproxy":
             conf = render(CONF / "haproxy.cfg.tmpl", wd / f"{self.name}.cfg", THREADS=self.n,
                           MAXCONN=15000, PORT=self.port, BLUE_PORT=self.blue, GREEN_PORT=self.green,
                           BIND_SSL=(f" ssl crt {self.tls['bundle']} alpn http/1.1 ssl-min-ver TLSv1.2"
                                     if self.tls else ""))
-            self.proc = PROCS.start(self.name, ["haproxy", "-db", "-f", str(conf)], cpus=self.cpus(),
+            self.proc = PROCS.start(self.name, wrap + ["haproxy", "-db", "-f", str(conf)], cpus=self.cpus(),
                                     env=env, logfile=logf)
         else:
             cmd = self.custom.format(port=self.port, blue_port=self.blue, green_port=self.green,
-                                     workdir=wd, here=HERE, nofile=self.nofile,
+                                     workdir=wd, here=HERE, nofile=self.nofile, wrap=" ".join(wrap) + " " if wrap else "",
                                      cert=self.tls["cert"] if self.tls else "", key=self.tls["key"] if self.tls else "")
             self.proc = PROCS.start(self.name, cmd, cpus=self.cpus(), env=env, logfile=logf, shell=True)
-        wait_http(self.port, "/", self.proc, timeout=self.args.start_timeout, name=self.name, tls=bool(self.tls))
+        timeout = max(self.args.start_timeout, 120) if wrap else self.args.start_timeout  # valgrind starts slowly
+        wait_http(self.port, "/", self.proc, timeout=timeout, name=self.name, tls=bool(self.tls))
         return self
 
     def pids(self):
@@ -592,10 +601,39 @@ def build_mallocount(workdir):
     return so
 
 
-def read_allocs(adir, pids):
-    """{pid: allocation calls so far} from the counter files mallocount.so writes."""
-    out = {}
+def callgrind_prefix(workdir, name):
+    """`cost --callgrind`: the command that runs a proxy under valgrind's callgrind, counting
+    nothing until CostProbe turns instrumentation on (the warm-up is not counted)."""
+    return ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+            f"--callgrind-out-file={workdir}/callgrind.{name}.%p"]
+
+
+def callgrind_control(pids, *options):
+    for pid in pids:  # a pid that is not under valgrind (a wrapping shell) just fails
+        subprocess.run(["callgrind_control", *options, str(pid)], capture_output=True, timeout=120)
+
+
+def callgrind_instructions(workdir, name, pids):
+    """Dumps each process's counts since instrumentation was turned on and sums their
+    instructions (the `summary:` line of each dump file; callgrind counts user space only)."""
+    callgrind_control(pids, "-d")
+    callgrind_control(pids, "-i", "off")
+    total, found = 0, False
     for pid in pids:
+        for f in Path(workdir).glob(f"callgrind.{name}.{pid}.*"):
+            for line in f.read_text(errors="replace").splitlines():
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    total += int(line.split()[1])
+                    found = True
+                    break
+    return total if found else None
+
+
+def read_allocs(adir, pids):
+    """{pid: allocation calls so far} from the counter files mallocount.so writes (none when
+    the proxy runs without it)."""
+    out = {}
+    for pid in pids if adir else ():
         try:
             out[pid] = int((adir / str(pid)).read_text())
         except (OSError, ValueError):
@@ -604,18 +642,22 @@ def read_allocs(adir, pids):
 
 
 class CostProbe:
-    """The proxy's instructions (`perf stat`) and heap allocation calls (mallocount.so, preloaded
-    by Proxy.start) over the measured window, divided by the requests wrk completed in it."""
+    """The proxy's instructions (`perf stat`, or callgrind with --callgrind) and heap allocation
+    calls (mallocount.so, preloaded by Proxy.start) over the measured window, divided by the
+    requests wrk completed in it."""
 
     def __init__(self, args, proxy, pids):
         self.args, self.pids, self.adir = args, pids, proxy.alloc_dir
+        self.workdir, self.name = proxy.workdir, proxy.name
         self.perf_out = proxy.workdir / f"perf_{proxy.name}.csv"
 
     def start(self):
         time.sleep(0.3)  # the counter files trail by up to 100 ms: let them take in the warm-up
         self.allocs0 = read_allocs(self.adir, self.pids)
         self.perf = None
-        if shutil.which("perf") and self.pids:
+        if self.args.callgrind:
+            callgrind_control(self.pids, "-i", "on")
+        elif shutil.which("perf") and self.pids:
             self.perf = PROCS.start("perf", ["perf", "stat", "-x,", "-e", "instructions", "-o", str(self.perf_out),
                                              "-p", ",".join(map(str, self.pids))],
                                     cpus=None if self.args.no_pin else self.args.cpu_wrk)
@@ -624,7 +666,9 @@ class CostProbe:
 
     def stop(self, requests):
         instructions = None
-        if self.perf:
+        if self.args.callgrind:
+            instructions = callgrind_instructions(self.workdir, self.name, self.pids)
+        elif self.perf:
             PROCS.stop(self.perf, sig=signal.SIGINT)  # perf stat writes its counts on SIGINT
             for line in (self.perf_out.read_text() if self.perf_out.exists() else "").splitlines():
                 f = line.split(",")
@@ -774,7 +818,7 @@ def cmd_bench(args):
     workdir = make_workdir()
     if args.tls:
         args.tls_files = make_tls(workdir)
-    if args.cost:
+    if args.cost and not args.callgrind:  # under valgrind the counter is not reliable (HAProxy's read 0)
         args.mallocount = build_mallocount(workdir)  # Proxy.start preloads it into the proxy
     meta = {"argv": sys.argv, "tls": args.tls, "versions": versions(), "started": stamp, "nofile": nofile,
             "pinning": None if args.no_pin else {"proxy": args.cpu_proxy, "proxy_multi": args.cpu_proxy_multi,
@@ -832,7 +876,10 @@ def cmd_bench(args):
     rows = summary_rows(runs, names, args.baseline)
     if args.cost:
         head = (f"# cost per request over wrk -t{args.threads} -d{args.duration}s (warmup {args.warmup}s), "
-                f"reps={args.reps}: the proxy's instructions (perf stat -p; n/a without a hardware PMU) and heap "
+                f"reps={args.reps}: the proxy's instructions "
+                + ("(user space, valgrind --tool=callgrind; the proxy runs many times slower under it; no "
+                   "allocation counts in this mode) " if args.callgrind else "(perf stat -p; n/a without a hardware PMU) ")
+                + "and heap "
                 "allocation calls (malloc/calloc/realloc/aligned_alloc/posix_memalign/memalign, LD_PRELOAD "
                 "mallocount.so) divided by the requests wrk completed; CPU us/req from the proxy's CPU time.\n"
                 "# The counters slow the proxy: these runs' req/s are not throughput figures.")
@@ -984,12 +1031,16 @@ def main():
 
     b = sub.add_parser("bench", help="wrk throughput/latency matrix")
     wrk_opts(b)
-    b.set_defaults(fn=cmd_bench, cost=False)
+    b.set_defaults(fn=cmd_bench, cost=False, callgrind=False)
 
     c = sub.add_parser("cost", help="instructions and heap allocations of the proxy per request "
                                     "(perf stat + an LD_PRELOAD malloc counter; not throughput figures)")
     wrk_opts(c)
     c.set_defaults(fn=cmd_bench, cost=True, targets="static", conns="64", reps=1)
+    c.add_argument("--callgrind", action="store_true",
+                   help="count instructions with valgrind's callgrind instead of perf stat: user space "
+                        "only, needs no hardware PMU (perf cannot count in most VMs); allocations are "
+                        "not counted then; custom commands must put {wrap} in front of the binary")
 
     m = sub.add_parser("mem", help="RSS with N idle keep-alive client connections")
     common(m)
