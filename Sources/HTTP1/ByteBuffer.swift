@@ -72,6 +72,17 @@ public struct ByteBuffer: ~Copyable {
         return true
     }
 
+    /// Moves every unread byte of `other` to the end of this buffer without copying them: this
+    /// buffer's unread bytes go in front of them in `other` (see `prepend`), the two buffers
+    /// trade storage, and `other` is left empty. False, changing nothing, when this buffer's
+    /// unread bytes do not fit in front of them.
+    public mutating func takeAll(from other: inout ByteBuffer) -> Bool {
+        guard other.prepend(readable) else { return false }
+        clear()
+        swap(&self, &other)
+        return true
+    }
+
     /// Makes the first `count` bytes readable again after they were consumed, for resending
     /// a request head on another connection. Valid only if nothing was appended since the
     /// buffer was cleared and filled with exactly those bytes.

@@ -221,6 +221,14 @@ extension ClientConnection {
         case .none, .untilClose:
             return false
         case .length(let remaining):
+            // A large batch that is all `inbuf` holds is not copied: `toBackend` takes its
+            // storage (what `toBackend` still holds goes in front of it, if there is room), and
+            // the high-water mark does not apply because no buffer grows.
+            let batch = inbuf.readableBytes
+            if batch >= Self.tradeMinimum, batch <= remaining, toBackend.takeAll(from: &inbuf) {
+                requestBody = remaining == batch ? .none : .length(remaining - batch)
+                return true
+            }
             let room = Self.highWater - toBackend.readableBytes
             let n = min(remaining, inbuf.readableBytes, room)
             guard n > 0 else { return false }

@@ -100,10 +100,7 @@ extension ClientConnection {
     /// (the head, usually) go in front of them, into the room `readBackend` left, and the two
     /// buffers trade storage; a 64 KiB response then leaves in one write without a copy.
     private func moveBodyToClient(_ n: Int) {
-        if n >= Self.tradeMinimum, n == fromBackend.readableBytes, fromBackend.prepend(toClient.readable) {
-            toClient.clear()
-            swap(&toClient, &fromBackend)
-        } else {
+        if n < Self.tradeMinimum || n != fromBackend.readableBytes || !toClient.takeAll(from: &fromBackend) {
             toClient.moveBytes(from: &fromBackend, limit: n)
         }
     }

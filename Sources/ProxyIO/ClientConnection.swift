@@ -32,7 +32,8 @@ final class ClientConnection: EventHandler {
     /// (rewritten, usually longer) to go in front of the body there instead of the body being
     /// copied after the head (see `moveBodyToClient`).
     static let headroom = 512
-    /// A length-framed body batch from this size on trades buffers instead of being copied.
+    /// A length-framed body batch (either way) from this size on trades buffers instead of
+    /// being copied.
     static let tradeMinimum = 4096
     /// Request body bytes read and dropped after an early response before the connection
     /// is closed instead.

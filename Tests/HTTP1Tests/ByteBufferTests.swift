@@ -111,6 +111,27 @@ struct ByteBufferTests {
         #expect(contents(b) == bytes("<body"))
     }
 
+    @Test func takeAllTradesStorageWhenTheBytesFitInFront() {
+        var out = ByteBuffer(capacity: 64)
+        out.append(bytes("head"))
+        var input = ByteBuffer(capacity: 4096)
+        input.clear(leavingHeadroom: 16)
+        input.append(bytes("body"))
+        let inputStorage = input.base
+        let traded = out.takeAll(from: &input)
+        #expect(traded)
+        #expect(contents(out) == bytes("headbody"))
+        #expect(out.base == inputStorage)
+        #expect(input.isEmpty && input.capacity == 64)
+        // Without room in front of `input`'s bytes nothing changes.
+        var full = ByteBuffer(capacity: 64)
+        full.append(bytes("more"))
+        let tradedAgain = out.takeAll(from: &full)
+        #expect(!tradedAgain)
+        #expect(contents(out) == bytes("headbody"))
+        #expect(contents(full) == bytes("more"))
+    }
+
     @Test func reserveCompactsBeforeGrowing() {
         var b = ByteBuffer(capacity: 16)
         b.append(bytes("0123456789ABCD"))
