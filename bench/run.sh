@@ -57,10 +57,12 @@ sluice_cmd() { # $1 = workers
 # `sluiceroll`: the same route with sticky cookies, and a rollout running (10% → 100%, held
 # an hour) started through the admin API as soon as Sluice answers: weights, sticky hashing,
 # the judge's per-pool statistics and its once-a-second verdict all active. wrk sends no
-# cookie back, so every request also gets a new sticky key and a Set-Cookie.
+# cookie back, so every request also gets a new sticky key and a Set-Cookie. Every run starts
+# from an empty state dir: a Sluice resuming the previous run's rollout would answer the
+# start with 409, and the curl loop would go on for 10 s beside the measurement.
 sticky_route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}},"green":{{"backends":["127.0.0.1:{green_port}"]}}}},"sticky":{{"by":"cookie"}}}}'
 start_rollout="for i in \$(seq 100); do sleep 0.1; curl -sf -o /dev/null -H 'Authorization: Bearer bench' -d '{{\"plan\":[10,100],\"holds\":\"1h\"}}' http://127.0.0.1:18071/routes/bench/rollout && break; done"
-sluiceroll_cmd="mkdir -p {workdir}/routes-roll && echo '$sticky_route' > {workdir}/routes-roll/bench.json && ($start_rollout) & SLUICE_ADMIN_TOKEN=bench exec {wrap}$bin serve --routes {workdir}/routes-roll $listen --workers 1 --admin 127.0.0.1:18071 --access-log off --state {workdir}/state-roll >/dev/null"
+sluiceroll_cmd="rm -rf {workdir}/state-roll && mkdir -p {workdir}/routes-roll && echo '$sticky_route' > {workdir}/routes-roll/bench.json && ($start_rollout) & SLUICE_ADMIN_TOKEN=bench exec {wrap}$bin serve --routes {workdir}/routes-roll $listen --workers 1 --admin 127.0.0.1:18071 --access-log off --state {workdir}/state-roll >/dev/null"
 
 # Runs the harness (run.py MODE ARGS...) with the --custom commands of the Sluice variants
 # named in --proxies: the harness runs every --custom it is given.
