@@ -5,7 +5,7 @@
 public struct Event: Equatable, Sendable {
     /// 1, 2, 3, ... in the order of the log, never reused, also across restarts.
     public let id: Int
-    /// When it was appended, as `WallClock.now()` writes it.
+    /// When it was appended, as `Timestamp.now()` writes it.
     public let timestamp: String
     public let type: EventType
     /// The route concerned; nil for Sluice-wide events (start, reload).

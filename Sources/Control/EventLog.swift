@@ -1,3 +1,4 @@
+import ProxyIO
 import Synchronization
 
 /// Events and errors of the control side as JSON lines on stderr: `timestamp`, `level`,
@@ -18,7 +19,7 @@ public enum EventLog {
     public static func write(_ level: Level, _ message: String, _ fields: [String: JSONValue] = [:]) {
         guard !silenced.load(ordering: .relaxed) else { return }
         var object = fields
-        object["timestamp"] = .string(WallClock.now())
+        object["timestamp"] = .string(Timestamp.now())
         object["level"] = .string(level.rawValue)
         object["message"] = .string(message)
         guard let line = try? JSONValue.object(object).encoded() else { return }

@@ -1,4 +1,5 @@
 import Glibc
+import ProxyIO
 import Synchronization
 
 /// The audit log: every weight change, reload, health flip, rollout step, verdict and revert,
@@ -70,7 +71,7 @@ public final class EventStore: Sendable {
     public func append(type: EventType, route: String? = nil, actor: String, reason: String? = nil,
                        details: [String: JSONValue] = [:]) throws(StateError) -> Event {
         try ring.withLock { (ring: inout EventRing) throws(StateError) -> Event in
-            let event = Event(id: ring.latestID + 1, timestamp: WallClock.now(), type: type, route: route,
+            let event = Event(id: ring.latestID + 1, timestamp: Timestamp.now(), type: type, route: route,
                               actor: actor, reason: reason, details: details)
             let line: [UInt8]
             do {

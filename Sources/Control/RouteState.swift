@@ -1,3 +1,4 @@
+public import ProxyIO
 public import Traffic
 
 /// What Sluice changed about one route at run time, persisted so that it survives restarts and
@@ -12,13 +13,13 @@ public struct RouteState: Equatable, Sendable {
     /// stored exactly as given and never read by the store; nil when no rollout has run.
     /// Absent from the file when nil.
     public var rollout: [String: JSONValue]?
-    /// When this state was set, as `WallClock.now()` writes it.
+    /// When this state was set, as `Timestamp.now()` writes it.
     public var updatedAt: String
     /// Who set it: the admin token's name, `"reload"`, `"rollout"`, ...
     public var updatedBy: String
 
     public init(greenWeight: Weight, stable: Pool, rollout: [String: JSONValue]? = nil,
-                updatedAt: String = WallClock.now(), updatedBy: String) {
+                updatedAt: String = Timestamp.now(), updatedBy: String) {
         self.greenWeight = greenWeight
         self.stable = stable
         self.rollout = rollout
