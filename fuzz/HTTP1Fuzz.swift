@@ -4,9 +4,9 @@
 // Not a package target: scripts/fuzz.sh compiles this file together with Sources/HTTP1/*.swift
 // into one binary with `swiftc -sanitize=fuzzer,address`. Only the public API of HTTP1 is used,
 // in the way the proxy uses it (see Tests/HTTP1Tests/Harness.swift): bytes appended to a
-// ByteBuffer, `HeadScanner.scan` after each read, `parse` once the head is complete, the head
-// consumed, the body framed by Content-Length or decoded by `ChunkedDecoder`, pipelined
-// messages after it.
+// ByteBuffer and `MessageReader` (the proxy's own parser driver) run after each read: the head
+// scanned and parsed, consumed, the body framed by Content-Length or decoded as chunked,
+// pipelined messages after it.
 //
 // Every input is used whole as
 //   1. a stream of requests  (default limits, and small limits derived from the selector byte),
@@ -126,129 +126,88 @@ func bytes(_ buf: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8] {
     return Array(UnsafeRawBufferPointer(rebasing: buf[range]))
 }
 
-// MARK: - The proxy's use of the head parsers, as in Tests/HTTP1Tests/Harness.swift
+// MARK: - The proxy's parser driver, MessageReader, fed in pieces
 
-private enum Phase: Equatable {
-    case head
-    case length(Int)
-    case chunked
-    case untilEOF
-    case closed
-}
-
-/// Feeds `pieces` into a fresh connection model. With `exactCapacity` the buffer is allocated
-/// with exactly the input's size, so that AddressSanitizer sees any read past the bytes received.
+/// Feeds `pieces` to a fresh `MessageReader` (the proxy's own driver). With `exactCapacity` the
+/// buffer is allocated with exactly the input's size; every read also looks at an exact heap copy
+/// of the unread bytes, so AddressSanitizer sees any read past the bytes received.
 func runMessages(_ pieces: [ArraySlice<UInt8>], isRequest: Bool, limits: Limits, exactCapacity: Bool) -> [Event] {
     let total = pieces.reduce(0) { $0 + $1.count }
     var inbuf = ByteBuffer(capacity: exactCapacity ? total : 16)
-    var scanner = HeadScanner(isRequest: isRequest)
-    var request = RequestHead()
-    var response = ResponseHead()
-    var decoder = ChunkedDecoder()
-    var phase = Phase.head
+    var reader = MessageReader(isRequest: isRequest)
     var body: [UInt8] = []
     var events: [Event] = []
+    var closed = false
 
-    for piece in pieces {
-        if phase == .closed { break }
-        piece.withUnsafeBytes { inbuf.append($0) }
+    /// Reads until the reader needs more input; returns whether the stream is still open.
+    func pump(eof: Bool) -> Bool {
         // Every step consumes at least one byte or ends the loop.
         let budget = inbuf.readableBytes + 3
         var steps = 0
-        pumping: while true {
+        while true {
             steps += 1
-            check(steps <= budget, "no progress pumping \(phase)")
-            switch phase {
-            case .closed:
-                break pumping
-            case .head:
-                guard inbuf.readableBytes > 0 else { break pumping }
-                let buf = inbuf.readable
-                switch scanner.scan(buf, limits: limits) {
-                case .incomplete:
-                    check(buf.count - scanner.headStart <= limits.headerSection,
-                          "incomplete head holds \(buf.count - scanner.headStart) bytes, limit \(limits.headerSection)")
-                    break pumping
-                case .error(let error):
-                    events.append(.headError(error))
-                    phase = .closed
-                case .complete(let headEnd):
-                    let headStart = scanner.headStart
-                    checkScannedHead(buf, headStart: headStart, headEnd: headEnd, limits: limits)
-                    body = []
-                    decoder = ChunkedDecoder()
-                    if isRequest {
-                        let event = parseRequest(buf, &request, headStart: headStart, headEnd: headEnd, limits: limits)
-                        events.append(event)
-                        if case .headError = event { phase = .closed; continue pumping }
-                        if request.head.chunked {
-                            phase = .chunked
-                        } else if let n = request.head.contentLength, n > 0 {
-                            phase = .length(n)
-                        } else {
-                            phase = .head
-                        }
-                    } else {
-                        let event = parseResponse(buf, &response, headStart: headStart, headEnd: headEnd, limits: limits)
-                        events.append(event)
-                        if case .headError = event { phase = .closed; continue pumping }
-                        if !response.hasBody(requestWasHead: false) {
-                            phase = .head
-                        } else if response.head.chunked {
-                            phase = .chunked
-                        } else if let n = response.head.contentLength {
-                            if n > 0 { phase = .length(n) } else { events.append(.body([])); phase = .head }
-                        } else {
-                            phase = .untilEOF
-                        }
-                    }
-                    inbuf.consume(headEnd)
-                    scanner.reset()
+            check(steps <= budget, "no progress reading \(reader.readingHead ? "a head" : "a body")")
+            let count = inbuf.readableBytes
+            let step = withExactCopy(inbuf.readable, count) { reader.read($0, eof: eof, limits: limits) }
+            let buf = inbuf.readable
+            switch step {
+            case .needMore:
+                if reader.readingHead {
+                    check(count - reader.scanner.headStart <= limits.headerSection,
+                          "incomplete head holds \(count - reader.scanner.headStart) bytes, limit \(limits.headerSection)")
                 }
-            case .length(let remaining):
-                let n = min(remaining, inbuf.readableBytes)
-                guard n > 0 else { break pumping }
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: inbuf.readable.prefix(n)))
-                inbuf.consume(n)
-                if n == remaining {
-                    events.append(.body(body))
-                    phase = .head
+                return true
+            case .headError(let error):
+                events.append(.headError(error))
+                return false
+            case .head(let headEnd):
+                let headStart = reader.headStart
+                checkScannedHead(buf, headStart: headStart, headEnd: headEnd, limits: limits)
+                body = []
+                let framing: BodyFraming
+                if isRequest {
+                    let event = requestEvent(reader.request, buf, headStart: headStart)
+                    check(event == parseRequestAlone(buf, headStart: headStart, headEnd: headEnd, limits: limits),
+                          "request parse depends on bytes after the head or on reuse")
+                    events.append(event)
+                    framing = reader.request.bodyFraming
                 } else {
-                    phase = .length(remaining - n)
+                    let event = responseEvent(reader.response, buf, headStart: headStart)
+                    check(event == parseResponseAlone(buf, headStart: headStart, headEnd: headEnd, limits: limits),
+                          "response parse depends on bytes after the head or on reuse")
+                    events.append(event)
+                    framing = reader.response.bodyFraming(requestWasHead: false)
+                    if framing == .none && reader.response.hasBody(requestWasHead: false) { events.append(.body([])) }
                 }
-            case .chunked:
-                guard inbuf.readableBytes > 0 else { break pumping }
-                let input = inbuf.readable
-                let out = decoder.decode(input)
-                checkDecodeOutput(out, inputCount: input.count)
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[out.data]))
-                inbuf.consume(out.consumed)
-                switch out.status {
+                inbuf.consume(headEnd)
+                reader.expectBody(framing)
+            case .body(let piece):
+                check(piece.consumed >= 0 && piece.consumed <= count, "consumed \(piece.consumed) of \(count)")
+                check(piece.data.lowerBound >= 0 && piece.data.upperBound <= piece.consumed, "data \(piece.data) outside consumed \(piece.consumed)")
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[piece.data]))
+                inbuf.consume(piece.consumed)
+                switch piece.status {
                 case .end:
                     events.append(.body(body))
-                    phase = .head
-                case .error:
+                case .invalid:
                     events.append(.bodyError(dataSoFar: body))
-                    phase = .closed
-                case .needMore:
-                    if out.consumed == 0 { break pumping }
+                    return false
+                case .truncated:
+                    events.append(.unfinishedBody(body))
+                    return false
+                case .more:
+                    if piece.consumed == 0 { return true }
                 }
-            case .untilEOF:
-                body.append(contentsOf: inbuf.readable)
-                inbuf.consume(inbuf.readableBytes)
-                break pumping
             }
         }
     }
-    switch phase {
-    case .head:
-        if inbuf.readableBytes > 0 { events.append(.unfinishedHead(buffered: inbuf.readableBytes)) }
-    case .length, .chunked:
-        events.append(.unfinishedBody(body))
-    case .untilEOF:
-        events.append(.body(body))
-    case .closed:
-        break
+
+    for piece in pieces where !closed {
+        piece.withUnsafeBytes { inbuf.append($0) }
+        closed = !pump(eof: false)
+    }
+    if !closed && pump(eof: true) && reader.readingHead && inbuf.readableBytes > 0 {
+        events.append(.unfinishedHead(buffered: inbuf.readableBytes))
     }
     return events
 }
@@ -262,36 +221,24 @@ func withExactCopy<R>(_ buf: UnsafeRawBufferPointer, _ end: Int, _ body: (Unsafe
     return body(UnsafeRawBufferPointer(copy))
 }
 
-/// Parses the head twice, in the connection's buffer (which may hold body bytes after it) and in
-/// an exact copy of the head: the result must not depend on bytes after `headEnd`.
-func parseRequest(_ buf: UnsafeRawBufferPointer, _ request: inout RequestHead, headStart: Int, headEnd: Int, limits: Limits) -> Event {
-    let inPlace: Event = {
-        if let error = request.parse(buf, start: headStart, headEnd: headEnd, limits: limits) { return .headError(error) }
-        return requestEvent(request, buf, headStart: headStart)
-    }()
-    let copied: Event = withExactCopy(buf, headEnd) { head in
+/// Parses the head alone, in an exact copy of the bytes up to `headEnd` and into a fresh head:
+/// what the reader parsed in place must not depend on bytes after the head or on reuse.
+func parseRequestAlone(_ buf: UnsafeRawBufferPointer, headStart: Int, headEnd: Int, limits: Limits) -> Event {
+    withExactCopy(buf, headEnd) { head in
         var fresh = RequestHead()
         if let error = fresh.parse(head, start: headStart, headEnd: headEnd, limits: limits) { return .headError(error) }
         checkRequest(fresh, head, headStart: headStart, headEnd: headEnd, limits: limits)
         return requestEvent(fresh, head, headStart: headStart)
     }
-    check(inPlace == copied, "request parse depends on bytes after the head or on reuse: \(inPlace) vs \(copied)")
-    return copied
 }
 
-func parseResponse(_ buf: UnsafeRawBufferPointer, _ response: inout ResponseHead, headStart: Int, headEnd: Int, limits: Limits) -> Event {
-    let inPlace: Event = {
-        if let error = response.parse(buf, start: headStart, headEnd: headEnd, limits: limits) { return .headError(error) }
-        return responseEvent(response, buf, headStart: headStart)
-    }()
-    let copied: Event = withExactCopy(buf, headEnd) { head in
+func parseResponseAlone(_ buf: UnsafeRawBufferPointer, headStart: Int, headEnd: Int, limits: Limits) -> Event {
+    withExactCopy(buf, headEnd) { head in
         var fresh = ResponseHead()
         if let error = fresh.parse(head, start: headStart, headEnd: headEnd, limits: limits) { return .headError(error) }
         checkResponse(fresh, head, headStart: headStart, headEnd: headEnd, limits: limits)
         return responseEvent(fresh, head, headStart: headStart)
     }
-    check(inPlace == copied, "response parse depends on bytes after the head or on reuse: \(inPlace) vs \(copied)")
-    return copied
 }
 
 func requestEvent(_ r: RequestHead, _ buf: UnsafeRawBufferPointer, headStart: Int) -> Event {

@@ -1,11 +1,11 @@
 import Testing
 @testable import HTTP1
 
-// A model of how the proxy drives the pure parser: bytes are appended to a ByteBuffer as they
-// "arrive", the scanner runs after every read, a complete head is parsed, the head is consumed
-// and the body is read (Content-Length, chunked through ChunkedDecoder, or until EOF for a
-// response without framing). Everything the parser reports is recorded as `Event`s so that
-// feeding the same bytes in different pieces can be compared exactly.
+// Drives the proxy's own parser driver, `MessageReader`: bytes are appended to a ByteBuffer as
+// they "arrive", the reader runs after every read, a complete head is consumed and its body read
+// (Content-Length, chunked, or until EOF for a response without framing). Everything the reader
+// reports is recorded as `Event`s so that feeding the same bytes in different pieces can be
+// compared exactly.
 
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
@@ -133,127 +133,68 @@ enum Event: Equatable {
     var response: ResponseSummary? { if case .response(let r) = self { return r } else { return nil } }
 }
 
-private enum Phase: Equatable {
-    case head
-    case length(Int)
-    case chunked
-    case untilEOF
-    case closed
-}
-
-/// Feeds `pieces` one after the other into a fresh connection model and returns what the
-/// parser reported. `isRequest` picks the client side (RequestHead) or the backend side
-/// (ResponseHead, with bodies framed as RFC 9112 6.3 says for a non-HEAD request).
+/// Feeds `pieces` one after the other to a `MessageReader` (the proxy's own parser driver) and
+/// returns what it reported. `isRequest` picks the client side (requests) or the backend side
+/// (responses, with bodies framed as RFC 9112 6.3 says for a non-HEAD request).
 func run(_ pieces: [ArraySlice<UInt8>], isRequest: Bool, limits: Limits = Limits(), initialCapacity: Int = 16) -> [Event] {
     var inbuf = ByteBuffer(capacity: initialCapacity)
-    var scanner = HeadScanner(isRequest: isRequest)
-    var request = RequestHead()
-    var response = ResponseHead()
-    var decoder = ChunkedDecoder()
-    var phase = Phase.head
+    var reader = MessageReader(isRequest: isRequest)
     var body: [UInt8] = []
     var events: [Event] = []
+    var closed = false
 
-    for piece in pieces {
-        if phase == .closed { break }
-        piece.withUnsafeBytes { inbuf.append($0) }
-        pumping: while true {
-            switch phase {
-            case .closed:
-                break pumping
-            case .head:
-                guard inbuf.readableBytes > 0 else { break pumping }
-                let result = scanner.scan(inbuf.readable, limits: limits)
-                switch result {
-                case .incomplete:
-                    break pumping
-                case .error(let error):
-                    events.append(.headError(error))
-                    phase = .closed
-                case .complete(let headEnd):
-                    let buf = inbuf.readable
-                    body = []
-                    decoder = ChunkedDecoder()
-                    if isRequest {
-                        if let error = request.parse(buf, start: scanner.headStart, headEnd: headEnd, limits: limits) {
-                            events.append(.headError(error))
-                            phase = .closed
-                            continue pumping
-                        }
-                        events.append(.request(RequestSummary(request, buf, headStart: scanner.headStart)))
-                        if request.head.chunked {
-                            phase = .chunked
-                        } else if let n = request.head.contentLength, n > 0 {
-                            phase = .length(n)
-                        } else {
-                            phase = .head
-                        }
-                    } else {
-                        if let error = response.parse(buf, start: scanner.headStart, headEnd: headEnd, limits: limits) {
-                            events.append(.headError(error))
-                            phase = .closed
-                            continue pumping
-                        }
-                        events.append(.response(ResponseSummary(response, buf, headStart: scanner.headStart)))
-                        if !response.hasBody(requestWasHead: false) {
-                            phase = .head
-                        } else if response.head.chunked {
-                            phase = .chunked
-                        } else if let n = response.head.contentLength {
-                            if n > 0 { phase = .length(n) } else { events.append(.body([])); phase = .head }
-                        } else {
-                            phase = .untilEOF
-                        }
-                    }
-                    inbuf.consume(headEnd)
-                    scanner.reset()
-                }
-            case .length(let remaining):
-                let n = min(remaining, inbuf.readableBytes)
-                guard n > 0 else { break pumping }
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: inbuf.readable.prefix(n)))
-                inbuf.consume(n)
-                if n == remaining {
-                    events.append(.body(body))
-                    phase = .head
+    /// Reads until the reader needs more input; returns whether the stream is still open.
+    func pump(eof: Bool) -> Bool {
+        while true {
+            switch reader.read(inbuf.readable, eof: eof, limits: limits) {
+            case .needMore:
+                return true
+            case .headError(let error):
+                events.append(.headError(error))
+                return false
+            case .head(let headEnd):
+                let buf = inbuf.readable
+                body = []
+                let framing: BodyFraming
+                if isRequest {
+                    events.append(.request(RequestSummary(reader.request, buf, headStart: reader.headStart)))
+                    framing = reader.request.bodyFraming
                 } else {
-                    phase = .length(remaining - n)
+                    events.append(.response(ResponseSummary(reader.response, buf, headStart: reader.headStart)))
+                    framing = reader.response.bodyFraming(requestWasHead: false)
+                    if framing == .none && reader.response.hasBody(requestWasHead: false) { events.append(.body([])) }
                 }
-            case .chunked:
-                guard inbuf.readableBytes > 0 else { break pumping }
+                inbuf.consume(headEnd)
+                reader.expectBody(framing)
+            case .body(let step):
                 let input = inbuf.readable
-                let out = decoder.decode(input)
                 // The contract: consumed never exceeds the input and data lies inside it.
-                precondition(out.consumed >= 0 && out.consumed <= input.count)
-                precondition(out.data.lowerBound >= 0 && out.data.upperBound <= out.consumed)
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[out.data]))
-                inbuf.consume(out.consumed)
-                switch out.status {
+                precondition(step.consumed >= 0 && step.consumed <= input.count)
+                precondition(step.data.lowerBound >= 0 && step.data.upperBound <= step.consumed)
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[step.data]))
+                inbuf.consume(step.consumed)
+                switch step.status {
                 case .end:
                     events.append(.body(body))
-                    phase = .head
-                case .error:
+                case .invalid:
                     events.append(.bodyError(dataSoFar: body))
-                    phase = .closed
-                case .needMore:
-                    if out.consumed == 0 { break pumping }
+                    return false
+                case .truncated:
+                    events.append(.unfinishedBody(body))
+                    return false
+                case .more:
+                    if step.consumed == 0 { return true }
                 }
-            case .untilEOF:
-                body.append(contentsOf: inbuf.readable)
-                inbuf.consume(inbuf.readableBytes)
-                break pumping
             }
         }
     }
-    switch phase {
-    case .head:
-        if inbuf.readableBytes > 0 { events.append(.unfinishedHead(buffered: inbuf.readableBytes)) }
-    case .length, .chunked:
-        events.append(.unfinishedBody(body))
-    case .untilEOF:
-        events.append(.body(body))
-    case .closed:
-        break
+
+    for piece in pieces where !closed {
+        piece.withUnsafeBytes { inbuf.append($0) }
+        closed = !pump(eof: false)
+    }
+    if !closed && pump(eof: true) && reader.readingHead && inbuf.readableBytes > 0 {
+        events.append(.unfinishedHead(buffered: inbuf.readableBytes))
     }
     return events
 }

@@ -1,0 +1,70 @@
+/// Reads one message body as it streams through, framed as its head said.
+///
+/// Runs on every read of a body, on the input buffer's unread bytes. It hands out the data
+/// bytes as ranges of that input (so the caller can copy them, re-frame them, or trade the
+/// buffer's storage away) and says how many input bytes to consume. Memory use is constant.
+public struct BodyReader: Sendable {
+    /// One step over the input.
+    public struct Step: Equatable, Sendable {
+        /// Input bytes used (framing and data); the caller consumes them.
+        public var consumed: Int
+        /// Data bytes, as a range of the input (may be empty).
+        public var data: Range<Int>
+        public var status: Status
+    }
+
+    public enum Status: Equatable, Sendable {
+        /// The body goes on: call again with more input (a step that consumed nothing needs it).
+        case more
+        /// The body is complete.
+        case end
+        /// The chunked framing is invalid (RFC 9112 7.1): the message cannot be completed.
+        case invalid
+        /// The input ended (`eof`) before the body did.
+        case truncated
+    }
+
+    /// What is left of the body: `.none` once it is complete.
+    public private(set) var framing: BodyFraming
+    private var chunks = ChunkedDecoder()
+
+    public init(_ framing: BodyFraming) { self.framing = framing }
+
+    /// The body has been read to its end (or there was none).
+    public var isComplete: Bool { framing == .none }
+
+    /// Reads from `input` (the unread bytes; `eof` when no more will ever come). Returns at most
+    /// one run of data; call again on the rest while it consumes bytes and says `.more`.
+    public mutating func read(_ input: UnsafeRawBufferPointer, eof: Bool) -> Step {
+        switch framing {
+        case .none:
+            return Step(consumed: 0, data: 0..<0, status: .end)
+        case .length(let remaining):
+            let n = min(remaining, input.count)
+            if n == remaining {
+                framing = .none
+                return Step(consumed: n, data: 0..<n, status: .end)
+            }
+            framing = .length(remaining - n)
+            return Step(consumed: n, data: 0..<n, status: n == 0 && eof ? .truncated : .more)
+        case .untilClose:
+            if eof && input.isEmpty {
+                framing = .none
+                return Step(consumed: 0, data: 0..<0, status: .end)
+            }
+            return Step(consumed: input.count, data: 0..<input.count, status: .more)
+        case .chunked:
+            let out = chunks.decode(input)
+            switch out.status {
+            case .end:
+                framing = .none
+                return Step(consumed: out.consumed, data: out.data, status: .end)
+            case .error:
+                return Step(consumed: out.consumed, data: out.data, status: .invalid)
+            case .needMore:
+                let stuck = eof && out.consumed == input.count && out.data.isEmpty
+                return Step(consumed: out.consumed, data: out.data, status: stuck ? .truncated : .more)
+            }
+        }
+    }
+}

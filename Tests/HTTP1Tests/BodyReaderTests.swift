@@ -1,0 +1,52 @@
+import Testing
+@testable import HTTP1
+
+@Suite struct BodyReaderTests {
+    func read(_ reader: inout BodyReader, _ text: String, eof: Bool = false) -> BodyReader.Step {
+        Array(text.utf8).withUnsafeBytes { reader.read($0, eof: eof) }
+    }
+
+    @Test func aLengthBodyEndsAtItsLength() {
+        var r = BodyReader(.length(5))
+        #expect(read(&r, "abc") == .init(consumed: 3, data: 0..<3, status: .more))
+        #expect(read(&r, "defXYZ") == .init(consumed: 2, data: 0..<2, status: .end))
+        #expect(r.isComplete)
+    }
+
+    @Test func aLengthBodyCutByEOFIsTruncated() {
+        var r = BodyReader(.length(5))
+        #expect(read(&r, "ab", eof: true) == .init(consumed: 2, data: 0..<2, status: .more))
+        #expect(read(&r, "", eof: true).status == .truncated)
+    }
+
+    @Test func anUnframedBodyEndsAtEOF() {
+        var r = BodyReader(.untilClose)
+        #expect(read(&r, "abc") == .init(consumed: 3, data: 0..<3, status: .more))
+        #expect(read(&r, "", eof: true).status == .end)
+    }
+
+    @Test func aChunkedBodyIsDecodedAndItsErrorsReported() {
+        var r = BodyReader(.chunked)
+        let step = read(&r, "3\r\nabc")
+        #expect(step == .init(consumed: 6, data: 3..<6, status: .more))
+        #expect(read(&r, "\r\n0\r\n\r\n") == .init(consumed: 7, data: 7..<7, status: .end))
+        var bad = BodyReader(.chunked)
+        #expect(read(&bad, "zz\r\n").status == .invalid)
+        var cut = BodyReader(.chunked)
+        #expect(read(&cut, "3\r\nab", eof: true).status == .more)
+        #expect(read(&cut, "", eof: true).status == .truncated)
+    }
+
+    @Test func cookiesAndFieldsAreFoundByName() {
+        let text = "GET / HTTP/1.1\r\nHost: a\r\nCookie: x=1; sid=abc; y=2\r\nX-Pool: green\r\n\r\n"
+        var reader = MessageReader(isRequest: true)
+        Array(text.utf8).withUnsafeBytes { buf in
+            guard case .head = reader.read(buf, eof: false, limits: Limits()) else { Issue.record("no head"); return }
+            let head = reader.request.head
+            #expect(head.cookie(buf, named: Array("sid".utf8)).map { String(decoding: UnsafeRawBufferPointer(rebasing: buf[$0]), as: UTF8.self) } == "abc")
+            #expect(head.cookie(buf, named: Array("si".utf8)) == nil)
+            #expect(head.value(buf, named: Array("x-pool".utf8)).map { String(decoding: UnsafeRawBufferPointer(rebasing: buf[$0]), as: UTF8.self) } == "green")
+            #expect(head.value(buf, named: []) == nil)
+        }
+    }
+}
