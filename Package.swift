@@ -25,17 +25,20 @@ let package = Package(
         .target(name: "HTTP1", swiftSettings: hotPathSettings),
         // PURE: routes, pools, weights, sticky hashing, addresses. No I/O, no Foundation.
         .target(name: "Traffic", swiftSettings: hotPathSettings),
+        // PURE: the exchange state machine and its Outcome. No I/O, no clock reads.
+        .target(name: "ProxyCore", dependencies: ["HTTP1", "Traffic"], swiftSettings: hotPathSettings),
         // The thin I/O shell: sockets, epoll loops, the proxy session, TLS streams.
-        .target(name: "ProxyIO", dependencies: ["CLinuxShim", "COpenSSL", "HTTP1", "Traffic"], swiftSettings: hotPathSettings),
+        .target(name: "ProxyIO", dependencies: ["CLinuxShim", "COpenSSL", "HTTP1", "Traffic", "ProxyCore"], swiftSettings: hotPathSettings),
         // Control plane: route files, admin API, state, event log; drives ProxyIO. No Foundation
         // (neither here nor in the executable): its libraries alone would double the idle RSS.
-        .target(name: "Control", dependencies: ["Traffic", "ProxyIO"], swiftSettings: swiftSettings),
+        .target(name: "Control", dependencies: ["Traffic", "ProxyCore", "ProxyIO"], swiftSettings: swiftSettings),
         .executableTarget(name: "sluice", dependencies: ["ProxyIO", "Control", "Traffic", "HTTP1"], swiftSettings: swiftSettings),
         // Seeded simulated traffic for the rollout judge, shared by its bench and TrafficTests.
         .target(name: "JudgeSimulation", dependencies: ["Traffic"], path: "bench/judge/Simulation", swiftSettings: swiftSettings),
         // `swift run -c release judge-bench`: JUDGE.md's tables measured on the real judge.
         .executableTarget(name: "judge-bench", dependencies: ["JudgeSimulation", "Traffic"], path: "bench/judge/Bench", swiftSettings: swiftSettings),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
+        .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "HTTP1", "Traffic"], swiftSettings: swiftSettings),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
         .testTarget(name: "ControlTests", dependencies: ["Control", "ProxyIO", "Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
     ]

@@ -1,3 +1,4 @@
+import ProxyCore
 import ProxyIO
 public import Traffic
 
@@ -45,8 +46,19 @@ public enum MetricsText {
                 }
                 cumulative &+= fields[WorkerStats.classes + WorkerStats.bucketBoundsMs.count]
                 out += "sluice_request_duration_seconds_bucket{\(key),le=\"+Inf\"} \(cumulative)\n"
-                out += "sluice_request_duration_seconds_sum{\(key)} \(Double(fields[WorkerStats.fields - 1]) / 1_000_000)\n"
+                out += "sluice_request_duration_seconds_sum{\(key)} \(Double(fields[WorkerStats.sumField]) / 1_000_000)\n"
                 out += "sluice_request_duration_seconds_count{\(key)} \(cumulative)\n"
+            }
+        }
+
+        out += "# HELP sluice_backend_failures_total Exchanges a backend failed, before or after the response head, by cause.\n"
+        out += "# TYPE sluice_backend_failures_total counter\n"
+        for name in names {
+            for pool in 0..<2 {
+                let fields = totals.series[name]![pool]
+                for (i, cause) in Outcome.Cause.backendFailures.enumerated() {
+                    out += "sluice_backend_failures_total{\(labels(name, pool)),cause=\"\(cause.label)\"} \(fields[WorkerStats.failuresField + i])\n"
+                }
             }
         }
 

@@ -34,7 +34,7 @@ public struct StatsTotals: Sendable {
         let requests = fields[0..<WorkerStats.classes].reduce(0, +)
         let errors = fields[4]
         func quantile(_ q: Double) -> JSONValue {
-            let buckets = Array(fields[WorkerStats.classes..<(WorkerStats.fields - 1)])
+            let buckets = Array(fields[WorkerStats.classes..<WorkerStats.sumField])
             let total = buckets.reduce(0, +)
             guard total > 0 else { return .null }
             let rank = q * Double(total)

@@ -31,6 +31,8 @@ public enum FieldKind: UInt8, Sendable {
     case xForwardedHost
     case xRequestId
     case cookie
+    /// X-Sluice-Pool: Sluice's own, never passed on from a backend.
+    case xSluicePool
 
     /// Classifies a field name (any case).
     @inline(__always)
@@ -48,6 +50,7 @@ public enum FieldKind: UInt8, Sendable {
             if buf.equalsIgnoringCase(name, "connection") { return .connection }
             if buf.equalsIgnoringCase(name, "keep-alive") { return .hopByHop }
         case 12: if buf.equalsIgnoringCase(name, "x-request-id") { return .xRequestId }
+        case 13: if buf.equalsIgnoringCase(name, "x-sluice-pool") { return .xSluicePool }
         case 14: if buf.equalsIgnoringCase(name, "content-length") { return .contentLength }
         case 15: if buf.equalsIgnoringCase(name, "x-forwarded-for") { return .xForwardedFor }
         case 16:

@@ -38,7 +38,8 @@ public struct ResponseHead: Sendable {
             guard d >= 0x30 && d <= 0x39 else { return .badRequest(.badStatusLine) }
             code = code * 10 + Int(d - 0x30)
         }
-        guard code >= 100 else { return .badRequest(.badStatusLine) }
+        // RFC 9110 15: a status outside 100-599 is not one a client can be given.
+        guard code >= 100 && code <= 599 else { return .badRequest(.badStatusLine) }
         status = code
         var j = i + 12
         if buf[j] == 0x20 {
@@ -54,7 +55,10 @@ public struct ResponseHead: Sendable {
         }
         reason = reasonStart..<j
         fieldsStart = j + 2
-        return head.parseFields(buf, from: fieldsStart, to: headEnd - 2, limits: limits)
+        if let error = head.parseFields(buf, from: fieldsStart, to: headEnd - 2, limits: limits) { return error }
+        // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+        if !isHTTP11 && head.chunked { return .badRequest(.unsupportedTransferEncoding) }
+        return nil
     }
 
     /// Whether the response carries a body at all (RFC 9112 6.3): never for 1xx, 204, 304

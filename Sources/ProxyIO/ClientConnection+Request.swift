@@ -1,33 +1,31 @@
 import CLinuxShim
 import HTTP1
+import ProxyCore
 import Traffic
 
 /// The request side of an exchange: from a complete head to bytes queued for a backend.
 extension ClientConnection {
-    /// Runs once per request when its head is complete in `inbuf`: validates it, routes it,
-    /// picks pool and backend, and queues the rewritten head for the backend.
+    /// The request parsed last (the current exchange's).
+    var request: RequestHead { requests.request }
+
+    /// Whether request body bytes are still to come from the client.
+    var requestBodyPending: Bool { !requests.body.isComplete }
+
+    /// Runs once per request when its head is complete and parsed at the front of `inbuf`:
+    /// routes it, picks pool and backend, and queues the rewritten head for the backend.
     func startExchange(headEnd: Int) {
         let buf = inbuf.readable
-        if let error = request.parse(buf, start: scanner.headStart, headEnd: headEnd, limits: worker.settings.limits) {
-            respondError(error.status, error.reasonText, close: true)
-            return
-        }
         phase = .exchange
         routing = worker.routing
         chunkToClient = false
         startMicros = shim_monotonic_us()
-        status = 0
+        sentToClient = 0
         routeIndex = -1
-        responseHeadSent = false
-        responseDone = false
-        responseBytesSeen = false
         backendEOF = false
         newStickyKey = false
-        tries = 0
         tried.removeAll()
-        requestBody = request.head.chunked ? .chunked : ((request.head.contentLength ?? 0) > 0 ? .length(request.head.contentLength!) : .none)
-        requestHadBody = requestBody != .none
-        requestChunks = ChunkedDecoder()
+        let framing = request.bodyFraming
+        exchange = Exchange(retries: RetryPolicy(), timeouts: Timeouts(), requestHasBody: framing != .none, wantsUpgrade: request.wantsUpgrade)
         discardedBody = 0
         if !request.keepAlive { closeAfterExchange = true }
         deadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
@@ -43,18 +41,19 @@ extension ClientConnection {
         let host = request.head.hostIndex.map { UnsafeRawBufferPointer(rebasing: buf[request.head.fields[$0].value]) }
         guard let route = routing.snapshot.table.match(host: host, path: UnsafeRawBufferPointer(rebasing: buf[target])) else {
             inbuf.consume(headEnd)
-            scanner.reset()
-            respondError(404, "no route", close: requestHadBody)
+            respondError(Outcome(.proxy, .rejected, status: 404), "no route", close: framing != .none)
             return
         }
         routeIndex = route
+        let config = routeEntry.route
+        exchange = Exchange(retries: config.retries, timeouts: config.timeouts, requestHasBody: framing != .none, wantsUpgrade: request.wantsUpgrade)
         pool = choosePool(buf)
-        writeRequestHead(buf)
+        writeRequestHead(buf, framing: framing)
         inbuf.consume(headEnd)
-        scanner.reset()
-        responseScanner.reset()
+        requests.expectBody(framing)
+        responses.reset()
         if !connectToNextBackend() {
-            respondError(503, "no backend available in either pool", close: requestHadBody)
+            respondError(exchange.noBackendLeft(), "no backend available in either pool", close: framing != .none)
         }
     }
 
@@ -86,7 +85,7 @@ extension ClientConnection {
         let entry = routeEntry
         let route = entry.route
         forced = false
-        if let override = route.override, let value = fieldValue(buf, named: entry.overrideHeaderBytes),
+        if let override = route.override, let value = request.head.value(buf, named: entry.overrideHeaderBytes),
            let forcedPool = Pool(name: UnsafeRawBufferPointer(rebasing: buf[value])), override.allowFrom.contains(where: { $0.contains(peer) }) {
             forced = true
             return forcedPool
@@ -95,7 +94,7 @@ extension ClientConnection {
         let bucket: Int
         switch sticky.by {
         case .cookie:
-            if let value = cookieValue(buf, named: entry.stickyNameBytes) {
+            if let value = request.head.cookie(buf, named: entry.stickyNameBytes) {
                 bucket = StickyHash.bucket(UnsafeRawBufferPointer(rebasing: buf[value]))
             } else {
                 stickyKey.clear()
@@ -104,7 +103,7 @@ extension ClientConnection {
                 bucket = StickyHash.bucket(stickyKey.readable)
             }
         case .header:
-            guard let value = fieldValue(buf, named: entry.stickyNameBytes), !value.isEmpty else {
+            guard let value = request.head.value(buf, named: entry.stickyNameBytes), !value.isEmpty else {
                 return routing.nextPool(route: routeIndex)
             }
             bucket = StickyHash.bucket(UnsafeRawBufferPointer(rebasing: buf[value]))
@@ -114,41 +113,9 @@ extension ClientConnection {
         return StickyHash.pool(bucket: bucket, green: route.greenWeight)
     }
 
-    /// The value range of the first field called `name` (any case).
-    private func fieldValue(_ buf: UnsafeRawBufferPointer, named name: [UInt8]) -> Range<Int>? {
-        guard !name.isEmpty else { return nil }
-        for field in request.head.fields where buf.equalsIgnoringCase(field.name, name) {
-            return field.value
-        }
-        return nil
-    }
-
-    /// The value of cookie `name` in the Cookie fields (`a=1; name=value; b=2`).
-    private func cookieValue(_ buf: UnsafeRawBufferPointer, named name: [UInt8]) -> Range<Int>? {
-        for field in request.head.fields where field.kind == .cookie {
-            var i = field.value.lowerBound
-            let end = field.value.upperBound
-            while i < end {
-                while i < end && (buf[i] == 0x20 || buf[i] == UInt8(ascii: ";")) { i += 1 }
-                let pairStart = i
-                while i < end && buf[i] != UInt8(ascii: ";") { i += 1 }
-                let pair = pairStart..<i
-                if pair.count > name.count && buf[pairStart + name.count] == UInt8(ascii: "=") {
-                    var equal = true
-                    for k in 0..<name.count where buf[pairStart + k] != name[k] { equal = false; break }
-                    if equal {
-                        let value = (pairStart + name.count + 1)..<i
-                        if !value.isEmpty { return value }
-                    }
-                }
-            }
-        }
-        return nil
-    }
-
     /// Queues the request head for the backend: hop-by-hop fields removed (RFC 9110 7.6.1),
     /// X-Forwarded-* and X-Request-Id set, framing re-stated, always as HTTP/1.1.
-    private func writeRequestHead(_ buf: UnsafeRawBufferPointer) {
+    private func writeRequestHead(_ buf: UnsafeRawBufferPointer, framing: BodyFraming) {
         let entry = routeEntry
         toBackend.clear()
         toBackend.append(UnsafeRawBufferPointer(rebasing: buf[request.method]))
@@ -160,8 +127,10 @@ extension ClientConnection {
             case .connection, .hopByHop, .transferEncoding, .contentLength, .upgrade,
                  .xForwardedProto, .xForwardedHost, .xRequestId, .xForwardedFor:
                 continue
-            case .other where buf.equalsIgnoringCase(field.name, entry.overrideHeaderBytes):
-                continue // the override header is Sluice's, not the backend's
+            case .other, .xSluicePool:
+                // The override header is Sluice's, not the backend's.
+                if buf.equalsIgnoringCase(field.name, entry.overrideHeaderBytes) { continue }
+                appendField(buf, field)
             default:
                 appendField(buf, field)
             }
@@ -187,7 +156,7 @@ extension ClientConnection {
         toBackend.append("X-Request-Id: ")
         toBackend.append(requestID.readable)
         toBackend.append("\r\n")
-        switch requestBody {
+        switch framing {
         case .chunked:
             toBackend.append("Transfer-Encoding: chunked\r\n")
         case .length(let n):
@@ -217,52 +186,46 @@ extension ClientConnection {
     /// high-water mark; chunked bodies are decoded and re-chunked (extensions and trailers
     /// dropped). Returns whether anything moved.
     func forwardRequestBody() -> Bool {
-        switch requestBody {
-        case .none, .untilClose:
-            return false
-        case .length(let remaining):
-            // A large batch that is all `inbuf` holds is not copied: `toBackend` takes its
-            // storage (what `toBackend` still holds goes in front of it, if there is room), and
-            // the high-water mark does not apply because no buffer grows.
-            let batch = inbuf.readableBytes
-            if batch >= Self.tradeMinimum, batch <= remaining, toBackend.takeAll(from: &inbuf) {
-                requestBody = remaining == batch ? .none : .length(remaining - batch)
-                return true
-            }
+        var moved = false
+        while requestBodyPending && inbuf.readableBytes > 0 && toBackend.readableBytes < Self.highWater {
+            // A large length-framed batch that is all `inbuf` holds is not copied: `toBackend`
+            // takes its storage (what `toBackend` still holds goes in front of it, if there is
+            // room), and the high-water mark does not apply because no buffer grows.
             let room = Self.highWater - toBackend.readableBytes
-            let n = min(remaining, inbuf.readableBytes, room)
-            guard n > 0 else { return false }
-            toBackend.moveBytes(from: &inbuf, limit: n)
-            requestBody = remaining == n ? .none : .length(remaining - n)
-            return true
-        case .chunked:
-            var moved = false
-            while inbuf.readableBytes > 0 && toBackend.readableBytes < Self.highWater {
-                let room = Self.highWater - toBackend.readableBytes
-                let input = UnsafeRawBufferPointer(rebasing: inbuf.readable.prefix(room))
-                let out = requestChunks.decode(input)
-                if !out.data.isEmpty {
-                    toBackend.appendHex(UInt64(out.data.count))
-                    toBackend.append("\r\n")
-                    toBackend.append(UnsafeRawBufferPointer(rebasing: input[out.data]))
-                    toBackend.append("\r\n")
-                }
-                inbuf.consume(out.consumed)
-                moved = moved || out.consumed > 0
-                switch out.status {
-                case .end:
-                    toBackend.append("0\r\n\r\n")
-                    requestBody = .none
-                    return true
-                case .error:
-                    if responseHeadSent { abort() } else { respondError(400, "invalid chunked body", close: true) }
-                    return true
-                case .needMore:
-                    if out.consumed == 0 { return moved }
-                }
+            var trade = false
+            if case .length(let remaining) = requests.body.framing {
+                let batch = inbuf.readableBytes
+                trade = batch >= Self.tradeMinimum && batch <= remaining && toBackend.readableBytes <= inbuf.readerIndex
             }
-            return moved
+            let input = trade ? inbuf.readable : UnsafeRawBufferPointer(rebasing: inbuf.readable.prefix(room))
+            let chunked = requests.body.framing == .chunked
+            guard case .body(let step) = requests.read(input, eof: false, limits: worker.settings.limits) else { return moved }
+            if chunked {
+                if !step.data.isEmpty {
+                    toBackend.appendHex(UInt64(step.data.count))
+                    toBackend.append("\r\n")
+                    toBackend.append(UnsafeRawBufferPointer(rebasing: input[step.data]))
+                    toBackend.append("\r\n")
+                }
+                inbuf.consume(step.consumed)
+                if step.status == .end { toBackend.append("0\r\n\r\n") }
+            } else if trade {
+                _ = toBackend.takeAll(from: &inbuf)
+            } else {
+                toBackend.moveBytes(from: &inbuf, limit: step.consumed)
+            }
+            moved = moved || step.consumed > 0
+            switch step.status {
+            case .end:
+                return true
+            case .invalid:
+                refuseRequest(400, "invalid chunked body")
+                return true
+            case .more, .truncated:
+                if step.consumed == 0 { return moved }
+            }
         }
+        return moved
     }
 
     /// Picks the next backend to try, connects (or takes an idle connection) and attaches
@@ -270,33 +233,30 @@ extension ClientConnection {
     /// stable pool's; at most `1 + retries.attempts` tries. Returns false when none is left.
     func connectToNextBackend() -> Bool {
         let route = routeEntry.route
-        let maxTries = 1 + route.retries.attempts
-        while tries < maxTries, let (candidate, candidatePool) = nextCandidate() {
-            if tries > 0 { worker.stats.retries &+= 1 }
-            tries += 1
+        while exchange.mayTry, let (candidate, candidatePool) = nextCandidate() {
+            if exchange.tries > 0 { worker.stats.retries &+= 1 }
             tried.insert(candidate)
             backendIndex = candidate
             pool = candidatePool
             backendEOF = false
             if let conn = routing.takeIdle(candidate) {
-                attach(conn)
+                attach(conn, reused: true)
                 return true
             }
             let (conn, _) = BackendConnection.connect(to: candidate, routing: routing, worker: worker, idleTimeoutMs: route.timeouts.idleMs64)
             if let conn {
-                attach(conn)
-                backendDeadline = worker.loop.now + (conn.connecting ? route.timeouts.connectMs64 : route.timeouts.firstByteMs64)
+                attach(conn, reused: false)
                 return true
             }
         }
         return false
     }
 
-    private func attach(_ conn: BackendConnection) {
+    private func attach(_ conn: BackendConnection, reused: Bool) {
         conn.owner = self
         backend = conn
         routing.acquire(conn.backend)
-        backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
+        exchange.attached(reused: reused, connecting: conn.connecting, now: worker.loop.now)
     }
 
     /// The next untried available backend: the chosen pool's first (from its round-robin
@@ -316,23 +276,49 @@ extension ClientConnection {
         return nil
     }
 
-    /// The backend connection failed (connect refused or timed out, or closed/reset before
-    /// a response). Retries elsewhere, as the route's `retries.on` allows, when nothing
-    /// reached the backend (`connect-failure`) or when a reused keep-alive connection died
-    /// before answering a request without a body (`reset-before-response`); otherwise 502.
-    func backendFailed() {
-        guard let b = backend else { return }
-        let policy = routeEntry.route.retries
-        let nothingSent = b.connecting && policy.onConnectFailure
-        let staleReuse = b.reused && !responseBytesSeen && !requestHadBody && policy.onResetBeforeResponse
-        // A reused keep-alive connection closed by the backend is a race, not a sick backend.
-        if !(b.reused && !responseBytesSeen) { routing.recordFailure(b.backend, now: worker.loop.now) }
+    /// The backend connection failed: closed, reset or refused (`.closed`), or it sent
+    /// something Sluice refuses (`.invalid`). The exchange decides what follows.
+    func backendFailed(_ fault: Exchange.Fault) {
+        guard backend != nil else { return }
+        handle(exchange.backendFailed(fault, clientSawNothing: sentToClient == 0))
+    }
+
+    /// Does what the exchange decided after a backend failure or a passed deadline: the
+    /// failed connection is dropped (and blamed in passive health if it was its fault), then
+    /// another backend is tried, the proxy answers by itself, or the client connection is cut.
+    func handle(_ failure: Exchange.Failure) {
+        if failure.blameBackend, let b = backend { routing.recordFailure(b.backend, now: worker.loop.now) }
         detachBackend(reuse: false)
-        if !responseHeadSent && (nothingSent || staleReuse) {
-            if staleReuse { toBackend.restore(count: requestHeadLength) }
-            if connectToNextBackend() { return }
+        switch failure.then {
+        case .retry(let resendHead):
+            if resendHead { toBackend.restore(count: requestHeadLength) }
+            if !connectToNextBackend() {
+                let outcome = exchange.noBackendLeft()
+                respondError(outcome, outcome.cause.errorText, close: exchange.requestHasBody)
+            }
+        case .respond(let outcome):
+            if sentToClient == 0 { toClient.clear() }
+            respondError(outcome, outcome.cause.errorText, close: outcome.status == 504 || exchange.requestHasBody)
+        case .abort:
+            abort()
         }
-        if responseHeadSent { return abort() }
-        respondError(502, "backend refused or reset the connection", close: requestBody != .none || requestHadBody)
+    }
+
+    /// The proxy refuses the rest of the request (a broken body, a body timeout): answered
+    /// with `status` while no response head went out, else the client connection is cut. Once
+    /// the response is complete the connection only closes after it.
+    func refuseRequest(_ status: Int, _ message: StaticString) {
+        if exchange.outcome != nil {
+            requests.reset()
+            closeAfterExchange = true
+            return
+        }
+        switch exchange.requestRefused(status: status) {
+        case .respond(let outcome):
+            if sentToClient == 0 { toClient.clear() }
+            respondError(outcome, message, close: true)
+        case .abort, .retry:
+            abort()
+        }
     }
 }

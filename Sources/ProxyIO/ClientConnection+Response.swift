@@ -1,5 +1,6 @@
 import CLinuxShim
 import HTTP1
+import ProxyCore
 import Traffic
 
 /// The response side of an exchange, its end, tunnels, and the proxy's own answers.
@@ -10,20 +11,16 @@ extension ClientConnection {
     func advanceExchange() -> Bool {
         var progress = forwardRequestBody()
         guard phase == .exchange else { return true }
-        if responseDone {
+        if exchange.outcome != nil {
             // The backend answered before the whole request body arrived: the rest is read
             // and dropped (the backend connection is gone), so the client's connection can
             // stay open; past `maxDiscard` it is closed instead.
             discardedBody += toBackend.readableBytes
             toBackend.clear()
-            if discardedBody > Self.maxDiscard { requestBody = .none; closeAfterExchange = true }
+            if discardedBody > Self.maxDiscard { requests.reset(); closeAfterExchange = true }
         }
         progress = writeBackend() || progress
-        if backendEOF && !responseBytesSeen && !responseDone {
-            backendFailed()
-            return true
-        }
-        if clientEOF && requestBody != .none && inbuf.isEmpty {
+        if clientEOF && requestBodyPending && inbuf.isEmpty {
             // The client went away in the middle of its request body.
             abort()
             return true
@@ -32,63 +29,51 @@ extension ClientConnection {
         guard phase == .exchange else { return true }
         progress = writeClient() || progress
         guard phase == .exchange else { return true }
-        if responseDone && toClient.isEmpty && requestBody == .none {
+        if exchange.outcome != nil && toClient.isEmpty && !requestBodyPending {
             finishExchange()
             return true
         }
         return progress
     }
 
-    /// Parses the response head and moves response body bytes to the client buffer.
+    /// Reads response heads and moves response body bytes to the client buffer, until the
+    /// response is complete, the client buffer is full, or the backend has nothing more.
     private func forwardResponse() -> Bool {
-        if responseDone { return false }
         var moved = false
-        if !responseHeadSent {
-            moved = forwardResponseHead()
-            // The body bytes that came with the head join it in `toClient`: one write for both.
-            guard responseHeadSent && phase == .exchange else { return moved }
-        }
-        while toClient.readableBytes < Self.highWater {
-            switch responseBody {
-            case .none:
+        while phase == .exchange && backend != nil && exchange.outcome == nil && toClient.readableBytes < Self.highWater {
+            if responses.readingHead {
+                // The body bytes that came with a head join it in `toClient`: one write for both.
+                guard forwardResponseHead() else { return moved }
+                moved = true
+                continue
+            }
+            let framing = responses.body.framing
+            // A length-framed body moves all that was read at once (a 64 KiB body with its head
+            // leaves in one write; `toClient` passes its high-water mark by one read at most);
+            // re-framed bodies move up to the high-water mark.
+            let input = framing == .chunked || framing == .untilClose
+                ? UnsafeRawBufferPointer(rebasing: fromBackend.readable.prefix(Self.highWater - toClient.readableBytes))
+                : fromBackend.readable
+            guard case .body(let step) = responses.read(input, eof: backendEOF, limits: worker.settings.limits) else { return moved }
+            if case .length = framing {
+                if step.consumed > 0 { moveBodyToClient(step.consumed) }
+            } else {
+                if !step.data.isEmpty { appendResponseData(UnsafeRawBufferPointer(rebasing: input[step.data])) }
+                fromBackend.consume(step.consumed)
+            }
+            switch step.status {
+            case .end:
+                if chunkToClient { toClient.append("0\r\n\r\n") }
                 completeResponse()
                 return true
-            case .length(let remaining):
-                // All that was read at once (a 64 KiB body with its head leaves in one write);
-                // `toClient` passes its high-water mark by one read at most.
-                let n = min(remaining, fromBackend.readableBytes)
-                guard n > 0 else { return truncatedIfEOF() || moved }
-                moveBodyToClient(n)
-                responseBody = remaining == n ? .none : .length(remaining - n)
-                moved = true
-            case .untilClose:
-                let n = min(fromBackend.readableBytes, Self.highWater - toClient.readableBytes)
-                if n > 0 {
-                    appendResponseData(UnsafeRawBufferPointer(rebasing: fromBackend.readable.prefix(n)))
-                    fromBackend.consume(n)
-                    moved = true
-                } else if backendEOF {
-                    if chunkToClient { toClient.append("0\r\n\r\n") }
-                    responseBody = .none
-                } else {
-                    return moved
-                }
-            case .chunked:
-                guard fromBackend.readableBytes > 0 else { return truncatedIfEOF() || moved }
-                let input = UnsafeRawBufferPointer(rebasing: fromBackend.readable.prefix(Self.highWater - toClient.readableBytes))
-                let out = responseChunks.decode(input)
-                if !out.data.isEmpty { appendResponseData(UnsafeRawBufferPointer(rebasing: input[out.data])) }
-                fromBackend.consume(out.consumed)
-                switch out.status {
-                case .end:
-                    if chunkToClient { toClient.append("0\r\n\r\n") }
-                    responseBody = .none
-                case .error:
-                    abort()
-                    return true
-                case .needMore:
-                    if out.consumed == 0 { return moved }
-                }
+            case .invalid:
+                backendFailed(.invalid)
+                return true
+            case .truncated:
+                backendFailed(.closed)
+                return true
+            case .more:
+                if step.consumed == 0 { return moved }
                 moved = true
             }
         }
@@ -105,13 +90,6 @@ extension ClientConnection {
         }
     }
 
-    /// A body the backend ended early cannot be completed: the client connection is cut.
-    private func truncatedIfEOF() -> Bool {
-        guard backendEOF else { return false }
-        abort()
-        return true
-    }
-
     private func appendResponseData(_ data: UnsafeRawBufferPointer) {
         if chunkToClient {
             toClient.appendHex(UInt64(data.count))
@@ -123,60 +101,52 @@ extension ClientConnection {
         }
     }
 
-    /// Parses the response head once complete and queues the rewritten head for the client.
+    /// Reads a response head once complete and queues the rewritten head for the client.
     /// 1xx interim responses are passed on (to HTTP/1.1 clients) and the next head awaited;
-    /// 101 to an upgrade request turns the exchange into a tunnel.
+    /// 101 to an upgrade request turns the exchange into a tunnel. Returns whether anything
+    /// happened (a head was handled, or the exchange failed).
     private func forwardResponseHead() -> Bool {
-        guard fromBackend.readableBytes > 0 else { return false }
-        switch responseScanner.scan(fromBackend.readable, limits: worker.settings.limits) {
-        case .incomplete:
-            if backendEOF { respondError(502, "backend sent an incomplete response", close: true); return true }
-            return false
-        case .error:
-            respondError(502, "backend sent an invalid response", close: true)
+        switch responses.read(fromBackend.readable, eof: backendEOF, limits: worker.settings.limits) {
+        case .needMore, .body:
+            guard backendEOF else { return false }
+            backendFailed(.closed)
             return true
-        case .complete(let headEnd):
+        case .headError:
+            backendFailed(.invalid)
+            return true
+        case .head(let headEnd):
             let buf = fromBackend.readable
-            if response.parse(buf, start: responseScanner.headStart, headEnd: headEnd, limits: worker.settings.limits) != nil {
-                respondError(502, "backend sent an invalid response", close: true)
-                return true
-            }
-            status = response.status
-            if let b = backend { routing.recordSuccess(b.backend) }
-            if response.status == 101 {
-                guard request.wantsUpgrade else {
-                    respondError(502, "backend switched protocols unasked", close: true)
+            let status = responses.response.status
+            if status < 200 && status != 101 {
+                if let failure = exchange.interimHead() {
+                    handle(failure)
                     return true
                 }
-                writeResponseHead(buf, upgrade: true)
-                fromBackend.consume(headEnd)
-                phase = .tunnel
-                responseHeadSent = true
-                requestBody = .none
-                return true
-            }
-            if response.status < 200 {
                 if request.version == .http11 { writeResponseHead(buf, upgrade: false) }
                 fromBackend.consume(headEnd)
-                responseScanner.reset()
+                responses.expectBody(.none)
                 return true
             }
-            if !response.hasBody(requestWasHead: request.isHead) {
-                responseBody = .none
-            } else if response.head.chunked {
-                responseBody = .chunked
-                responseChunks = ChunkedDecoder()
-            } else if let n = response.head.contentLength {
-                responseBody = n > 0 ? .length(n) : .none
-            } else {
-                responseBody = .untilClose
+            if let failure = exchange.finalHead(status: status, now: worker.loop.now) {
+                handle(failure)
+                return true
             }
-            let unframed = responseBody == .chunked || responseBody == .untilClose
+            if status == 101 {
+                writeResponseHead(buf, upgrade: true)
+                fromBackend.consume(headEnd)
+                if let b = backend { routing.recordSuccess(b.backend) }
+                phase = .tunnel
+                requests.reset()
+                return true
+            }
+            let framing = responses.response.bodyFraming(requestWasHead: request.isHead)
+            let unframed = framing == .chunked || framing == .untilClose
             chunkToClient = unframed && request.version == .http11
             if unframed && request.version == .http10 { closeAfterExchange = true }
             writeResponseHead(buf, upgrade: false)
             fromBackend.consume(headEnd)
-            responseHeadSent = true
+            responses.expectBody(framing)
+            if framing == .none { completeResponse() }
             return true
         }
     }
@@ -184,6 +154,7 @@ extension ClientConnection {
     /// The client's response head: the backend's fields minus hop-by-hop ones, our framing,
     /// X-Request-Id, and (if configured) X-Sluice-Pool and the sticky cookie.
     private func writeResponseHead(_ buf: UnsafeRawBufferPointer, upgrade: Bool) {
+        let response = responses.response
         toClient.append("HTTP/1.1 ")
         toClient.appendDecimal(response.status)
         toClient.append(UInt8(ascii: " "))
@@ -192,11 +163,9 @@ extension ClientConnection {
         let interim = response.status < 200 && !upgrade
         for field in response.head.fields {
             switch field.kind {
-            case .connection, .hopByHop, .transferEncoding, .xRequestId:
+            case .connection, .hopByHop, .transferEncoding, .xRequestId, .xSluicePool, .contentLength:
                 continue
             case .upgrade where !upgrade:
-                continue
-            case .contentLength where chunkToClient:
                 continue
             default:
                 toClient.append(UnsafeRawBufferPointer(rebasing: buf[field.name]))
@@ -210,7 +179,15 @@ extension ClientConnection {
             return
         }
         if upgrade { toClient.append("Connection: upgrade\r\n") }
-        if chunkToClient { toClient.append("Transfer-Encoding: chunked\r\n") }
+        if chunkToClient {
+            toClient.append("Transfer-Encoding: chunked\r\n")
+        } else if let n = response.head.contentLength, response.status >= 200 && response.status != 204 {
+            // One Content-Length, however many identical ones came; never on 1xx or 204
+            // (RFC 9110 8.6).
+            toClient.append("Content-Length: ")
+            toClient.appendDecimal(n)
+            toClient.append("\r\n")
+        }
         appendOwnFields()
         if !upgrade { appendConnectionField() }
         toClient.append("\r\n")
@@ -244,20 +221,28 @@ extension ClientConnection {
         }
     }
 
-    /// The response body is complete: the backend connection goes back to the pool if
-    /// it can be reused, else it is closed.
+    /// The response body is complete: the exchange has its outcome, and the backend
+    /// connection goes back to the pool if it can be reused, else it is closed. Bytes after
+    /// the body's end mean the backend broke its own framing: a failure of the backend, and
+    /// the client connection closes after the response.
     private func completeResponse() {
-        responseDone = true
-        guard backend != nil else { return }
-        let reusable = response.keepAlive && requestBody == .none && fromBackend.isEmpty && !backendEOF
-            && toBackend.isEmpty && responseBody == .none
+        let excess = !fromBackend.isEmpty
+        _ = exchange.responseComplete(excess: excess)
+        guard let b = backend else { return }
+        if excess {
+            routing.recordFailure(b.backend, now: worker.loop.now)
+            closeAfterExchange = true
+        } else {
+            routing.recordSuccess(b.backend)
+        }
+        let reusable = responses.response.keepAlive && !requestBodyPending && !excess && !backendEOF && toBackend.isEmpty
         detachBackend(reuse: reusable)
         fromBackend.clear()
     }
 
     /// The exchange is over: log it, then wait for the next request or close.
     private func finishExchange() {
-        logAccess()
+        if let outcome = exchange.outcome { logAccess(outcome, bytesSent: sentToClient) }
         routeIndex = -1
         if closeAfterExchange || clientEOF {
             enterClosing()
@@ -290,7 +275,7 @@ extension ClientConnection {
         let clientDone = clientEOF && inbuf.isEmpty && toBackend.isEmpty
         let backendDone = backendEOF && fromBackend.isEmpty && toClient.isEmpty
         if clientDone || backendDone {
-            logAccess()
+            logAccess(exchange.tunnelClosed(), bytesSent: sentToClient)
             close()
             return true
         }
@@ -299,10 +284,10 @@ extension ClientConnection {
 
     // MARK: Own responses
 
-    /// Answers the client with a small JSON error made by Sluice. Drops the exchange's
-    /// backend connection. With `close`, or when the request body was not read, the
-    /// connection closes after the answer.
-    func respondError(_ code: Int, _ message: StaticString, close: Bool) {
+    /// Answers the client with a small JSON error made by Sluice (`outcome.status`) and logs
+    /// the exchange with that outcome. Drops the exchange's backend connection. With `close`,
+    /// or when the request body was not read, the connection closes after the answer.
+    func respondError(_ outcome: Outcome, _ message: StaticString, close: Bool) {
         detachBackend(reuse: false)
         if requestID.isEmpty || phase == .awaitingHead {
             requestID.clear()
@@ -313,10 +298,11 @@ extension ClientConnection {
             logRequest.append(0)
             newStickyKey = false
             startMicros = shim_monotonic_us()
-            scanner.reset()
+            sentToClient = 0
+            requests.reset()
         }
-        status = code
-        if let rejection = WorkerStats.Rejection(status: code) { worker.stats.rejected[rejection.rawValue] &+= 1 }
+        let code = outcome.status
+        if outcome.source == .proxy, let rejection = WorkerStats.Rejection(status: code) { worker.stats.rejected[rejection.rawValue] &+= 1 }
         toClient.append("HTTP/1.1 ")
         toClient.appendDecimal(code)
         toClient.append(UInt8(ascii: " "))
@@ -325,7 +311,7 @@ extension ClientConnection {
         let bodyLength = 42 + message.utf8CodeUnitCount + requestID.readableBytes
         toClient.appendDecimal(bodyLength)
         toClient.append("\r\n")
-        if close || requestBody != .none { closeAfterExchange = true }
+        if close || requestBodyPending { closeAfterExchange = true }
         appendOwnFields()
         appendConnectionField()
         toClient.append("\r\n")
@@ -338,9 +324,9 @@ extension ClientConnection {
         toClient.append(requestID.readable)
         toClient.append("\"}\n")
         assert(toClient.readableBytes - before == bodyLength)
-        logAccess()
+        logAccess(outcome, bytesSent: sentToClient + toClient.readableBytes)
         routeIndex = -1
-        requestBody = .none
+        requests.reset()
         if closeAfterExchange || clientEOF {
             enterClosing()
         } else {
@@ -364,13 +350,13 @@ extension ClientConnection {
 
     // MARK: Access log
 
-    /// Records the finished exchange: its statistics and, unless the access log is off, one
-    /// JSON line in the worker's access-log buffer.
-    func logAccess() {
+    /// Records the finished exchange from its outcome: its statistics (metrics and the
+    /// judge's evidence) and, unless the access log is off, one JSON line in the worker's
+    /// access-log buffer with the status sent, the outcome and the bytes sent.
+    func logAccess(_ outcome: Outcome, bytesSent: Int) {
         let micros = shim_monotonic_us() - startMicros
         if routeIndex >= 0 {
-            worker.stats.record(slot: routing.statsSlots[routeIndex], pool: pool, status: status, micros: micros,
-                                judged: !forced && status != 499)
+            worker.stats.record(slot: routing.statsSlots[routeIndex], pool: pool, outcome: outcome, micros: micros, forced: forced)
         }
         guard worker.settings.accessLog != nil else {
             backendIndex = -1
@@ -388,7 +374,11 @@ extension ClientConnection {
         log.accessLog.append("\",\"path\":\"")
         if split < parts.count { log.accessLog.append(UnsafeRawBufferPointer(rebasing: parts[(split + 1)...])) }
         log.accessLog.append("\",\"status_code\":")
-        log.accessLog.appendDecimal(status)
+        log.accessLog.appendDecimal(outcome.logStatus)
+        log.accessLog.append(",\"outcome\":\"")
+        log.accessLog.append(outcome.cause.label)
+        log.accessLog.append("\",\"bytes_sent\":")
+        log.accessLog.appendDecimal(bytesSent)
         log.accessLog.append(",\"duration_ms\":")
         log.accessLog.appendDecimal(Int(micros / 1000))
         log.accessLog.append(UInt8(ascii: "."))

@@ -1,5 +1,6 @@
 import CLinuxShim
 import HTTP1
+import ProxyCore
 import Traffic
 #if canImport(Glibc)
 import Glibc
@@ -9,20 +10,14 @@ import Glibc
 /// and backend per request, streams both bodies with back-pressure, and answers pipelined
 /// requests one at a time, in order.
 ///
-/// Every event (client or backend socket) ends in `pump()`, which moves whatever can move
-/// and then sets the epoll interest of both sockets from the buffer levels. Memory is
-/// bounded: no buffer is read into past `maxBuffered` and no output buffer is filled past
-/// `highWater`.
+/// The shell around the pure parts: the `MessageReader`s frame the messages and the
+/// `Exchange` decides tries, deadlines and the `Outcome`; this class keeps the buffers, the
+/// syscalls, TLS and epoll interest, and does what they answer. Every event (client or
+/// backend socket) ends in `pump()`, which moves whatever can move and then sets the epoll
+/// interest of both sockets from the buffer levels. Memory is bounded: no buffer is read
+/// into past `maxBuffered` and no output buffer is filled past `highWater`.
 final class ClientConnection: EventHandler {
     enum Phase { case awaitingHead, exchange, tunnel, closing, closed }
-
-    /// How a body is delimited.
-    enum Body: Equatable {
-        case none
-        case length(Int)
-        case chunked
-        case untilClose
-    }
 
     static let highWater = 64 * 1024
     static let maxBuffered = 64 * 1024
@@ -54,10 +49,9 @@ final class ClientConnection: EventHandler {
     var toClient = ByteBuffer()
     var toBackend = ByteBuffer()
     var fromBackend = ByteBuffer()
-    var scanner = HeadScanner(isRequest: true)
-    var responseScanner = HeadScanner(isRequest: false)
-    var request = RequestHead()
-    var response = ResponseHead()
+    /// Requests from the client (heads, then bodies), and responses from the backend.
+    var requests = MessageReader(isRequest: true)
+    var responses = MessageReader(isRequest: false)
 
     var phase = Phase.awaitingHead
     var clientEOF = false
@@ -67,29 +61,23 @@ final class ClientConnection: EventHandler {
     // The current exchange.
     /// The routing the exchange started with (a reload never changes it mid-request).
     var routing: WorkerRouting
+    /// The backend side's state: tries, deadlines, the outcome.
+    var exchange = Exchange(retries: RetryPolicy(), timeouts: Timeouts(), requestHasBody: false, wantsUpgrade: false)
     var backend: BackendConnection?
     var backendEOF = false
-    var backendDeadline: Int64 = 0
     var routeIndex = -1
     var pool = Pool.blue
     var forced = false
     var backendIndex = -1
-    var tries = 0
     var tried = TriedBackends()
-    var requestBody = Body.none
-    var requestHadBody = false
-    var requestChunks = ChunkedDecoder()
     var discardedBody = 0
     var requestHeadLength = 0
-    var responseBody = Body.none
-    var responseChunks = ChunkedDecoder()
-    var responseHeadSent = false
-    var responseDone = false
-    var responseBytesSeen = false
+    /// Bytes of this exchange's response written to the client socket (the access log's
+    /// `bytes_sent`; while 0, a proxy error can still replace what is queued).
+    var sentToClient = 0
     var chunkToClient = false
     var closeAfterExchange = false
     var startMicros: Int64 = 0
-    var status = 0
     var requestID = ByteBuffer()
     var stickyKey = ByteBuffer()
     var newStickyKey = false
@@ -142,10 +130,10 @@ final class ClientConnection: EventHandler {
         guard let b = backend else { return }
         if b.connecting {
             let error = shim_socket_error(b.fd)
-            if error != 0 { backendFailed(); pump(); return }
+            if error != 0 { backendFailed(.closed); pump(); return }
             if events & shim_EPOLLOUT != 0 {
                 b.connecting = false
-                backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
+                exchange.connected(now: worker.loop.now)
             } else {
                 return
             }
@@ -167,25 +155,17 @@ final class ClientConnection: EventHandler {
             if now - idleSince >= 1_000 && now < deadline && park() { return }
             guard now >= deadline else { return }
             if inbuf.readableBytes > 0 {
-                respondError(408, "request head not received in time", close: true)
+                respondError(Outcome(.proxy, .rejected, status: 408), "request head not received in time", close: true)
                 pump()
             } else {
                 close()
             }
         case .exchange:
-            if let b = backend, now >= backendDeadline {
-                if b.connecting {
-                    backendFailed()
-                } else if !responseHeadSent {
-                    routing.recordFailure(b.backend, now: now)
-                    respondError(504, "backend did not answer in time", close: true)
-                } else {
-                    return abort()
-                }
+            if backend != nil, let failure = exchange.tick(now: now, clientSawNothing: sentToClient == 0) {
+                handle(failure)
                 pump()
-            } else if requestBody != .none && now >= deadline {
-                if responseHeadSent { return abort() }
-                respondError(408, "request body not received in time", close: true)
+            } else if requestBodyPending && now >= deadline {
+                refuseRequest(408, "request body not received in time")
                 pump()
             }
         case .tunnel:
@@ -227,7 +207,7 @@ final class ClientConnection: EventHandler {
         guard !clientEOF, phase != .closing, phase != .closed, inbuf.readableBytes < Self.maxBuffered else { return }
         let wasEmpty = inbuf.isEmpty
         // A request body streaming through is read in up to 64 KiB at a time; heads in 16 KiB.
-        let streaming = phase == .exchange && requestBody != .none
+        let streaming = phase == .exchange && requestBodyPending
         inbuf.reserve(streaming ? Self.maxBuffered - inbuf.readableBytes : Self.readChunk)
         let result = if let tls { tls.read(inbuf.writable) } else { Syscall.read(fd, inbuf.writable) }
         switch result {
@@ -256,6 +236,7 @@ final class ClientConnection: EventHandler {
             switch result {
             case .done(let n):
                 toClient.consume(n)
+                sentToClient &+= n
                 wrote = true
             case .wouldBlock, .eof:
                 return wrote
@@ -273,7 +254,7 @@ final class ClientConnection: EventHandler {
     /// at a time, so that a large response reaches the client in as few writes as possible.
     private func readBackend() {
         guard let b = backend else { return }
-        var want = responseHeadSent && responseBody != .none ? Self.maxBuffered : Self.readChunk
+        var want = responses.readingHead ? Self.readChunk : Self.maxBuffered
         while !backendEOF && fromBackend.readableBytes < Self.maxBuffered {
             fromBackend.reserve(want)
             if fromBackend.isEmpty { fromBackend.clear(leavingHeadroom: Self.headroom) }
@@ -282,8 +263,7 @@ final class ClientConnection: EventHandler {
             switch result {
             case .done(let n):
                 fromBackend.didWrite(n)
-                responseBytesSeen = true
-                backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
+                exchange.responseRead(now: worker.loop.now)
                 if n < space { return }
                 want = Self.maxBuffered
             case .eof, .failed:
@@ -305,7 +285,7 @@ final class ClientConnection: EventHandler {
             case .done(let n):
                 toBackend.consume(n)
                 wrote = true
-                backendDeadline = worker.loop.now + routeEntry.route.timeouts.firstByteMs64
+                exchange.requestSent(now: worker.loop.now)
             case .wouldBlock, .eof:
                 return wrote
             case .failed:
@@ -325,17 +305,15 @@ final class ClientConnection: EventHandler {
             progress = false
             switch phase {
             case .awaitingHead:
-                if inbuf.readableBytes > 0 {
-                    switch scanner.scan(inbuf.readable, limits: worker.settings.limits) {
-                    case .incomplete:
-                        break
-                    case .complete(let headEnd):
-                        startExchange(headEnd: headEnd)
-                        progress = true
-                    case .error(let error):
-                        respondError(error.status, error.reasonText, close: true)
-                        progress = true
-                    }
+                switch requests.read(inbuf.readable, eof: false, limits: worker.settings.limits) {
+                case .needMore, .body:
+                    break
+                case .head(let headEnd):
+                    startExchange(headEnd: headEnd)
+                    progress = true
+                case .headError(let error):
+                    respondError(Outcome(.proxy, .rejected, status: error.status), error.reasonText, close: true)
+                    progress = true
                 }
                 if phase == .awaitingHead && clientEOF { return close() }
             case .exchange:
@@ -396,10 +374,10 @@ final class ClientConnection: EventHandler {
     }
 
     /// Gives up on the connection without an answer (client gone, or a response that
-    /// cannot be completed any more).
+    /// cannot be completed any more): the exchange under way, if any, ends with the client
+    /// gone unless it already has its outcome.
     func abort() {
-        if status == 0 { status = 499 }
-        if routeIndex >= 0 && phase == .exchange { logAccess() }
+        if phase == .exchange || phase == .tunnel { logAccess(exchange.clientGone(), bytesSent: sentToClient) }
         close()
     }
 

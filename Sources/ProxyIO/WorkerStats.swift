@@ -1,3 +1,4 @@
+import ProxyCore
 public import Traffic
 
 /// One worker's cumulative request statistics, by route name and pool, in flat arrays so
@@ -9,10 +10,13 @@ public struct WorkerStats: Sendable {
     /// Upper bounds (milliseconds) of the request-duration histogram buckets; the last,
     /// implicit bucket is +Inf.
     public static let bucketBoundsMs: [Double] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000]
-    /// Per series (route, pool): 5 status classes, the buckets, +Inf, then the sum of
-    /// durations in microseconds.
+    /// Per series (route, pool): 5 status classes, the buckets, +Inf, the sum of durations
+    /// in microseconds, then one counter per backend failure cause
+    /// (`Outcome.Cause.backendFailures`).
     public static let classes = 5
-    public static let fields = classes + bucketBoundsMs.count + 2
+    public static let sumField = classes + bucketBoundsMs.count + 1
+    public static let failuresField = sumField + 1
+    public static let fields = failuresField + Outcome.Cause.backendFailures.count
     private static let boundsMicros: [Int64] = bucketBoundsMs.map { Int64($0 * 1000) }
 
     public enum Rejection: Int, CaseIterable, Sendable {
@@ -68,21 +72,26 @@ public struct WorkerStats: Sendable {
         return routes.count - 1
     }
 
-    /// Records one finished request: its status and duration, and, when `judged` (routed by
-    /// weight, not aborted by the client), the rollout judge's evidence. Does not allocate
-    /// unless a published copy still shares the storage (once per publication at most).
+    /// Records one finished exchange from its outcome: its counted status class and duration,
+    /// a backend failure's cause, and, unless `forced` by the override header or given up by
+    /// the client, the rollout judge's evidence (a failure after the head counts like a 502).
+    /// Does not allocate unless a published copy still shares the storage (once per
+    /// publication at most).
     @inline(__always)
-    mutating func record(slot: Int, pool: Pool, status: Int, micros: Int64, judged: Bool) {
-        if judged {
-            evidence[slot].record(pool, failed: status >= 500, micros: Int(micros))
+    mutating func record(slot: Int, pool: Pool, outcome: Outcome, micros: Int64, forced: Bool) {
+        if !forced && outcome.isJudged {
+            evidence[slot].record(pool, failed: outcome.isFailure, micros: Int(micros))
         }
         let base = (slot * 2 + Int(pool.rawValue)) * Self.fields
-        let statusClass = min(max(status / 100, 1), 5) - 1
+        let statusClass = min(max(outcome.countedStatus / 100, 1), 5) - 1
         values[base + statusClass] &+= 1
         var bucket = 0
         while bucket < Self.boundsMicros.count && micros > Self.boundsMicros[bucket] { bucket += 1 }
         values[base + Self.classes + bucket] &+= 1
-        values[base + Self.fields - 1] &+= UInt64(max(micros, 0))
+        values[base + Self.sumField] &+= UInt64(max(micros, 0))
+        if outcome.isBackendFailure {
+            values[base + Self.failuresField + outcome.cause.rawValue - Outcome.Cause.connectFailed.rawValue] &+= 1
+        }
     }
 
     /// The value of `field` for series (route slot, pool).

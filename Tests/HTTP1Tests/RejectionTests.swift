@@ -253,7 +253,12 @@ struct SyntaxRejectionTests {
         }
         #expect(responseError("HTTP/1.1 200 OK\r\n\r\n") == nil)
         #expect(responseError("HTTP/1.1 200\r\n\r\n") == nil)
-        #expect(responseError("HTTP/1.1 999 Whatever\r\n\r\n") == nil)
+        #expect(responseError("HTTP/1.1 599 Last\r\n\r\n") == nil)
+        for status in ["600", "999"] {
+            #expect(responseError("HTTP/1.1 \(status) Whatever\r\n\r\n") == .badRequest(.badStatusLine), "\(status)")
+        }
+        // RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message is faulty framing.
+        #expect(responseError("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") == .badRequest(.unsupportedTransferEncoding))
         #expect(responseError("HTTP/1.1 200 OK\nX: y\r\n\r\n") == .badRequest(.bareLF))
         #expect(responseError("HTTP/1.1 200 O\rK\r\n\r\n") == .badRequest(.bareCR))
     }
