@@ -21,8 +21,10 @@ Endpoints
                          "headers": [[k,v],...],"body_length","client","server"}
 
 Faults (env defaults, runtime via /admin/config, per request via query params of the same
-name): ERROR_RATE (fraction 0..1 answered 500) and LATENCY_MS (delay before answering).
-They apply to the echo, /bytes and /upload.
+name): ERROR_RATE (fraction 0..1 answered 500), LATENCY_MS (delay before answering) and
+BREAK_RATE (fraction 0..1 whose body breaks after the 200 head: a StreamingResponse whose
+generator raises half-way, so uvicorn closes the connection mid-body). They apply to the
+echo, /bytes and /upload.
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ PATTERN_MOD = 251  # prime, so 64 KiB chunk boundaries never line up with the pa
 STATE: dict[str, object] = {
     "error_rate": float(os.environ.get("ERROR_RATE", "0") or 0),
     "latency_ms": float(os.environ.get("LATENCY_MS", "0") or 0),
+    "break_rate": float(os.environ.get("BREAK_RATE", "0") or 0),
     "health": os.environ.get("HEALTH", "ok"),
 }
 STATS = {"requests": 0}
@@ -100,14 +103,24 @@ def _knob(request: Request, name: str) -> float:
     return float(STATE[name])  # type: ignore[arg-type]
 
 
-async def _inject(request: Request) -> JSONResponse | None:
-    """Apply the configured latency, then maybe answer with an injected 500."""
+async def _broken_body():
+    yield b'{"pool": "' + POOL.encode() + b'", "partial": '
+    await asyncio.sleep(0.01)
+    raise RuntimeError("injected break after the head")
+
+
+async def _inject(request: Request) -> JSONResponse | StreamingResponse | None:
+    """Apply the configured latency, then maybe answer with an injected 500 or a 200 whose
+    body breaks after the head."""
     lat = _knob(request, "latency_ms")
     if lat > 0:
         await asyncio.sleep(lat / 1000.0)
     rate = _knob(request, "error_rate")
     if rate > 0 and random.random() < rate:
         return JSONResponse({"pool": POOL, "error": "injected"}, status_code=500)
+    brk = _knob(request, "break_rate")
+    if brk > 0 and random.random() < brk:
+        return StreamingResponse(_broken_body(), media_type="application/json")
     return None
 
 
@@ -182,6 +195,11 @@ async def set_config(request: Request):
             if not 0.0 <= rate <= 1.0:
                 raise ValueError("error_rate must be in [0, 1]")
             STATE["error_rate"] = rate
+        if "break_rate" in q:
+            rate = float(q["break_rate"])
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError("break_rate must be in [0, 1]")
+            STATE["break_rate"] = rate
         if "latency_ms" in q:
             lat = float(q["latency_ms"])
             if lat < 0:

@@ -119,7 +119,7 @@ class Backend:
         assert status == 200
 
     def reset(self) -> None:
-        self.configure(error_rate=0, latency_ms=0, health="ok")
+        self.configure(error_rate=0, latency_ms=0, break_rate=0, health="ok")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
