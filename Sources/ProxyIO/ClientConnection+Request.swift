@@ -79,107 +79,45 @@ extension ClientConnection {
         if requestID.isEmpty { worker.ids.appendRequestID(to: &requestID) }
     }
 
-    /// The pool for this request: the override header (from allowed addresses), else the
-    /// sticky key's hash bucket, else the worker's weighted picker.
+    /// The pool for this request, as `PoolChoice` decides: forced by the override header,
+    /// the sticky key's bucket (a new key made here when a cookie route has none), or the
+    /// worker's weighted picker.
     private func choosePool(_ buf: UnsafeRawBufferPointer) -> Pool {
         let entry = routeEntry
-        let route = entry.route
+        let choice = peerText.withBytes { text in
+            PoolChoice.of(request.head, buf, route: entry.route, overrideName: entry.overrideHeaderBytes,
+                          stickyName: entry.stickyNameBytes, peer: peer, peerText: text)
+        }
         forced = false
-        if let override = route.override, let value = request.head.value(buf, named: entry.overrideHeaderBytes),
-           let forcedPool = Pool(name: UnsafeRawBufferPointer(rebasing: buf[value])), override.allowFrom.contains(where: { $0.contains(peer) }) {
+        switch choice {
+        case .forced(let pool):
             forced = true
-            return forcedPool
+            return pool
+        case .sticky(let bucket):
+            return StickyHash.pool(bucket: bucket, green: entry.route.greenWeight)
+        case .newStickyKey:
+            stickyKey.clear()
+            worker.ids.appendRandomKey(to: &stickyKey)
+            newStickyKey = true
+            return StickyHash.pool(bucket: StickyHash.bucket(stickyKey.readable), green: entry.route.greenWeight)
+        case .byWeight:
+            return routing.nextPool(route: routeIndex)
         }
-        guard let sticky = route.sticky else { return routing.nextPool(route: routeIndex) }
-        let bucket: Int
-        switch sticky.by {
-        case .cookie:
-            if let value = request.head.cookie(buf, named: entry.stickyNameBytes) {
-                bucket = StickyHash.bucket(UnsafeRawBufferPointer(rebasing: buf[value]))
-            } else {
-                stickyKey.clear()
-                worker.ids.appendRandomKey(to: &stickyKey)
-                newStickyKey = true
-                bucket = StickyHash.bucket(stickyKey.readable)
-            }
-        case .header:
-            guard let value = request.head.value(buf, named: entry.stickyNameBytes), !value.isEmpty else {
-                return routing.nextPool(route: routeIndex)
-            }
-            bucket = StickyHash.bucket(UnsafeRawBufferPointer(rebasing: buf[value]))
-        case .clientIP:
-            bucket = peerText.withBytes { StickyHash.bucket($0) }
-        }
-        return StickyHash.pool(bucket: bucket, green: route.greenWeight)
     }
 
-    /// Queues the request head for the backend: hop-by-hop fields removed (RFC 9110 7.6.1),
-    /// X-Forwarded-* and X-Request-Id set, framing re-stated, always as HTTP/1.1.
+    /// Queues the request head for the backend, rewritten as `RequestRewrite` says.
     private func writeRequestHead(_ buf: UnsafeRawBufferPointer, framing: BodyFraming) {
         let entry = routeEntry
+        // An HTTP/1.0 request without Host is sent with the backend's name (see RequestRewrite).
+        let fallback = request.head.hostIndex == nil
+            ? entry.poolBackends[Int(pool.rawValue)].first.map { routing.snapshot.backendLabels[$0] } ?? []
+            : []
         toBackend.clear()
-        toBackend.append(UnsafeRawBufferPointer(rebasing: buf[request.method]))
-        toBackend.append(UInt8(ascii: " "))
-        toBackend.append(UnsafeRawBufferPointer(rebasing: buf[request.target]))
-        toBackend.append(" HTTP/1.1\r\n")
-        for field in request.head.fields {
-            switch field.kind {
-            case .connection, .hopByHop, .transferEncoding, .contentLength, .upgrade,
-                 .xForwardedProto, .xForwardedHost, .xRequestId, .xForwardedFor:
-                continue
-            case .other, .xSluicePool:
-                // The override header is Sluice's, not the backend's.
-                if buf.equalsIgnoringCase(field.name, entry.overrideHeaderBytes) { continue }
-                appendField(buf, field)
-            default:
-                appendField(buf, field)
-            }
+        peerText.withBytes { address in
+            RequestRewrite.append(into: &toBackend, request, buf, framing: framing, overrideName: entry.overrideHeaderBytes,
+                                  clientAddress: address, https: tls != nil, requestID: requestID.readable, hostFallback: fallback)
         }
-        toBackend.append("X-Forwarded-For: ")
-        for field in request.head.fields where field.kind == .xForwardedFor && !field.value.isEmpty {
-            toBackend.append(UnsafeRawBufferPointer(rebasing: buf[field.value]))
-            toBackend.append(", ")
-        }
-        peerText.withBytes { toBackend.append($0) }
-        toBackend.append(tls == nil ? "\r\nX-Forwarded-Proto: http\r\n" : "\r\nX-Forwarded-Proto: https\r\n")
-        if let h = request.head.hostIndex {
-            toBackend.append("X-Forwarded-Host: ")
-            toBackend.append(UnsafeRawBufferPointer(rebasing: buf[request.head.fields[h].value]))
-            toBackend.append("\r\n")
-        } else if let first = entry.poolBackends[Int(pool.rawValue)].first {
-            // An HTTP/1.0 request without Host goes out as HTTP/1.1, which needs one: name the
-            // backend, as NGINX's default `proxy_set_header Host $proxy_host` does.
-            toBackend.append("Host: ")
-            toBackend.append(routing.snapshot.backendLabels[first])
-            toBackend.append("\r\n")
-        }
-        toBackend.append("X-Request-Id: ")
-        toBackend.append(requestID.readable)
-        toBackend.append("\r\n")
-        switch framing {
-        case .chunked:
-            toBackend.append("Transfer-Encoding: chunked\r\n")
-        case .length(let n):
-            toBackend.append("Content-Length: ")
-            toBackend.appendDecimal(n)
-            toBackend.append("\r\n")
-        case .none, .untilClose:
-            if request.head.contentLength == 0 { toBackend.append("Content-Length: 0\r\n") }
-        }
-        if request.wantsUpgrade, let u = request.head.upgradeIndex {
-            toBackend.append("Connection: upgrade\r\nUpgrade: ")
-            toBackend.append(UnsafeRawBufferPointer(rebasing: buf[request.head.fields[u].value]))
-            toBackend.append("\r\n")
-        }
-        toBackend.append("\r\n")
         requestHeadLength = toBackend.readableBytes
-    }
-
-    private func appendField(_ buf: UnsafeRawBufferPointer, _ field: HeaderField) {
-        toBackend.append(UnsafeRawBufferPointer(rebasing: buf[field.name]))
-        toBackend.append(": ")
-        toBackend.append(UnsafeRawBufferPointer(rebasing: buf[field.value]))
-        toBackend.append("\r\n")
     }
 
     /// Moves request body bytes from the client buffer to the backend buffer, up to the

@@ -151,42 +151,15 @@ extension ClientConnection {
         }
     }
 
-    /// The client's response head: the backend's fields minus hop-by-hop ones, our framing,
-    /// X-Request-Id, and (if configured) X-Sluice-Pool and the sticky cookie.
+    /// The client's response head: the backend's part as `ResponseRewrite` says, then
+    /// X-Request-Id, (if configured) X-Sluice-Pool and the sticky cookie, and the connection's
+    /// fate; an interim (1xx) head carries only the backend's part.
     private func writeResponseHead(_ buf: UnsafeRawBufferPointer, upgrade: Bool) {
         let response = responses.response
-        toClient.append("HTTP/1.1 ")
-        toClient.appendDecimal(response.status)
-        toClient.append(UInt8(ascii: " "))
-        toClient.append(UnsafeRawBufferPointer(rebasing: buf[response.reason]))
-        toClient.append("\r\n")
-        let interim = response.status < 200 && !upgrade
-        for field in response.head.fields {
-            switch field.kind {
-            case .connection, .hopByHop, .transferEncoding, .xRequestId, .xSluicePool, .contentLength:
-                continue
-            case .upgrade where !upgrade:
-                continue
-            default:
-                toClient.append(UnsafeRawBufferPointer(rebasing: buf[field.name]))
-                toClient.append(": ")
-                toClient.append(UnsafeRawBufferPointer(rebasing: buf[field.value]))
-                toClient.append("\r\n")
-            }
-        }
-        if interim {
+        ResponseRewrite.append(into: &toClient, response, buf, upgrade: upgrade, chunked: chunkToClient)
+        if response.status < 200 && !upgrade {
             toClient.append("\r\n")
             return
-        }
-        if upgrade { toClient.append("Connection: upgrade\r\n") }
-        if chunkToClient {
-            toClient.append("Transfer-Encoding: chunked\r\n")
-        } else if let n = response.head.contentLength, response.status >= 200 && response.status != 204 {
-            // One Content-Length, however many identical ones came; never on 1xx or 204
-            // (RFC 9110 8.6).
-            toClient.append("Content-Length: ")
-            toClient.appendDecimal(n)
-            toClient.append("\r\n")
         }
         appendOwnFields()
         if !upgrade { appendConnectionField() }

@@ -1,0 +1,112 @@
+public import HTTP1
+
+/// The request head a backend gets (RFC 9110 7.6): hop-by-hop fields removed, Sluice's override
+/// header removed, X-Forwarded-For/-Proto/-Host and X-Request-Id set, the framing re-stated,
+/// always as HTTP/1.1. Runs once per routed request; appends to the backend's output buffer.
+public enum RequestRewrite {
+    /// `clientAddress`: the peer as text; `hostFallback`: the Host to send when an HTTP/1.0
+    /// request has none (HTTP/1.1 needs one: the backend's label, as NGINX's default
+    /// `proxy_set_header Host $proxy_host` does).
+    public static func append(into out: inout ByteBuffer, _ request: RequestHead, _ buf: UnsafeRawBufferPointer,
+                              framing: BodyFraming, overrideName: [UInt8], clientAddress: UnsafeRawBufferPointer,
+                              https: Bool, requestID: UnsafeRawBufferPointer, hostFallback: [UInt8]) {
+        out.append(UnsafeRawBufferPointer(rebasing: buf[request.method]))
+        out.append(UInt8(ascii: " "))
+        out.append(UnsafeRawBufferPointer(rebasing: buf[request.target]))
+        out.append(" HTTP/1.1\r\n")
+        for field in request.head.fields {
+            switch field.kind {
+            case .connection, .hopByHop, .transferEncoding, .contentLength, .upgrade,
+                 .xForwardedProto, .xForwardedHost, .xRequestId, .xForwardedFor:
+                continue
+            case .other, .xSluicePool:
+                // The override header is Sluice's, not the backend's.
+                if buf.equalsIgnoringCase(field.name, overrideName) { continue }
+                appendField(&out, buf, field)
+            default:
+                appendField(&out, buf, field)
+            }
+        }
+        out.append("X-Forwarded-For: ")
+        for field in request.head.fields where field.kind == .xForwardedFor && !field.value.isEmpty {
+            out.append(UnsafeRawBufferPointer(rebasing: buf[field.value]))
+            out.append(", ")
+        }
+        out.append(clientAddress)
+        out.append(https ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n")
+        if let h = request.head.hostIndex {
+            out.append("X-Forwarded-Host: ")
+            out.append(UnsafeRawBufferPointer(rebasing: buf[request.head.fields[h].value]))
+            out.append("\r\n")
+        } else if !hostFallback.isEmpty {
+            out.append("Host: ")
+            out.append(hostFallback)
+            out.append("\r\n")
+        }
+        out.append("X-Request-Id: ")
+        out.append(requestID)
+        out.append("\r\n")
+        switch framing {
+        case .chunked:
+            out.append("Transfer-Encoding: chunked\r\n")
+        case .length(let n):
+            out.append("Content-Length: ")
+            out.appendDecimal(n)
+            out.append("\r\n")
+        case .none, .untilClose:
+            if request.head.contentLength == 0 { out.append("Content-Length: 0\r\n") }
+        }
+        if request.wantsUpgrade, let u = request.head.upgradeIndex {
+            out.append("Connection: upgrade\r\nUpgrade: ")
+            out.append(UnsafeRawBufferPointer(rebasing: buf[request.head.fields[u].value]))
+            out.append("\r\n")
+        }
+        out.append("\r\n")
+    }
+
+    private static func appendField(_ out: inout ByteBuffer, _ buf: UnsafeRawBufferPointer, _ field: HeaderField) {
+        out.append(UnsafeRawBufferPointer(rebasing: buf[field.name]))
+        out.append(": ")
+        out.append(UnsafeRawBufferPointer(rebasing: buf[field.value]))
+        out.append("\r\n")
+    }
+}
+
+/// The backend's part of the response head a client gets: the status line and the backend's
+/// fields minus hop-by-hop ones, Content-Length, X-Request-Id and X-Sluice-Pool (Sluice states
+/// those itself), then the framing: `Connection: upgrade` for a 101, `Transfer-Encoding:
+/// chunked` when Sluice re-chunks the body, else one Content-Length when the backend sent one
+/// (never on 1xx or 204, RFC 9110 8.6). Sluice's own fields and the final CRLF follow it (the
+/// shell adds them). Runs once per response head, interim ones included.
+public enum ResponseRewrite {
+    public static func append(into out: inout ByteBuffer, _ response: ResponseHead, _ buf: UnsafeRawBufferPointer,
+                              upgrade: Bool, chunked: Bool) {
+        out.append("HTTP/1.1 ")
+        out.appendDecimal(response.status)
+        out.append(UInt8(ascii: " "))
+        out.append(UnsafeRawBufferPointer(rebasing: buf[response.reason]))
+        out.append("\r\n")
+        for field in response.head.fields {
+            switch field.kind {
+            case .connection, .hopByHop, .transferEncoding, .xRequestId, .xSluicePool, .contentLength:
+                continue
+            case .upgrade where !upgrade:
+                continue
+            default:
+                out.append(UnsafeRawBufferPointer(rebasing: buf[field.name]))
+                out.append(": ")
+                out.append(UnsafeRawBufferPointer(rebasing: buf[field.value]))
+                out.append("\r\n")
+            }
+        }
+        if upgrade {
+            out.append("Connection: upgrade\r\n")
+        } else if chunked {
+            out.append("Transfer-Encoding: chunked\r\n")
+        } else if let n = response.head.contentLength, response.status >= 200 && response.status != 204 {
+            out.append("Content-Length: ")
+            out.appendDecimal(n)
+            out.append("\r\n")
+        }
+    }
+}
