@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sluice's one test command: installs what is missing, builds, runs the Swift unit tests and
-# the Python integration tests against the real binary. Exits non-zero if anything fails.
+# the Python integration tests against the real binary (the exchange-heavy ones also against
+# the debug binary, assertions on). Exits non-zero if anything fails.
 #
 #   bash scripts/test.sh                  # everything
 #   bash scripts/test.sh --unit-only      # build + swift test
@@ -74,7 +75,29 @@ if [[ $RUN_UNIT -eq 1 ]]; then
     fi
 fi
 
-# ---------------------------------------------------------------- 6. integration tests
+# ---------------------------------------------------------------- 6. debug-build integration tests
+# The exchange's assertions (impossible transitions) are compiled out of release builds: the
+# integration tests that drive it hardest also run against the debug binary `swift test` built.
+DEBUG_BIN=$(swift build "${SWIFT_FLAGS[@]}" --show-bin-path)/sluice
+if [[ $RUN_UNIT -eq 1 && $RUN_INTEGRATION -eq 1 && ${#PYTEST_ARGS[@]} -eq 0 ]]; then
+    phase "integration tests on the debug binary (assertions on): $DEBUG_BIN"
+    swift build "${SWIFT_FLAGS[@]}" --product sluice >/dev/null || die "debug build failed"
+    set +e
+    SLUICE_BIN=$DEBUG_BIN timeout --signal=TERM --kill-after=30 900 \
+        .venv/bin/python -m pytest -q -p no:cacheprovider -k "not canary" \
+        tests/integration/test_outcomes.py tests/integration/test_failures.py tests/integration/test_pipelining.py \
+        tests/integration/test_bodies.py tests/integration/test_websocket.py tests/integration/test_smuggling.py
+    rc=$?
+    set -e
+    if [[ $rc -eq 0 ]]; then
+        results+=("integration tests on the debug binary (pytest): ok")
+    else
+        results+=("integration tests on the debug binary (pytest): FAILED (exit $rc)")
+        failed=1
+    fi
+fi
+
+# ---------------------------------------------------------------- 7. integration tests
 if [[ $RUN_INTEGRATION -eq 1 ]]; then
     phase "integration tests: pytest tests/integration (SLUICE_BIN=$SLUICE_BIN)"
     set +e
