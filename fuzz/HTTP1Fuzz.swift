@@ -2,8 +2,9 @@
 // MessageHead) and the ChunkedDecoder.
 //
 // Not a package target: scripts/fuzz.sh compiles this file together with Sources/HTTP1/*.swift
-// into one binary with `swiftc -sanitize=fuzzer,address`. Only the public API of HTTP1 is used,
-// in the way the proxy uses it (see Tests/HTTP1Tests/Harness.swift): bytes appended to a
+// and Tests/HTTP1Tests/MessageEvents.swift (the recorder the split-point tests use too) into one
+// binary with `swiftc -sanitize=fuzzer,address`. Only the public API of HTTP1 is used,
+// in the way the proxy uses it (see Tests/HTTP1Tests/MessageEvents.swift): bytes appended to a
 // ByteBuffer and `MessageReader` (the proxy's own parser driver) run after each read: the head
 // scanned and parsed, consumed, the body framed by Content-Length or decoded as chunked,
 // pipelined messages after it.
@@ -77,139 +78,30 @@ func check(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { fatalError("HTTP1 fuzz invariant broken: \(message())") }
 }
 
-// MARK: - What the parsers reported, copied out of the buffers
+// MARK: - The reader fed in pieces (Tests/HTTP1Tests/MessageEvents.swift's `run`), with checks
 
-struct FieldCopy: Equatable {
-    var name: [UInt8]
-    var value: [UInt8]
-    var kind: FieldKind
-}
-
-struct HeadCopy: Equatable {
-    var fields: [FieldCopy]
-    var contentLength: Int?
-    var chunked: Bool
-    var close: Bool
-    var keepAlive: Bool
-    var upgrade: Bool
-    var hostIndex: Int?
-    var upgradeIndex: Int?
-    var expectContinue: Bool
-
-    init(_ h: MessageHead, _ buf: UnsafeRawBufferPointer) {
-        fields = h.fields.map { FieldCopy(name: bytes(buf, $0.name), value: bytes(buf, $0.value), kind: $0.kind) }
-        contentLength = h.contentLength
-        chunked = h.chunked
-        close = h.connectionClose
-        keepAlive = h.connectionKeepAlive
-        upgrade = h.connectionUpgrade
-        hostIndex = h.hostIndex
-        upgradeIndex = h.upgradeIndex
-        expectContinue = h.expectContinue
-    }
-}
-
-enum Event: Equatable {
-    case request(method: [UInt8], target: [UInt8], http11: Bool, isHead: Bool, keepAlive: Bool, upgrade: Bool,
-                 headStart: Int, headEnd: Int, head: HeadCopy)
-    case response(status: Int, reason: [UInt8], http11: Bool, keepAlive: Bool, fieldsStart: Int,
-                  headStart: Int, headEnd: Int, head: HeadCopy)
-    case headError(ParseError)
-    case body([UInt8])
-    case bodyError(dataSoFar: [UInt8])
-    case unfinishedHead(buffered: Int)
-    case unfinishedBody([UInt8])
-}
-
-func bytes(_ buf: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8] {
-    check(range.lowerBound >= 0 && range.upperBound <= buf.count, "range \(range) outside buffer of \(buf.count)")
-    return Array(UnsafeRawBufferPointer(rebasing: buf[range]))
-}
-
-// MARK: - The proxy's parser driver, MessageReader, fed in pieces
-
-/// Feeds `pieces` to a fresh `MessageReader` (the proxy's own driver). With `exactCapacity` the
-/// buffer is allocated with exactly the input's size; every read also looks at an exact heap copy
-/// of the unread bytes, so AddressSanitizer sees any read past the bytes received.
+/// Runs `pieces` through `run` with the fuzzer's checks: with `exactCapacity` the buffer is
+/// allocated with exactly the input's size, every read looks at an exact heap copy of the unread
+/// bytes (AddressSanitizer sees any read past the bytes received), and every head must be what
+/// the scanner promised and parse the same alone.
 func runMessages(_ pieces: [ArraySlice<UInt8>], isRequest: Bool, limits: Limits, exactCapacity: Bool) -> [Event] {
-    let total = pieces.reduce(0) { $0 + $1.count }
-    var inbuf = ByteBuffer(capacity: exactCapacity ? total : 16)
-    var reader = MessageReader(isRequest: isRequest)
-    var body: [UInt8] = []
-    var events: [Event] = []
-    var closed = false
-
-    /// Reads until the reader needs more input; returns whether the stream is still open.
-    func pump(eof: Bool) -> Bool {
-        // Every step consumes at least one byte or ends the loop.
-        let budget = inbuf.readableBytes + 3
-        var steps = 0
-        while true {
-            steps += 1
-            check(steps <= budget, "no progress reading \(reader.readingHead ? "a head" : "a body")")
-            let count = inbuf.readableBytes
-            let step = withExactCopy(inbuf.readable, count) { reader.read($0, eof: eof, limits: limits) }
-            let buf = inbuf.readable
-            switch step {
-            case .needMore:
-                if reader.readingHead {
-                    check(count - reader.scanner.headStart <= limits.headerSection,
-                          "incomplete head holds \(count - reader.scanner.headStart) bytes, limit \(limits.headerSection)")
-                }
-                return true
-            case .headError(let error):
-                events.append(.headError(error))
-                return false
-            case .head(let headEnd):
-                let headStart = reader.headStart
-                checkScannedHead(buf, headStart: headStart, headEnd: headEnd, limits: limits)
-                body = []
-                let framing: BodyFraming
-                if isRequest {
-                    let event = requestEvent(reader.request, buf, headStart: headStart)
-                    check(event == parseRequestAlone(buf, headStart: headStart, headEnd: headEnd, limits: limits),
-                          "request parse depends on bytes after the head or on reuse")
-                    events.append(event)
-                    framing = reader.request.bodyFraming
-                } else {
-                    let event = responseEvent(reader.response, buf, headStart: headStart)
-                    check(event == parseResponseAlone(buf, headStart: headStart, headEnd: headEnd, limits: limits),
-                          "response parse depends on bytes after the head or on reuse")
-                    events.append(event)
-                    framing = reader.response.bodyFraming(requestWasHead: false)
-                    if framing == .none && reader.response.hasBody(requestWasHead: false) { events.append(.body([])) }
-                }
-                inbuf.consume(headEnd)
-                reader.expectBody(framing)
-            case .body(let piece):
-                check(piece.consumed >= 0 && piece.consumed <= count, "consumed \(piece.consumed) of \(count)")
-                check(piece.data.lowerBound >= 0 && piece.data.upperBound <= piece.consumed, "data \(piece.data) outside consumed \(piece.consumed)")
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[piece.data]))
-                inbuf.consume(piece.consumed)
-                switch piece.status {
-                case .end:
-                    events.append(.body(body))
-                case .invalid:
-                    events.append(.bodyError(dataSoFar: body))
-                    return false
-                case .truncated:
-                    events.append(.unfinishedBody(body))
-                    return false
-                case .more:
-                    if piece.consumed == 0 { return true }
-                }
-            }
+    var hooks = RunHooks()
+    hooks.read = { reader, input, eof, limits in
+        withExactCopy(input, input.count) { reader.read($0, eof: eof, limits: limits) }
+    }
+    hooks.head = { reader, buf, headEnd, limits in
+        let headStart = reader.headStart
+        checkScannedHead(buf, headStart: headStart, headEnd: headEnd, limits: limits)
+        if isRequest {
+            check(.request(RequestSummary(reader.request, buf, headStart: headStart)) == parseRequestAlone(buf, headStart: headStart, headEnd: headEnd, limits: limits),
+                  "request parse depends on bytes after the head or on reuse")
+        } else {
+            check(.response(ResponseSummary(reader.response, buf, headStart: headStart)) == parseResponseAlone(buf, headStart: headStart, headEnd: headEnd, limits: limits),
+                  "response parse depends on bytes after the head or on reuse")
         }
     }
-
-    for piece in pieces where !closed {
-        piece.withUnsafeBytes { inbuf.append($0) }
-        closed = !pump(eof: false)
-    }
-    if !closed && pump(eof: true) && reader.readingHead && inbuf.readableBytes > 0 {
-        events.append(.unfinishedHead(buffered: inbuf.readableBytes))
-    }
-    return events
+    let total = pieces.reduce(0) { $0 + $1.count }
+    return run(pieces, isRequest: isRequest, limits: limits, initialCapacity: exactCapacity ? total : 16, hooks: hooks)
 }
 
 /// Runs `body` on a heap copy of exactly `buf[0..<end]`: a parser reading past the end of the
@@ -228,7 +120,7 @@ func parseRequestAlone(_ buf: UnsafeRawBufferPointer, headStart: Int, headEnd: I
         var fresh = RequestHead()
         if let error = fresh.parse(head, start: headStart, headEnd: headEnd, limits: limits) { return .headError(error) }
         checkRequest(fresh, head, headStart: headStart, headEnd: headEnd, limits: limits)
-        return requestEvent(fresh, head, headStart: headStart)
+        return .request(RequestSummary(fresh, head, headStart: headStart))
     }
 }
 
@@ -237,19 +129,8 @@ func parseResponseAlone(_ buf: UnsafeRawBufferPointer, headStart: Int, headEnd: 
         var fresh = ResponseHead()
         if let error = fresh.parse(head, start: headStart, headEnd: headEnd, limits: limits) { return .headError(error) }
         checkResponse(fresh, head, headStart: headStart, headEnd: headEnd, limits: limits)
-        return responseEvent(fresh, head, headStart: headStart)
+        return .response(ResponseSummary(fresh, head, headStart: headStart))
     }
-}
-
-func requestEvent(_ r: RequestHead, _ buf: UnsafeRawBufferPointer, headStart: Int) -> Event {
-    .request(method: bytes(buf, r.method), target: bytes(buf, r.target), http11: r.version == .http11, isHead: r.isHead,
-             keepAlive: r.keepAlive, upgrade: r.wantsUpgrade, headStart: headStart, headEnd: r.headEnd,
-             head: HeadCopy(r.head, buf))
-}
-
-func responseEvent(_ r: ResponseHead, _ buf: UnsafeRawBufferPointer, headStart: Int) -> Event {
-    .response(status: r.status, reason: bytes(buf, r.reason), http11: r.isHTTP11, keepAlive: r.keepAlive,
-              fieldsStart: r.fieldsStart, headStart: headStart, headEnd: r.headEnd, head: HeadCopy(r.head, buf))
 }
 
 // MARK: - Invariants of an accepted head

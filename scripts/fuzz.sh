@@ -7,7 +7,8 @@
 #   bash scripts/fuzz.sh 60 -- -seed=1 -max_len=4096     # extra libFuzzer flags after --
 #   bash scripts/fuzz.sh --repro .build-fuzz/crashes/crash-<sha1>   # rerun one input
 #
-# Builds .build-fuzz/http1-fuzz from fuzz/HTTP1Fuzz.swift + Sources/HTTP1/*.swift with
+# Builds .build-fuzz/http1-fuzz from fuzz/HTTP1Fuzz.swift + Tests/HTTP1Tests/MessageEvents.swift +
+# Sources/HTTP1/*.swift with
 # `swiftc -sanitize=fuzzer,address -O` (not a package target: `swift build` never sees it).
 # Seeds are read from fuzz/corpus/ (committed, never written); inputs libFuzzer finds go to
 # fuzz/corpus-work/ (gitignored; FUZZ_WORK=dir to use another); crashes to .build-fuzz/crashes/.
@@ -40,7 +41,7 @@ done
 mkdir -p "$OUT" "$CRASHES" "$WORK"
 
 # Rebuild when the binary is missing or older than any source.
-SOURCES=("$ROOT"/fuzz/HTTP1Fuzz.swift "$ROOT"/Sources/HTTP1/*.swift)
+SOURCES=("$ROOT"/fuzz/HTTP1Fuzz.swift "$ROOT"/Tests/HTTP1Tests/MessageEvents.swift "$ROOT"/Sources/HTTP1/*.swift)
 needs_build=0
 [[ -x $BIN ]] || needs_build=1
 for f in "${SOURCES[@]}"; do [[ $f -nt $BIN ]] && needs_build=1; done

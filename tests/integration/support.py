@@ -198,17 +198,11 @@ def _complete_request_length(buf: bytes) -> int | None:
         pos += size + 2
 
 
-class RecordingBackend:
-    """A raw TCP server thread: records every byte received per connection and answers each
-    complete request (head plus Content-Length or chunked body) with a fixed response, sent in
-    one call (by default a 200 with the body "recorded"). Requests to
-    HEALTH_PATH_FOR_RECORDER (the proxy's active health checks) are excluded by `payload()`."""
+class RawServer:
+    """A raw TCP server on loopback: a thread accepts connections and serves each on a thread
+    of its own with `_serve(sock, record)` (subclasses); `stop()` ends it."""
 
-    RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n"
-                b"X-Pool: recorder\r\n\r\nrecorded")
-
-    def __init__(self, response: bytes = RESPONSE):
-        self.response = response
+    def __init__(self):
         self.port = free_port()
         self.addr = f"{HOST}:{self.port}"
         self.lock = threading.Lock()
@@ -234,6 +228,28 @@ class RecordingBackend:
             with self.lock:
                 self.conns.append(rec)
             threading.Thread(target=self._serve, args=(s, rec), daemon=True).start()
+
+    def _serve(self, s: socket.socket, rec: bytearray):
+        raise NotImplementedError
+
+    def stop(self):
+        self.stopping = True
+        self.listener.close()
+        self.thread.join(2)
+
+
+class RecordingBackend(RawServer):
+    """Records every byte received per connection and answers each complete request (head
+    plus Content-Length or chunked body) with a fixed response, sent in one call (by default
+    a 200 with the body "recorded"). Requests to HEALTH_PATH_FOR_RECORDER (the proxy's active
+    health checks) are excluded by `payload()`."""
+
+    RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n"
+                b"X-Pool: recorder\r\n\r\nrecorded")
+
+    def __init__(self, response: bytes = RESPONSE):
+        self.response = response
+        super().__init__()
 
     def _serve(self, s: socket.socket, rec: bytearray):
         s.settimeout(0.5)
@@ -288,10 +304,38 @@ class RecordingBackend:
         time.sleep(settle)
         return self.payload()
 
-    def stop(self):
-        self.stopping = True
-        self.listener.close()
-        self.thread.join(2)
+class ScriptedBackend(RawServer):
+    """For each request head it receives, plays `script` (byte strings sent as they are,
+    floats slept), then closes the connection when `close` is set: a backend that breaks
+    the rules on purpose."""
+
+    def __init__(self, script: list, close: bool = True):
+        self.script = script
+        self.close = close
+        super().__init__()
+
+    def _serve(self, s: socket.socket, rec: bytearray):
+        s.settimeout(5)
+        buf = b""
+        try:
+            while not self.stopping:
+                while b"\r\n\r\n" not in buf:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                buf = buf[buf.index(b"\r\n\r\n") + 4:]
+                for step in self.script:
+                    if isinstance(step, float):
+                        time.sleep(step)
+                    else:
+                        s.sendall(step)
+                if self.close:
+                    return
+        except OSError:
+            return
+        finally:
+            s.close()
 
 
 # ---------------------------------------------------------------------------- routes and sluice

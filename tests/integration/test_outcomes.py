@@ -4,79 +4,20 @@ failure of its pool in /metrics, the access log and a rollout's figures; broken 
 response heads are decided by the exchange (502, 504, 499), never forwarded as they are."""
 from __future__ import annotations
 
-import json
 import re
 import signal
 import socket
 import struct
-import threading
 import time
 import urllib.request
 
 import pytest
 
-from httpraw import ConnectionClosed, request_bytes
-from support import HOST, Load, free_port, route
+from httpraw import request_bytes
+from support import HOST, Load, ScriptedBackend, free_port, route
 from test_admin import TOKEN, admin
 
 ENV = {"SLUICE_ADMIN_TOKEN": TOKEN}
-
-
-class ScriptedBackend:
-    """A raw TCP backend: for each request head it receives, it plays `script` (byte strings
-    sent as they are, floats slept), then closes the connection when `close` is set."""
-
-    def __init__(self, script: list, close: bool = True):
-        self.script = script
-        self.close = close
-        self.requests = 0
-        self.port = free_port()
-        self.addr = f"{HOST}:{self.port}"
-        self.stopping = False
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind((HOST, self.port))
-        self.listener.listen(16)
-        self.listener.settimeout(0.2)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while not self.stopping:
-            try:
-                s, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(s,), daemon=True).start()
-
-    def _serve(self, s: socket.socket):
-        s.settimeout(5)
-        buf = b""
-        try:
-            while not self.stopping:
-                while b"\r\n\r\n" not in buf:
-                    data = s.recv(65536)
-                    if not data:
-                        return
-                    buf += data
-                buf = buf[buf.index(b"\r\n\r\n") + 4:]
-                self.requests += 1
-                for step in self.script:
-                    if isinstance(step, float):
-                        time.sleep(step)
-                    else:
-                        s.sendall(step)
-                if self.close:
-                    return
-        except OSError:
-            return
-        finally:
-            s.close()
-
-    def stop(self):
-        self.stopping = True
-        self.listener.close()
 
 
 @pytest.fixture
