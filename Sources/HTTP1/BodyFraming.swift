@@ -13,6 +13,7 @@ public enum BodyFraming: Equatable, Sendable {
 extension RequestHead {
     /// The request body's framing: chunked, a positive Content-Length, or none (a request is
     /// never delimited by close).
+    @inlinable
     public var bodyFraming: BodyFraming {
         if head.chunked { return .chunked }
         if let n = head.contentLength, n > 0 { return .length(n) }
@@ -23,6 +24,7 @@ extension RequestHead {
 extension ResponseHead {
     /// The final response body's framing (RFC 9112 6.3): none for 1xx, 204, 304 and any
     /// response to HEAD; else chunked, Content-Length, or until the backend closes.
+    @inlinable
     public func bodyFraming(requestWasHead: Bool) -> BodyFraming {
         guard hasBody(requestWasHead: requestWasHead) else { return .none }
         if head.chunked { return .chunked }

@@ -11,6 +11,13 @@ public struct BodyReader: Sendable {
         /// Data bytes, as a range of the input (may be empty).
         public var data: Range<Int>
         public var status: Status
+
+        @inlinable
+        public init(consumed: Int, data: Range<Int>, status: Status) {
+            self.consumed = consumed
+            self.data = data
+            self.status = status
+        }
     }
 
     public enum Status: Equatable, Sendable {
@@ -25,31 +32,38 @@ public struct BodyReader: Sendable {
     }
 
     /// What is left of the body: `.none` once it is complete.
-    public private(set) var framing: BodyFraming
-    private var chunks = ChunkedDecoder()
+    @inlinable public var framing: BodyFraming { left }
+    @usableFromInline var left: BodyFraming
+    @usableFromInline var chunks = ChunkedDecoder()
 
-    public init(_ framing: BodyFraming) { self.framing = framing }
+    @inlinable
+    public init(_ framing: BodyFraming) { left = framing }
 
     /// The body has been read to its end (or there was none).
-    public var isComplete: Bool { framing == .none }
+    @inlinable
+    public var isComplete: Bool {
+        if case .none = left { return true }
+        return false
+    }
 
     /// Reads from `input` (the unread bytes; `eof` when no more will ever come). Returns at most
     /// one run of data; call again on the rest while it consumes bytes and says `.more`.
+    @inlinable
     public mutating func read(_ input: UnsafeRawBufferPointer, eof: Bool) -> Step {
-        switch framing {
+        switch left {
         case .none:
             return Step(consumed: 0, data: 0..<0, status: .end)
         case .length(let remaining):
             let n = min(remaining, input.count)
             if n == remaining {
-                framing = .none
+                left = .none
                 return Step(consumed: n, data: 0..<n, status: .end)
             }
-            framing = .length(remaining - n)
+            left = .length(remaining - n)
             return Step(consumed: n, data: 0..<n, status: n == 0 && eof ? .truncated : .more)
         case .untilClose:
             if eof && input.isEmpty {
-                framing = .none
+                left = .none
                 return Step(consumed: 0, data: 0..<0, status: .end)
             }
             return Step(consumed: input.count, data: 0..<input.count, status: .more)
@@ -57,7 +71,7 @@ public struct BodyReader: Sendable {
             let out = chunks.decode(input)
             switch out.status {
             case .end:
-                framing = .none
+                left = .none
                 return Step(consumed: out.consumed, data: out.data, status: .end)
             case .error:
                 return Step(consumed: out.consumed, data: out.data, status: .invalid)

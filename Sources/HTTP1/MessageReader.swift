@@ -23,51 +23,65 @@ public struct MessageReader: Sendable {
     public var request = RequestHead()
     /// The last response head read (a response reader).
     public var response = ResponseHead()
-    public private(set) var scanner: HeadScanner
+    @inlinable public var scanner: HeadScanner { headScanner }
     /// Where the last complete head started (after any leading empty lines).
-    public private(set) var headStart = 0
-    public private(set) var body = BodyReader(.none)
+    @inlinable public var headStart: Int { lastHeadStart }
+    @inlinable public var body: BodyReader { bodyReader }
     /// A head is being read (rather than a body).
-    public private(set) var readingHead = true
+    @inlinable public var readingHead: Bool { inHead }
+
+    @usableFromInline var headScanner: HeadScanner
+    @usableFromInline var lastHeadStart = 0
+    @usableFromInline var bodyReader = BodyReader(.none)
+    @usableFromInline var inHead = true
 
     public init(isRequest: Bool) {
         self.isRequest = isRequest
-        scanner = HeadScanner(isRequest: isRequest)
+        headScanner = HeadScanner(isRequest: isRequest)
     }
 
     /// Forgets any partial head or body: the next bytes start a new message.
+    @inlinable
     public mutating func reset() {
-        scanner.reset()
-        body = BodyReader(.none)
-        readingHead = true
+        headScanner.reset()
+        bodyReader = BodyReader(.none)
+        inHead = true
     }
 
     /// After `.head`: the body that follows, as the caller framed it (`.none` reads the next head).
+    @inlinable
     public mutating func expectBody(_ framing: BodyFraming) {
-        body = BodyReader(framing)
-        readingHead = framing == .none
+        bodyReader = BodyReader(framing)
+        inHead = bodyReader.isComplete
     }
 
     /// Reads from `input`, the unread bytes (the same bytes as the last call's, minus those
     /// consumed, plus what arrived); `eof` when no more will come.
+    @inlinable
     public mutating func read(_ input: UnsafeRawBufferPointer, eof: Bool, limits: Limits) -> Step {
-        guard readingHead else {
-            let step = body.read(input, eof: eof)
-            if step.status == .end { readingHead = true }
+        guard inHead else {
+            let step = bodyReader.read(input, eof: eof)
+            if case .end = step.status { inHead = true }
             return .body(step)
         }
         guard !input.isEmpty else { return .needMore }
-        switch scanner.scan(input, limits: limits) {
+        return readHead(input, limits: limits)
+    }
+
+    /// The head part of `read`: scans and, once complete, parses.
+    @usableFromInline
+    mutating func readHead(_ input: UnsafeRawBufferPointer, limits: Limits) -> Step {
+        switch headScanner.scan(input, limits: limits) {
         case .incomplete:
             return .needMore
         case .error(let error):
             return .headError(error)
         case .complete(let headEnd):
-            headStart = scanner.headStart
-            scanner.reset()
+            lastHeadStart = headScanner.headStart
+            headScanner.reset()
             let error = isRequest
-                ? request.parse(input, start: headStart, headEnd: headEnd, limits: limits)
-                : response.parse(input, start: headStart, headEnd: headEnd, limits: limits)
+                ? request.parse(input, start: lastHeadStart, headEnd: headEnd, limits: limits)
+                : response.parse(input, start: lastHeadStart, headEnd: headEnd, limits: limits)
             if let error { return .headError(error) }
             return .head(end: headEnd)
         }

@@ -51,22 +51,34 @@ public struct Exchange: Sendable {
         /// connection closed before answering is a race, not a sick backend).
         public var blameBackend: Bool
         public var then: Then
+
+        @inlinable
+        public init(blameBackend: Bool, then: Then) {
+            self.blameBackend = blameBackend
+            self.then = then
+        }
     }
 
     /// A backend sending more 1xx heads than this for one request is broken (or hostile).
     public static let maxInterimResponses = 16
 
-    public private(set) var state: State = .unattached(lastFailure: nil)
+    @inlinable public var state: State { current }
     /// When the current wait ends (monotonic ms): the connect, the first byte of the head, or
     /// the next byte of a stalled body.
-    public private(set) var deadline: Int64 = .max
+    @inlinable public var deadline: Int64 { waitEnds }
     /// Backends tried so far.
-    public private(set) var tries = 0
-    private let retries: RetryPolicy
-    private let timeouts: Timeouts
+    @inlinable public var tries: Int { attempts }
     /// The request has a body (so it is never sent again to another backend).
     public let requestHasBody: Bool
-    private let wantsUpgrade: Bool
+
+    // The methods are inlinable (the shell runs them for every request, from another module),
+    // so the state lives in usable-from-inline storage behind the read-only properties above.
+    @usableFromInline var current: State = .unattached(lastFailure: nil)
+    @usableFromInline var waitEnds: Int64 = .max
+    @usableFromInline var attempts = 0
+    @usableFromInline let retries: RetryPolicy
+    @usableFromInline let timeouts: Timeouts
+    @usableFromInline let wantsUpgrade: Bool
 
     /// A routed request. `requestHasBody`: it has a body (so it is never resent);
     /// `wantsUpgrade`: it asked to switch protocols (so a 101 is accepted).
@@ -78,14 +90,14 @@ public struct Exchange: Sendable {
     }
 
     /// The outcome, once finished.
-    public var outcome: Outcome? {
-        if case .finished(let outcome) = state { return outcome }
+    @inlinable public var outcome: Outcome? {
+        if case .finished(let outcome) = current { return outcome }
         return nil
     }
 
     /// The final response head is on its way to the client (or a tunnel is open).
-    public var headSent: Bool {
-        switch state {
+    @inlinable public var headSent: Bool {
+        switch current {
         case .streaming, .tunnel: return true
         case .finished(let outcome): return outcome.status != 0
         default: return false
@@ -93,45 +105,45 @@ public struct Exchange: Sendable {
     }
 
     /// Whether another backend may be tried (`1 + retries.attempts` tries in all).
-    public var mayTry: Bool { tries < 1 + retries.attempts }
+    @inlinable public var mayTry: Bool { tries < 1 + retries.attempts }
 
     // MARK: Events
 
     /// A backend connection is attached for a new try: taken from the idle pool (`reused`),
     /// or new, with its connect under way (`connecting`) or already done.
-    public mutating func attached(reused: Bool, connecting: Bool, now: Int64) {
-        guard case .unattached = state else { return unexpected("attached") }
-        tries += 1
+    @inlinable public mutating func attached(reused: Bool, connecting: Bool, now: Int64) {
+        guard case .unattached = current else { return unexpected("attached") }
+        attempts += 1
         if connecting {
-            state = .connecting
-            deadline = now + Int64(timeouts.connectMs)
+            current = .connecting
+            waitEnds = now + Int64(timeouts.connectMs)
         } else {
-            state = .awaitingHead(reused: reused, bytesSeen: false, interims: 0)
-            deadline = now + Int64(timeouts.firstByteMs)
+            current = .awaitingHead(reused: reused, bytesSeen: false, interims: 0)
+            waitEnds = now + Int64(timeouts.firstByteMs)
         }
     }
 
     /// The connect finished.
-    public mutating func connected(now: Int64) {
-        guard case .connecting = state else { return unexpected("connected") }
-        state = .awaitingHead(reused: false, bytesSeen: false, interims: 0)
-        deadline = now + Int64(timeouts.firstByteMs)
+    @inlinable public mutating func connected(now: Int64) {
+        guard case .connecting = current else { return unexpected("connected") }
+        current = .awaitingHead(reused: false, bytesSeen: false, interims: 0)
+        waitEnds = now + Int64(timeouts.firstByteMs)
     }
 
     /// Request bytes were written to the backend: the first-byte timeout counts from the last.
-    public mutating func requestSent(now: Int64) {
-        if case .awaitingHead = state { deadline = now + Int64(timeouts.firstByteMs) }
+    @inlinable public mutating func requestSent(now: Int64) {
+        if case .awaitingHead = current { waitEnds = now + Int64(timeouts.firstByteMs) }
     }
 
     /// Response bytes arrived. Before the final head they extend nothing (a 1xx every second
     /// must not keep an exchange past its first-byte timeout); in a body, a stall is timed
     /// from the last byte.
-    public mutating func responseRead(now: Int64) {
-        switch state {
+    @inlinable public mutating func responseRead(now: Int64) {
+        switch current {
         case .awaitingHead(let reused, _, let interims):
-            state = .awaitingHead(reused: reused, bytesSeen: true, interims: interims)
+            current = .awaitingHead(reused: reused, bytesSeen: true, interims: interims)
         case .streaming:
-            deadline = now + Int64(timeouts.firstByteMs)
+            waitEnds = now + Int64(timeouts.firstByteMs)
         default:
             break
         }
@@ -139,25 +151,25 @@ public struct Exchange: Sendable {
 
     /// A 1xx head other than 101 arrived. Returns nil when it is to be relayed, or the failure
     /// when the backend has sent too many of them.
-    public mutating func interimHead() -> Failure? {
-        guard case .awaitingHead(let reused, _, let interims) = state else { unexpected("interimHead"); return nil }
+    @inlinable public mutating func interimHead() -> Failure? {
+        guard case .awaitingHead(let reused, _, let interims) = current else { unexpected("interimHead"); return nil }
         guard interims < Self.maxInterimResponses else { return respond(.invalidResponse, blame: true) }
-        state = .awaitingHead(reused: reused, bytesSeen: true, interims: interims + 1)
+        current = .awaitingHead(reused: reused, bytesSeen: true, interims: interims + 1)
         return nil
     }
 
     /// The final response head arrived (a valid status from 101 to 599). Returns nil when the
     /// head is passed on (a 101 opens a tunnel), or the failure (a 101 nobody asked for).
-    public mutating func finalHead(status: Int, now: Int64) -> Failure? {
-        guard case .awaitingHead = state else { unexpected("finalHead"); return nil }
+    @inlinable public mutating func finalHead(status: Int, now: Int64) -> Failure? {
+        guard case .awaitingHead = current else { unexpected("finalHead"); return nil }
         if status == 101 {
             guard wantsUpgrade else { return respond(.invalidResponse, blame: true) }
-            state = .tunnel
-            deadline = .max
+            current = .tunnel
+            waitEnds = .max
             return nil
         }
-        state = .streaming(status: status)
-        deadline = now + Int64(timeouts.firstByteMs)
+        current = .streaming(status: status)
+        waitEnds = now + Int64(timeouts.firstByteMs)
         return nil
     }
 
@@ -166,14 +178,14 @@ public struct Exchange: Sendable {
     /// Before the response head, retries as `retries.on` allows: after a failed connect
     /// (`connect-failure`), or when a reused idle connection died before answering a request
     /// without a body (`reset-before-response`); else 502.
-    public mutating func backendFailed(_ fault: Fault, clientSawNothing: Bool) -> Failure {
-        switch state {
+    @inlinable public mutating func backendFailed(_ fault: Fault, clientSawNothing: Bool) -> Failure {
+        switch current {
         case .connecting:
             return connectFailed(.connectFailed)
         case .awaitingHead(let reused, let bytesSeen, _):
             let race = reused && !bytesSeen
             if fault == .closed && race && !requestHasBody && retries.onResetBeforeResponse && mayTry {
-                state = .unattached(lastFailure: Outcome(.backend, .resetBeforeHead, status: 502))
+                current = .unattached(lastFailure: Outcome(.backend, .resetBeforeHead, status: 502))
                 return Failure(blameBackend: false, then: .retry(resendHead: true))
             }
             return respond(fault == .invalid ? .invalidResponse : .resetBeforeHead, blame: !race || fault == .invalid)
@@ -188,9 +200,9 @@ public struct Exchange: Sendable {
     }
 
     /// The loop's tick: returns what to do when the current wait is over, else nil.
-    public mutating func tick(now: Int64, clientSawNothing: Bool) -> Failure? {
+    @inlinable public mutating func tick(now: Int64, clientSawNothing: Bool) -> Failure? {
         guard now >= deadline else { return nil }
-        switch state {
+        switch current {
         case .connecting:
             return connectFailed(.connectTimeout)
         case .awaitingHead:
@@ -205,74 +217,74 @@ public struct Exchange: Sendable {
 
     /// No backend is left to try (or none was available from the start): the last failure's
     /// answer, or 503 when nothing was tried.
-    public mutating func noBackendLeft() -> Outcome {
-        guard case .unattached(let lastFailure) = state else { unexpected("noBackendLeft"); return outcome ?? Outcome(.proxy, .rejected, status: 503) }
+    @inlinable public mutating func noBackendLeft() -> Outcome {
+        guard case .unattached(let lastFailure) = current else { unexpected("noBackendLeft"); return outcome ?? Outcome(.proxy, .rejected, status: 503) }
         let result = lastFailure ?? Outcome(.proxy, .rejected, status: 503)
-        state = .finished(result)
+        current = .finished(result)
         return result
     }
 
     /// The response body was passed on whole; `excess`: the backend sent bytes past its end.
-    public mutating func responseComplete(excess: Bool) -> Outcome {
-        guard case .streaming(let status) = state else { unexpected("responseComplete"); return outcome ?? Outcome(.backend, .completed, status: 0) }
+    @inlinable public mutating func responseComplete(excess: Bool) -> Outcome {
+        guard case .streaming(let status) = current else { unexpected("responseComplete"); return outcome ?? Outcome(.backend, .completed, status: 0) }
         let result = Outcome(.backend, excess ? .excessBody : .completed, status: status)
-        state = .finished(result)
+        current = .finished(result)
         return result
     }
 
     /// The tunnel after a 101 closed (either side).
-    public mutating func tunnelClosed() -> Outcome {
+    @inlinable public mutating func tunnelClosed() -> Outcome {
         let result = Outcome(.backend, .completed, status: 101)
-        state = .finished(result)
+        current = .finished(result)
         return result
     }
 
     /// The client went away, or its connection failed, before the exchange finished.
-    public mutating func clientGone() -> Outcome {
+    @inlinable public mutating func clientGone() -> Outcome {
         if let outcome { return outcome }
-        let result = switch state {
+        let result = switch current {
         case .streaming(let status): Outcome(.client, .clientClosedAfterHead, status: status)
         case .tunnel: Outcome(.client, .clientClosedAfterHead, status: 101)
         default: Outcome(.client, .clientClosedBeforeHead, status: 0)
         }
-        state = .finished(result)
+        current = .finished(result)
         return result
     }
 
     /// The proxy refuses the rest of the request (a bad request body, a body timeout) with
     /// `status`: answered if no response head went out yet, else the client connection is cut.
-    public mutating func requestRefused(status: Int) -> Failure.Then {
-        if case .streaming(let sent) = state {
+    @inlinable public mutating func requestRefused(status: Int) -> Failure.Then {
+        if case .streaming(let sent) = current {
             let result = Outcome(.client, .clientClosedAfterHead, status: sent)
-            state = .finished(result)
+            current = .finished(result)
             return .abort(result)
         }
         let result = Outcome(.proxy, .rejected, status: status)
-        state = .finished(result)
+        current = .finished(result)
         return .respond(result)
     }
 
     // MARK: Helpers
 
-    private mutating func connectFailed(_ cause: Outcome.Cause) -> Failure {
+    @inlinable mutating func connectFailed(_ cause: Outcome.Cause) -> Failure {
         let failure = Outcome(.backend, cause, status: 502)
         if retries.onConnectFailure && mayTry {
-            state = .unattached(lastFailure: failure)
+            current = .unattached(lastFailure: failure)
             return Failure(blameBackend: true, then: .retry(resendHead: false))
         }
         return finish(failure, blame: true, abort: false)
     }
 
-    private mutating func respond(_ cause: Outcome.Cause, status: Int = 502, blame: Bool) -> Failure {
+    @inlinable mutating func respond(_ cause: Outcome.Cause, status: Int = 502, blame: Bool) -> Failure {
         finish(Outcome(.backend, cause, status: status), blame: blame, abort: false)
     }
 
-    private mutating func finish(_ result: Outcome, blame: Bool, abort: Bool) -> Failure {
-        state = .finished(result)
+    @inlinable mutating func finish(_ result: Outcome, blame: Bool, abort: Bool) -> Failure {
+        current = .finished(result)
         return Failure(blameBackend: blame, then: abort ? .abort(result) : .respond(result))
     }
 
-    private func unexpected(_ event: StaticString) {
+    @inlinable func unexpected(_ event: StaticString) {
         assertionFailure("Exchange: \(event) in state \(state)")
     }
 }

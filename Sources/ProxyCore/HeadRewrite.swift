@@ -4,11 +4,12 @@ public import HTTP1
 /// header removed, X-Forwarded-For/-Proto/-Host and X-Request-Id set, the framing re-stated,
 /// always as HTTP/1.1. Runs once per routed request; appends to the backend's output buffer.
 public enum RequestRewrite {
-    /// `clientAddress`: the peer as text; `hostFallback`: the Host to send when an HTTP/1.0
+    /// `client`: the peer's address; `hostFallback`: the Host to send when an HTTP/1.0
     /// request has none (HTTP/1.1 needs one: the backend's label, as NGINX's default
     /// `proxy_set_header Host $proxy_host` does).
-    public static func append(into out: inout ByteBuffer, _ request: RequestHead, _ buf: UnsafeRawBufferPointer,
-                              framing: BodyFraming, overrideName: [UInt8], clientAddress: UnsafeRawBufferPointer,
+    @inlinable
+    public static func append(into out: inout ByteBuffer, _ request: borrowing RequestHead, _ buf: UnsafeRawBufferPointer,
+                              framing: BodyFraming, overrideName: [UInt8], client: borrowing PeerText,
                               https: Bool, requestID: UnsafeRawBufferPointer, hostFallback: [UInt8]) {
         out.append(UnsafeRawBufferPointer(rebasing: buf[request.method]))
         out.append(UInt8(ascii: " "))
@@ -32,7 +33,7 @@ public enum RequestRewrite {
             out.append(UnsafeRawBufferPointer(rebasing: buf[field.value]))
             out.append(", ")
         }
-        out.append(clientAddress)
+        client.withBytes { out.append($0) }
         out.append(https ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n")
         if let h = request.head.hostIndex {
             out.append("X-Forwarded-Host: ")
@@ -64,7 +65,8 @@ public enum RequestRewrite {
         out.append("\r\n")
     }
 
-    private static func appendField(_ out: inout ByteBuffer, _ buf: UnsafeRawBufferPointer, _ field: HeaderField) {
+    @inlinable
+    static func appendField(_ out: inout ByteBuffer, _ buf: UnsafeRawBufferPointer, _ field: HeaderField) {
         out.append(UnsafeRawBufferPointer(rebasing: buf[field.name]))
         out.append(": ")
         out.append(UnsafeRawBufferPointer(rebasing: buf[field.value]))
@@ -73,40 +75,40 @@ public enum RequestRewrite {
 }
 
 /// The backend's part of the response head a client gets: the status line and the backend's
-/// fields minus hop-by-hop ones, Content-Length, X-Request-Id and X-Sluice-Pool (Sluice states
-/// those itself), then the framing: `Connection: upgrade` for a 101, `Transfer-Encoding:
-/// chunked` when Sluice re-chunks the body, else one Content-Length when the backend sent one
-/// (never on 1xx or 204, RFC 9110 8.6). Sluice's own fields and the final CRLF follow it (the
+/// fields minus hop-by-hop ones, X-Request-Id and X-Sluice-Pool (Sluice states those itself)
+/// and all but the first Content-Length (none on 1xx or 204, RFC 9110 8.6, nor when Sluice
+/// re-chunks the body), then `Connection: upgrade` for a 101 or `Transfer-Encoding: chunked`. Sluice's own fields and the final CRLF follow it (the
 /// shell adds them). Runs once per response head, interim ones included.
 public enum ResponseRewrite {
-    public static func append(into out: inout ByteBuffer, _ response: ResponseHead, _ buf: UnsafeRawBufferPointer,
+    @inlinable
+    public static func append(into out: inout ByteBuffer, _ response: borrowing ResponseHead, _ buf: UnsafeRawBufferPointer,
                               upgrade: Bool, chunked: Bool) {
         out.append("HTTP/1.1 ")
         out.appendDecimal(response.status)
         out.append(UInt8(ascii: " "))
         out.append(UnsafeRawBufferPointer(rebasing: buf[response.reason]))
         out.append("\r\n")
+        // The first Content-Length goes on (the parser made sure any others agree with it),
+        // unless Sluice re-frames the body or the status may not carry one.
+        var lengthSent = upgrade || chunked || response.status < 200 || response.status == 204
         for field in response.head.fields {
             switch field.kind {
-            case .connection, .hopByHop, .transferEncoding, .xRequestId, .xSluicePool, .contentLength:
+            case .connection, .hopByHop, .transferEncoding, .xRequestId, .xSluicePool:
                 continue
             case .upgrade where !upgrade:
                 continue
+            case .contentLength:
+                if lengthSent { continue }
+                lengthSent = true
+                RequestRewrite.appendField(&out, buf, field)
             default:
-                out.append(UnsafeRawBufferPointer(rebasing: buf[field.name]))
-                out.append(": ")
-                out.append(UnsafeRawBufferPointer(rebasing: buf[field.value]))
-                out.append("\r\n")
+                RequestRewrite.appendField(&out, buf, field)
             }
         }
         if upgrade {
             out.append("Connection: upgrade\r\n")
         } else if chunked {
             out.append("Transfer-Encoding: chunked\r\n")
-        } else if let n = response.head.contentLength, response.status >= 200 && response.status != 204 {
-            out.append("Content-Length: ")
-            out.appendDecimal(n)
-            out.append("\r\n")
         }
     }
 }

@@ -37,11 +37,8 @@ public struct Outcome: Equatable, Sendable {
         case rejected
 
         /// A backend failure the client saw after the response head had been sent.
-        public var isAfterHead: Bool {
-            switch self {
-            case .closedAfterHead, .timeoutAfterHead, .invalidBody, .excessBody: return true
-            default: return false
-            }
+        @inlinable public var isAfterHead: Bool {
+            (Cause.closedAfterHead.rawValue...Cause.excessBody.rawValue).contains(rawValue)
         }
 
         /// The causes that are a backend's failure, in `sluice_backend_failures_total`'s order.
@@ -84,6 +81,7 @@ public struct Outcome: Equatable, Sendable {
     /// The final status sent to the client (the backend's or the proxy's own), 0 when none was.
     public let status: Int
 
+    @inlinable
     public init(_ source: Source, _ cause: Cause, status: Int) {
         self.source = source
         self.cause = cause
@@ -91,20 +89,20 @@ public struct Outcome: Equatable, Sendable {
     }
 
     /// The status the access log shows: the one sent, or 499 when the client went away first.
-    public var logStatus: Int { status == 0 ? 499 : status }
+    @inlinable public var logStatus: Int { status == 0 ? 499 : status }
 
     /// The status `sluice_requests_total` counts the exchange under: a failure after the head
     /// counts as the 502 it would have been had it happened before.
-    public var countedStatus: Int { cause.isAfterHead && status < 500 ? 502 : logStatus }
+    @inlinable public var countedStatus: Int { cause.isAfterHead && status < 500 ? 502 : logStatus }
 
     /// Whether the exchange is a failure of the pool that served it, for the judge: a 5xx sent
     /// (the backend's or the proxy's 502/503/504) or a failure after the head.
-    public var isFailure: Bool { countedStatus >= 500 }
+    @inlinable public var isFailure: Bool { countedStatus >= 500 }
 
     /// Whether the judge compares this exchange: not when the client gave up (and forced
     /// override traffic is kept out by the caller).
-    public var isJudged: Bool { source != .client }
+    @inlinable public var isJudged: Bool { source != .client }
 
     /// A backend's failure (before or after the head), counted in `sluice_backend_failures_total`.
-    public var isBackendFailure: Bool { source == .backend && cause != .completed }
+    @inlinable public var isBackendFailure: Bool { source == .backend && cause != .completed }
 }

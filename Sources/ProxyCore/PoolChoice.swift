@@ -17,8 +17,9 @@ public enum PoolChoice: Equatable, Sendable {
 
     /// Runs once per routed request. `overrideName` and `stickyName` are the route's header
     /// and cookie/header names as bytes; `peerText` the client address as text.
-    public static func of(_ head: MessageHead, _ buf: UnsafeRawBufferPointer, route: Route, overrideName: [UInt8],
-                          stickyName: [UInt8], peer: IPAddress, peerText: UnsafeRawBufferPointer) -> PoolChoice {
+    @inlinable
+    public static func of(_ head: borrowing MessageHead, _ buf: UnsafeRawBufferPointer, route: Route, overrideName: [UInt8],
+                          stickyName: [UInt8], peer: IPAddress, peerText: borrowing PeerText) -> PoolChoice {
         if let override = route.override, let value = head.value(buf, named: overrideName),
            let pool = Pool(name: UnsafeRawBufferPointer(rebasing: buf[value])),
            override.allowFrom.contains(where: { $0.contains(peer) }) {
@@ -33,7 +34,7 @@ public enum PoolChoice: Equatable, Sendable {
             guard let value = head.value(buf, named: stickyName), !value.isEmpty else { return .byWeight }
             return .sticky(bucket: StickyHash.bucket(UnsafeRawBufferPointer(rebasing: buf[value])))
         case .clientIP:
-            return .sticky(bucket: StickyHash.bucket(peerText))
+            return .sticky(bucket: peerText.withBytes { StickyHash.bucket($0) })
         }
     }
 }

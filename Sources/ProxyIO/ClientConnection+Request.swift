@@ -5,9 +5,6 @@ import Traffic
 
 /// The request side of an exchange: from a complete head to bytes queued for a backend.
 extension ClientConnection {
-    /// The request parsed last (the current exchange's).
-    var request: RequestHead { requests.request }
-
     /// Whether request body bytes are still to come from the client.
     var requestBodyPending: Bool { !requests.body.isComplete }
 
@@ -24,21 +21,20 @@ extension ClientConnection {
         backendEOF = false
         newStickyKey = false
         tried.removeAll()
-        let framing = request.bodyFraming
-        exchange = Exchange(retries: RetryPolicy(), timeouts: Timeouts(), requestHasBody: framing != .none, wantsUpgrade: request.wantsUpgrade)
+        let framing = requests.request.bodyFraming
         discardedBody = 0
-        if !request.keepAlive { closeAfterExchange = true }
+        if !requests.request.keepAlive { closeAfterExchange = true }
         deadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
         noteRequestID(buf)
         logRequest.clear()
-        logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[request.method]))
+        logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[requests.request.method]))
         logRequest.append(0) // separator between method and path
-        let target = request.target
+        let target = requests.request.target
         var pathEnd = target.lowerBound
         while pathEnd < target.upperBound && buf[pathEnd] != UInt8(ascii: "?") { pathEnd += 1 }
         logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[target.lowerBound..<pathEnd]))
 
-        let host = request.head.hostIndex.map { UnsafeRawBufferPointer(rebasing: buf[request.head.fields[$0].value]) }
+        let host = requests.request.head.hostIndex.map { UnsafeRawBufferPointer(rebasing: buf[requests.request.head.fields[$0].value]) }
         guard let route = routing.snapshot.table.match(host: host, path: UnsafeRawBufferPointer(rebasing: buf[target])) else {
             inbuf.consume(headEnd)
             respondError(Outcome(.proxy, .rejected, status: 404), "no route", close: framing != .none)
@@ -46,7 +42,7 @@ extension ClientConnection {
         }
         routeIndex = route
         let config = routeEntry.route
-        exchange = Exchange(retries: config.retries, timeouts: config.timeouts, requestHasBody: framing != .none, wantsUpgrade: request.wantsUpgrade)
+        exchange = Exchange(retries: config.retries, timeouts: config.timeouts, requestHasBody: framing != .none, wantsUpgrade: requests.request.wantsUpgrade)
         pool = choosePool(buf)
         writeRequestHead(buf, framing: framing)
         inbuf.consume(headEnd)
@@ -60,7 +56,7 @@ extension ClientConnection {
     /// Keeps a valid client X-Request-Id (1-128 of `[A-Za-z0-9._-]`), else makes one.
     private func noteRequestID(_ buf: UnsafeRawBufferPointer) {
         requestID.clear()
-        for field in request.head.fields where field.kind == .xRequestId {
+        for field in requests.request.head.fields where field.kind == .xRequestId {
             let v = field.value
             guard v.count >= 1 && v.count <= 128 else { break }
             var valid = true
@@ -84,10 +80,8 @@ extension ClientConnection {
     /// worker's weighted picker.
     private func choosePool(_ buf: UnsafeRawBufferPointer) -> Pool {
         let entry = routeEntry
-        let choice = peerText.withBytes { text in
-            PoolChoice.of(request.head, buf, route: entry.route, overrideName: entry.overrideHeaderBytes,
-                          stickyName: entry.stickyNameBytes, peer: peer, peerText: text)
-        }
+        let choice = PoolChoice.of(requests.request.head, buf, route: entry.route, overrideName: entry.overrideHeaderBytes,
+                                   stickyName: entry.stickyNameBytes, peer: peer, peerText: peerText)
         forced = false
         switch choice {
         case .forced(let pool):
@@ -109,15 +103,18 @@ extension ClientConnection {
     private func writeRequestHead(_ buf: UnsafeRawBufferPointer, framing: BodyFraming) {
         let entry = routeEntry
         // An HTTP/1.0 request without Host is sent with the backend's name (see RequestRewrite).
-        let fallback = request.head.hostIndex == nil
+        let fallback = requests.request.head.hostIndex == nil
             ? entry.poolBackends[Int(pool.rawValue)].first.map { routing.snapshot.backendLabels[$0] } ?? []
             : []
-        toBackend.clear()
-        peerText.withBytes { address in
-            RequestRewrite.append(into: &toBackend, request, buf, framing: framing, overrideName: entry.overrideHeaderBytes,
-                                  clientAddress: address, https: tls != nil, requestID: requestID.readable, hostFallback: fallback)
-        }
-        requestHeadLength = toBackend.readableBytes
+        // Written into a local buffer (the same storage, swapped out and back): with no other
+        // access to this object's buffers during the call, the head is read in place, not copied.
+        var out = ByteBuffer()
+        swap(&out, &toBackend)
+        out.clear()
+        RequestRewrite.append(into: &out, requests.request, buf, framing: framing, overrideName: entry.overrideHeaderBytes,
+                              client: peerText, https: tls != nil, requestID: requestID.readable, hostFallback: fallback)
+        requestHeadLength = out.readableBytes
+        swap(&out, &toBackend)
     }
 
     /// Moves request body bytes from the client buffer to the backend buffer, up to the

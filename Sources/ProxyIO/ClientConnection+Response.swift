@@ -47,6 +47,8 @@ extension ClientConnection {
                 moved = true
                 continue
             }
+            // Nothing buffered and the backend still open: wait for its next bytes.
+            if fromBackend.isEmpty && !backendEOF { return moved }
             let framing = responses.body.framing
             // A length-framed body moves all that was read at once (a 64 KiB body with its head
             // leaves in one write; `toClient` passes its high-water mark by one read at most);
@@ -106,6 +108,7 @@ extension ClientConnection {
     /// 101 to an upgrade request turns the exchange into a tunnel. Returns whether anything
     /// happened (a head was handled, or the exchange failed).
     private func forwardResponseHead() -> Bool {
+        if fromBackend.isEmpty && !backendEOF { return false }
         switch responses.read(fromBackend.readable, eof: backendEOF, limits: worker.settings.limits) {
         case .needMore, .body:
             guard backendEOF else { return false }
@@ -122,7 +125,7 @@ extension ClientConnection {
                     handle(failure)
                     return true
                 }
-                if request.version == .http11 { writeResponseHead(buf, upgrade: false) }
+                if requests.request.version == .http11 { writeResponseHead(buf, upgrade: false) }
                 fromBackend.consume(headEnd)
                 responses.expectBody(.none)
                 return true
@@ -139,10 +142,10 @@ extension ClientConnection {
                 requests.reset()
                 return true
             }
-            let framing = responses.response.bodyFraming(requestWasHead: request.isHead)
+            let framing = responses.response.bodyFraming(requestWasHead: requests.request.isHead)
             let unframed = framing == .chunked || framing == .untilClose
-            chunkToClient = unframed && request.version == .http11
-            if unframed && request.version == .http10 { closeAfterExchange = true }
+            chunkToClient = unframed && requests.request.version == .http11
+            if unframed && requests.request.version == .http10 { closeAfterExchange = true }
             writeResponseHead(buf, upgrade: false)
             fromBackend.consume(headEnd)
             responses.expectBody(framing)
@@ -155,9 +158,13 @@ extension ClientConnection {
     /// X-Request-Id, (if configured) X-Sluice-Pool and the sticky cookie, and the connection's
     /// fate; an interim (1xx) head carries only the backend's part.
     private func writeResponseHead(_ buf: UnsafeRawBufferPointer, upgrade: Bool) {
-        let response = responses.response
-        ResponseRewrite.append(into: &toClient, response, buf, upgrade: upgrade, chunked: chunkToClient)
-        if response.status < 200 && !upgrade {
+        // Written into a local buffer (swapped out and back), so the head is read in place (see
+        // writeRequestHead).
+        var out = ByteBuffer()
+        swap(&out, &toClient)
+        ResponseRewrite.append(into: &out, responses.response, buf, upgrade: upgrade, chunked: chunkToClient)
+        swap(&out, &toClient)
+        if responses.response.status < 200 && !upgrade {
             toClient.append("\r\n")
             return
         }
@@ -189,7 +196,7 @@ extension ClientConnection {
         if closeAfterExchange || worker.draining {
             closeAfterExchange = true
             toClient.append("Connection: close\r\n")
-        } else if request.version == .http10 {
+        } else if requests.request.version == .http10 {
             toClient.append("Connection: keep-alive\r\n")
         }
     }

@@ -305,7 +305,7 @@ final class ClientConnection: EventHandler {
             progress = false
             switch phase {
             case .awaitingHead:
-                switch requests.read(inbuf.readable, eof: false, limits: worker.settings.limits) {
+                switch inbuf.isEmpty ? .needMore : requests.read(inbuf.readable, eof: false, limits: worker.settings.limits) {
                 case .needMore, .body:
                     break
                 case .head(let headEnd):

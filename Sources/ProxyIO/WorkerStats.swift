@@ -79,11 +79,12 @@ public struct WorkerStats: Sendable {
     /// publication at most).
     @inline(__always)
     mutating func record(slot: Int, pool: Pool, outcome: Outcome, micros: Int64, forced: Bool) {
+        let counted = outcome.countedStatus
         if !forced && outcome.isJudged {
-            evidence[slot].record(pool, failed: outcome.isFailure, micros: Int(micros))
+            evidence[slot].record(pool, failed: counted >= 500, micros: Int(micros))
         }
         let base = (slot * 2 + Int(pool.rawValue)) * Self.fields
-        let statusClass = min(max(outcome.countedStatus / 100, 1), 5) - 1
+        let statusClass = min(max(counted / 100, 1), 5) - 1
         values[base + statusClass] &+= 1
         var bucket = 0
         while bucket < Self.boundsMicros.count && micros > Self.boundsMicros[bucket] { bucket += 1 }

@@ -37,6 +37,26 @@ import Testing
         #expect(read(&cut, "", eof: true).status == .truncated)
     }
 
+    func framing(_ head: String, requestWasHead: Bool = false) -> BodyFraming {
+        var reader = MessageReader(isRequest: false)
+        return Array((head + "\r\n\r\n").utf8).withUnsafeBytes { buf in
+            guard case .head = reader.read(buf, eof: false, limits: Limits()) else { return .none }
+            return reader.response.bodyFraming(requestWasHead: requestWasHead)
+        }
+    }
+
+    @Test func responsesAreFramedAsRFC9112Says() {
+        #expect(framing("HTTP/1.1 200 OK\r\nContent-Length: 5") == .length(5))
+        #expect(framing("HTTP/1.1 200 OK\r\nContent-Length: 0") == .none)
+        #expect(framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked") == .chunked)
+        #expect(framing("HTTP/1.1 200 OK") == .untilClose)
+        // No body, whatever the fields say: a response to HEAD, 1xx, 204, 304.
+        #expect(framing("HTTP/1.1 200 OK\r\nContent-Length: 5", requestWasHead: true) == .none)
+        #expect(framing("HTTP/1.1 204 No Content\r\nContent-Length: 5") == .none)
+        #expect(framing("HTTP/1.1 304 Not Modified\r\nContent-Length: 5") == .none)
+        #expect(framing("HTTP/1.1 103 Early Hints") == .none)
+    }
+
     @Test func cookiesAndFieldsAreFoundByName() {
         let text = "GET / HTTP/1.1\r\nHost: a\r\nCookie: x=1; sid=abc; y=2\r\nX-Pool: green\r\n\r\n"
         var reader = MessageReader(isRequest: true)
