@@ -106,15 +106,10 @@ extension ClientConnection {
         let fallback = requests.request.head.hostIndex == nil
             ? entry.poolBackends[Int(pool.rawValue)].first.map { routing.snapshot.backendLabels[$0] } ?? []
             : []
-        // Written into a local buffer (the same storage, swapped out and back): with no other
-        // access to this object's buffers during the call, the head is read in place, not copied.
-        var out = ByteBuffer()
-        swap(&out, &toBackend)
-        out.clear()
-        RequestRewrite.append(into: &out, requests.request, buf, framing: framing, overrideName: entry.overrideHeaderBytes,
+        toBackend.clear()
+        RequestRewrite.append(into: &toBackend, requests.request, buf, framing: framing, overrideName: entry.overrideHeaderBytes,
                               client: peerText, https: tls != nil, requestID: requestID.readable, hostFallback: fallback)
-        requestHeadLength = out.readableBytes
-        swap(&out, &toBackend)
+        requestHeadLength = toBackend.readableBytes
     }
 
     /// Moves request body bytes from the client buffer to the backend buffer, up to the

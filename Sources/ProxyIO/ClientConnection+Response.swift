@@ -158,12 +158,7 @@ extension ClientConnection {
     /// X-Request-Id, (if configured) X-Sluice-Pool and the sticky cookie, and the connection's
     /// fate; an interim (1xx) head carries only the backend's part.
     private func writeResponseHead(_ buf: UnsafeRawBufferPointer, upgrade: Bool) {
-        // Written into a local buffer (swapped out and back), so the head is read in place (see
-        // writeRequestHead).
-        var out = ByteBuffer()
-        swap(&out, &toClient)
-        ResponseRewrite.append(into: &out, responses.response, buf, upgrade: upgrade, chunked: chunkToClient)
-        swap(&out, &toClient)
+        ResponseRewrite.append(into: &toClient, responses.response, buf, upgrade: upgrade, chunked: chunkToClient)
         if responses.response.status < 200 && !upgrade {
             toClient.append("\r\n")
             return
