@@ -4,7 +4,8 @@ import Synchronization
 /// The state dir's `state.json`: weights, stable pool and rollout state per route. Loaded once
 /// at start (it wins over the route files' `weights`), saved on every change. Blocking (file
 /// I/O and fsync): used from the control and admin threads, never from an event loop.
-/// One Sluice per state dir: a second one would delete the first one's temporary files.
+/// One Sluice per state dir, held by the dir's `StateLock`: a second one would delete the
+/// first one's temporary files and write duplicate event ids.
 public final class StateStore: Sendable {
     /// The state dir, as given.
     public let directory: String
@@ -13,18 +14,22 @@ public final class StateStore: Sendable {
     /// Numbers the temporary files of this process; held for the whole of a save, so saves
     /// from several threads run one after the other.
     private let saves = Mutex<Int>(0)
+    /// This process's hold on the directory, for as long as the store lives.
+    private let lock: StateLock
 
     private static let fileName = "state.json"
     private static let tempPrefix = ".state.json."
     private static let tempSuffix = ".tmp"
 
-    /// Runs at start: creates the state dir if missing (mode 0700) and removes the temporary
-    /// files a crashed save may have left (`.state.json.*.tmp`; never read, since only a
-    /// rename makes one the state). Throws if the directory cannot be created or listed.
+    /// Runs at start: creates the state dir if missing (mode 0700), takes its lock, and
+    /// removes the temporary files a crashed save may have left (`.state.json.*.tmp`; never
+    /// read, since only a rename makes one the state). Throws if the directory cannot be
+    /// created or listed, or another live Sluice holds it.
     public init(directory: String) throws(StateError) {
         self.directory = directory
         path = FileSystem.path(directory, Self.fileName)
         try DurableFile.createDirectory(directory)
+        lock = try StateLock(directory: directory)
         let names: [String]
         do throws(FileSystem.Failure) {
             names = try FileSystem.names(in: directory)

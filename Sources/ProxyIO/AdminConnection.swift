@@ -48,6 +48,9 @@ final class AdminConnection: EventHandler {
         outbuf.appendDecimal(response.status)
         outbuf.append(Array(" \(Self.reason(response.status))\r\nContent-Type: ".utf8))
         outbuf.append(Array(response.contentType.utf8))
+        for (name, value) in response.headers {
+            outbuf.append(Array("\r\n\(name): \(value)".utf8))
+        }
         outbuf.append("\r\nContent-Length: ")
         outbuf.appendDecimal(response.body.count)
         outbuf.append(closeAfter ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n")
@@ -80,20 +83,21 @@ final class AdminConnection: EventHandler {
             return false
         case .error(let error):
             closeAfter = true
-            queue(AdminResponse(status: error.status, body: Array("{\"error\":\"malformed request\"}".utf8)))
+            queue(Self.malformed(error.status))
             return false
         case .complete(let headEnd):
             let buf = inbuf.readable
             if let error = request.parse(buf, start: scanner.headStart, headEnd: headEnd, limits: Limits()) {
                 closeAfter = true
-                queue(AdminResponse(status: error.status, body: Array("{\"error\":\"malformed request\"}".utf8)))
+                queue(Self.malformed(error.status))
                 return false
             }
             let length = request.head.contentLength ?? 0
             if request.head.chunked || length > Self.maxBody {
                 closeAfter = true
+                let detail = request.head.chunked ? "a chunked body has no length" : "the body has \(length) bytes"
                 queue(AdminResponse(status: request.head.chunked ? 411 : 413,
-                                    body: Array("{\"error\":\"send a Content-Length body of at most 1 MiB\"}".utf8)))
+                                    body: Array("{\"error\":\"send a Content-Length body of at most 1 MiB\",\"detail\":[\"\(detail)\"]}".utf8)))
                 return false
             }
             guard buf.count >= headEnd + length else {
@@ -117,6 +121,11 @@ final class AdminConnection: EventHandler {
             server.dispatch(admin, from: self)
             return true
         }
+    }
+
+    /// The answer to a request that cannot be parsed.
+    static func malformed(_ status: Int) -> AdminResponse {
+        AdminResponse(status: status, body: Array("{\"error\":\"malformed request\",\"detail\":null}".utf8))
     }
 
     static func splitTarget(_ target: String) -> (String, [String: String]) {

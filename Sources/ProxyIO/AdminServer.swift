@@ -58,7 +58,8 @@ public final class AdminServer {
     }
 
     func dispatch(_ request: AdminRequest, from conn: AdminConnection) {
-        handler(request, AdminReply(connection: conn.id, mailbox: mailbox))
+        let (id, mailbox) = (conn.id, mailbox)
+        handler(request, AdminReply { mailbox.send(.reply(connection: id, response: $0)) })
     }
 
     func close(_ conn: AdminConnection) {

@@ -8,13 +8,18 @@ struct AdminClient {
     /// Parses `http://HOST:PORT`, `HOST:PORT` or `:PORT`.
     init(url: String, token: String?) throws(UsageError) {
         guard let (client, path) = HTTPClient.parse(url: url), path == "/" else {
-            throw UsageError("--admin: '\(url)' is not http://HOST:PORT")
+            throw UsageError("--admin: '\(url)' is not http://HOST:PORT, HOST:PORT or :PORT")
         }
         http = client
         self.token = token
     }
 
+    /// `http://HOST:PORT`, for messages.
+    var url: String { "http://\(http.host):\(http.port)" }
+
     struct Response {
+        /// `GET /routes`: what was asked, for messages.
+        let request: String
         let status: Int
         let body: [UInt8]
         /// The body as JSON; nil when it is not JSON.
@@ -31,7 +36,7 @@ struct AdminClient {
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         do {
             let response = try http.send(method, path, headers: headers, body: payload)
-            return Response(status: response.status, body: response.body)
+            return Response(request: "\(method) \(path)", status: response.status, body: response.body)
         } catch {
             throw Failure(message: "admin API at \(http.host):\(http.port): \(error.message)")
         }

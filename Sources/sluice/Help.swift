@@ -14,12 +14,24 @@ enum Help {
                the judge, then one that promotes (--headless for plain output)
       ctl      talk to a running sluice's admin API (status, weights, rollouts,
                reload, events)
-      help     show this text
+      help     show this text; 'sluice help COMMAND' shows a command's
+      version  print the version (also --version)
 
     Run 'sluice <command> --help' for the options of a command.
     Every option can also be set with an environment variable SLUICE_<NAME>
     (for example SLUICE_LISTEN=0.0.0.0:8080).
     """
+
+    /// The help of `sluice help TOPIC`: a command's usage; nil for an unknown topic.
+    static func topic(_ name: String) -> String? {
+        switch name {
+        case "serve": serve
+        case "check": check
+        case "ctl": ctl
+        case "demo": demo
+        default: nil
+        }
+    }
 
     static let serve = """
     Usage: sluice serve [options]

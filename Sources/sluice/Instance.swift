@@ -1,4 +1,5 @@
 import Control
+import Glibc
 import ProxyIO
 import Traffic
 
@@ -38,7 +39,8 @@ struct Instance {
             state = try StateStore(directory: c.stateDirectory)
             events = try EventStore(directory: c.stateDirectory)
         } catch {
-            EventLog.write(.error, "cannot use the state directory", ["state": .string(c.stateDirectory), "error": .string(error.description)])
+            EventLog.write(.error, "cannot use the state directory \(c.stateDirectory): \(error.message)",
+                           ["state": .string(c.stateDirectory), "error": .string(error.description)])
             return nil
         }
         var saved: StateFile? = nil
@@ -70,9 +72,9 @@ struct Instance {
                                      settings: c.settings,
                                      onHealthChange: { backend, healthy in control.healthChanged(backend: backend, healthy: healthy) })
         } catch {
-            var fields: [String: JSONValue] = ["address": .string(c.listenText), "error": .string(error.description)]
-            if let tlsText = c.tlsText { fields["tls_address"] = .string(tlsText) }
-            EventLog.write(.error, "cannot listen", fields)
+            let address = error.operation.hasPrefix("TLS") ? c.tlsText ?? c.listenText : c.listenText
+            EventLog.write(.error, "cannot listen on \(address): \(error.description)\(inUse(error))",
+                           ["address": .string(address), "error": .string(error.description)])
             return nil
         }
         control.start(server: server)
@@ -81,7 +83,8 @@ struct Instance {
             admin = try AdminServer.start(address: c.admin, handler: { request, reply in control.handle(request, reply) },
                                           everySecond: { control.everySecond() })
         } catch {
-            EventLog.write(.error, "cannot listen", ["address": .string(c.adminText), "error": .string(error.description)])
+            EventLog.write(.error, "cannot listen on \(c.adminText) (--admin): \(error.description)\(inUse(error))",
+                           ["address": .string(c.adminText), "error": .string(error.description)])
             server.shutdown(drainMs: 0)
             return nil
         }
@@ -98,6 +101,11 @@ struct Instance {
         EventLog.write(.info, "listening", listening)
         control.recordLifecycle(.start, details: ["workers": .number(Double(c.workers))])
         return Instance(control: control, server: server, admin: admin)
+    }
+
+    /// The hint after a failed bind: who may hold the address.
+    private static func inUse(_ error: SocketError) -> String {
+        error.errno == EADDRINUSE ? " (another process holds it, perhaps another Sluice, or this one's --listen, --tls-listen or --admin)" : ""
     }
 
     /// Stops the admin loop, drains the workers for up to `drainMs`, records the stop and

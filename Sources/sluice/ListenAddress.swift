@@ -10,3 +10,11 @@ func parseListenAddress(_ text: String) -> SocketAddress? {
     guard let ip = IPAddress(parsing: bare) else { return nil }
     return SocketAddress(ip: ip, port: port)
 }
+
+/// `text` without a leading `http://` and trailing `/`: an address given as a URL.
+func withoutScheme(_ text: String) -> String {
+    var rest = Substring(text)
+    if rest.hasPrefix("http://") { rest = rest.dropFirst(7) }
+    while rest.hasSuffix("/") { rest = rest.dropLast() }
+    return String(rest)
+}

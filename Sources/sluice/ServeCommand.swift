@@ -17,7 +17,7 @@ enum ServeCommand {
         let routesDirectory = options.value("routes") ?? "routes"
         let listenText = options.value("listen") ?? "0.0.0.0:8080"
         guard let listen = parseListenAddress(listenText) else {
-            throw UsageError("--listen: '\(listenText)' is not HOST:PORT with an IP address")
+            throw UsageError("--listen (or SLUICE_LISTEN): '\(listenText)' is not HOST:PORT with an IP address, such as 0.0.0.0:8080 or 127.0.0.1:8080 (a name like localhost is not resolved)")
         }
         let tls = try tlsOptions(options)
         var workers = usableCPUCount()
@@ -43,9 +43,10 @@ enum ServeCommand {
             guard let n = Int(text), n >= 1 else { throw UsageError("--max-backend-connections: '\(text)' is not a positive number") }
             settings.maxConnectionsPerBackend = max(1, (n + workers - 1) / workers)
         }
-        let adminText = options.value("admin") ?? "127.0.0.1:9901"
+        // Also as ctl takes it (http://HOST:PORT), so one SLUICE_ADMIN serves both.
+        let adminText = options.value("admin").map(withoutScheme) ?? "127.0.0.1:9901"
         guard let adminAddress = parseListenAddress(adminText) else {
-            throw UsageError("--admin: '\(adminText)' is not HOST:PORT with an IP address")
+            throw UsageError("--admin (or SLUICE_ADMIN): '\(adminText)' is not HOST:PORT with an IP address, such as 127.0.0.1:9901")
         }
         let token: AdminToken?
         do {
@@ -54,6 +55,10 @@ enum ServeCommand {
         } catch {
             EventLog.write(.error, "cannot start", ["error": .string(error.message)])
             return 1
+        }
+        if token == nil {
+            EventLog.write(.warning, "no admin token (SLUICE_ADMIN_TOKEN or --admin-token-file): every admin endpoint but /health and /metrics will answer 403",
+                           ["admin": .string(adminText)])
         }
         raiseFileLimit()
 
