@@ -68,7 +68,8 @@ enum ServeCommand {
             table = t
         case .failure(let failure):
             for error in failure.errors {
-                EventLog.write(.error, "invalid route file", ["file": .string(error.file), "key": .string(error.keyPath), "error": .string(error.message)])
+                let what = error.file == routesDirectory ? "cannot use the routes directory \(routesDirectory): \(error.message)" : "invalid route file"
+                EventLog.write(.error, what, ["file": .string(error.file), "key": .string(error.keyPath), "error": .string(error.message)])
             }
             EventLog.write(.error, "refusing to start: the route files have errors",
                            ["routes": .string(routesDirectory), "errors": .number(Double(failure.errors.count))])
