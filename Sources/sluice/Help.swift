@@ -65,9 +65,12 @@ enum Help {
       --max-backend-connections N  busy connections to one backend, over all workers; a
                                  backend at the limit is skipped like an unhealthy one
                                  (default: no limit)
-      --admin ADDR       admin API listener (default: 127.0.0.1:9901)
+      --admin ADDR       admin API listener, HOST:PORT (http://HOST:PORT as ctl takes
+                         it also works)                    (default: 127.0.0.1:9901)
       --state DIR        weights set at run time and the event log (default: state/);
-                         they win over the route files after a restart and on reload
+                         they win over the route files after a restart and on reload.
+                         One Sluice per directory (its lock file), and per address:
+                         an address or directory in use stops the start (exit 1)
       --reset-state      start from the route files, ignoring (and later replacing) the
                          state file, e.g. when it cannot be read
       --admin-token-file FILE  the admin bearer token (or SLUICE_ADMIN_TOKEN); without
@@ -110,23 +113,31 @@ enum Help {
     Usage: sluice ctl <command> [options]
 
     The release tool's client for the admin API. The token comes from
-    SLUICE_ADMIN_TOKEN. Exit codes: 0 done, 1 refused or failed (the reason on
-    stderr), 2 usage; 'wait' exits 3 when the rollout was reverted or aborted.
+    SLUICE_ADMIN_TOKEN, or the file named by --admin-token-file. Exit codes: 0 done,
+    1 refused or failed (the reason on stderr), 2 usage (also a value ctl can tell is
+    invalid before asking); 'wait' exits 3 when the rollout was reverted or aborted.
+    wait, events --follow and status --watch run until SIGINT or SIGTERM.
 
     Commands:
-      status [ROUTE]                 routes, weights, stable pool, backends, request rates;
+      status [ROUTE] [--watch]       routes, weights, stable pool, backends, request rates;
                                      with ROUTE also the rollout's running verdict (both
                                      pools' errors and p50/p95/p99, each test's statistic
-                                     and what it needs to fire)
-      weights ROUTE green=PERCENT [--reason TEXT]
-                                     set the split now (also blue=PERCENT); returns once
-                                     every worker uses it; the reason goes to the event log
-      rollout ROUTE --plan PLAN [--to POOL] [--hold H[,H...]] [--reason TEXT]
+                                     and what it needs to fire); --watch redraws it every
+                                     second
+      weights ROUTE green=PERCENT [blue=PERCENT] [--force] [--reason TEXT]
+                                     set the split now; returns once every worker uses it;
+                                     --force pauses a running rollout first (else 409);
+                                     the reason goes to the event log
+      rollout ROUTE --plan PLAN [--to POOL] [--hold H[,H...]] [--min-requests N]
+              [--analysis JSON] [--reason TEXT]
                                      start a rollout: PLAN is canary (5,25,50,100; holds
                                      30m,1h,2h), bluegreen (10,50,100; holds 5m,10m) or a
                                      list of percentages ending at 100 (then --hold is
                                      required: one duration, or one per step below 100);
-                                     --to defaults to the pool that is not stable
+                                     --to defaults to the pool that is not stable;
+                                     --analysis overrides the route's analysis fields for
+                                     this rollout ({"minRequests": 500, "latency": {...}}),
+                                     --min-requests its minRequests
       pause ROUTE                    stop advancing (a regression still reverts)
       resume ROUTE                   advance again; the step's weights come back
       promote ROUTE                  go to the next step now (promotes at the last)
@@ -136,13 +147,18 @@ enum Help {
                                      block until the rollout ends, printing each step:
                                      exit 0 promoted, 3 reverted or aborted, 1 timed out
       reload                         reload the route files (refused whole if invalid)
-      events [--since ID] [--follow] the audit log: weight changes, rollout steps,
+      events [--since ID] [--limit N] [--route ROUTE] [--type TYPE] [--follow]
+                                     the audit log: weight changes, rollout steps,
                                      verdicts, reverts, reloads, health flips, with who
-                                     and why; --follow keeps printing new ones
+                                     and why; at most N after event ID, of one route or
+                                     type; --follow keeps printing new ones
 
     Options (before or after the command):
-      --admin URL   the admin API (default: http://127.0.0.1:9901; env SLUICE_ADMIN)
-      --json        print the API's JSON answer instead of a table
+      --admin URL   the admin API: http://HOST:PORT, HOST:PORT or :PORT
+                    (default: http://127.0.0.1:9901; env SLUICE_ADMIN)
+      --admin-token-file FILE  the token's file (env SLUICE_ADMIN_TOKEN_FILE), when
+                    SLUICE_ADMIN_TOKEN is not set
+      --json        print the API's JSON answer instead of a table (events: one a line)
       --help        show this text
     """
 }
