@@ -1,7 +1,7 @@
 import ProxyIO
 import Traffic
 
-/// Rollouts on the admin loop: the endpoints of SPEC section 5, and the once-a-second tick that
+/// Rollouts on the admin loop: the endpoints of docs/admin-api.md, and the once-a-second tick that
 /// feeds each route's `RolloutStateMachine` with the workers' merged evidence and carries out
 /// what it decides (weights in every worker, the state file, events, webhooks).
 extension ControlPlane {

@@ -86,8 +86,10 @@ enum Help {
     generator; runs a canary (5% → 25% → 50% → 100%) with short holds, injects a
     regression into green (10% errors) during the second step and shows the
     judge reverting it; then runs the same canary with a healthy green, which is
-    promoted. Takes about a minute. Exit 0 when the first rollout was reverted for a
-    regression, the second promoted, and no request was lost.
+    promoted. Takes about 30 seconds with the default holds. Without a terminal the
+    output is plain lines, as with --headless. Ctrl-C (or SIGTERM) stops it and gives the
+    terminal its cursor back. Exit 0 when the first rollout was reverted for a regression,
+    the second promoted, and no request was lost.
 
     Options:
       --headless      plain lines (a status line a second, every event) instead of
