@@ -175,14 +175,16 @@ extension ControlPlane {
             "steps": .array(progress.plan.steps.map(Self.number)),
             "holds": .array(progress.plan.holdsMs.map { .string(formatDuration(ms: $0)) }),
             "weight": Self.number(progress.targetWeight),
-            "holdLeft": .string(formatDuration(ms: (progress.holdLeftMs + 999) / 1_000 * 1_000)),
-            "held": .string(formatDuration(ms: progress.heldMs / 1_000 * 1_000)),
             "stepRequests": .number(Double(progress.stepRequests)),
             "minRequests": .number(Double(progress.analysis.minRequests)),
             "holdExtended": .bool(progress.holdExtended),
             "reason": progress.reason.map { .string($0.description) } ?? .null,
             "reasonCode": progress.reason.map { .string(RolloutRecord.code(of: $0)) } ?? .null,
         ]
+        if progress.state.isActive {  // a step's hold means nothing once the rollout ended
+            status["holdLeft"] = .string(formatDuration(ms: (progress.holdLeftMs + 999) / 1_000 * 1_000))
+            status["held"] = .string(formatDuration(ms: progress.heldMs / 1_000 * 1_000))
+        }
         if case .object(let judged) = RolloutFigures.json(figures, target: progress.target) {
             status.merge(judged) { _, judged in judged }
         }

@@ -11,13 +11,16 @@ public final class StateStore: Sendable {
     public let directory: String
     /// `<directory>/state.json`.
     public let path: String
+
+    /// The state file's path in the state dir `directory`.
+    public static func file(in directory: String) -> String { FileSystem.path(directory, fileName) }
     /// Numbers the temporary files of this process; held for the whole of a save, so saves
     /// from several threads run one after the other.
     private let saves = Mutex<Int>(0)
     /// This process's hold on the directory, for as long as the store lives.
     private let lock: StateLock
 
-    private static let fileName = "state.json"
+    static let fileName = "state.json"
     private static let tempPrefix = ".state.json."
     private static let tempSuffix = ".tmp"
 
@@ -47,6 +50,12 @@ public final class StateStore: Sendable {
     /// error naming the file and, where there is one, the key path; the caller must not carry
     /// on as if there were no state unless the operator said so (`--reset-state`).
     public func load() throws(StateError) -> StateFile? {
+        try Self.load(file: path)
+    }
+
+    /// Reads the state file at `path` as `load()` does, without taking the directory (for
+    /// `sluice check`, which may look while a Sluice runs).
+    public static func load(file path: String) throws(StateError) -> StateFile? {
         guard let bytes = try DurableFile.read(path) else { return nil }
         guard !bytes.isEmpty else {
             throw StateError(file: path, message: "the state file is empty")

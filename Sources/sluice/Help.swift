@@ -1,6 +1,8 @@
+import Control
+
 /// Usage texts printed by `--help`.
 enum Help {
-    static let version = "0.1.0"
+    static let version = sluiceVersion
 
     static let main = """
     sluice: a traffic-shifting reverse proxy for blue/green and canary releases.
@@ -72,7 +74,12 @@ enum Help {
                          One Sluice per directory (its lock file), and per address:
                          an address or directory in use stops the start (exit 1)
       --reset-state      start from the route files, ignoring (and later replacing) the
-                         state file, e.g. when it cannot be read
+                         state file, e.g. when it cannot be read; refused when the state
+                         file's weights or stable pool differ from the files' (the split
+                         would change: 'sluice check' lists them) unless --confirm-reset
+      --confirm-reset    let --reset-state change the live split
+      --pid-file FILE    write the process id here once listening (removed on exit);
+                         the "listening" log line carries it too as "pid"
       --admin-token-file FILE  the admin bearer token (or SLUICE_ADMIN_TOKEN); without
                          one, every admin endpoint but /health* answers 403
       --help             show this text
@@ -101,13 +108,19 @@ enum Help {
     """
 
     static let check = """
-    Usage: sluice check [options]
+    Usage: sluice check [PATH] [options]
 
     Validates the route files like 'nginx -t': prints every error as
     FILE: KEY.PATH: message and exits 1 if there is any, 0 if the set is valid.
+    PATH is a directory of route files or one file. Warns where the state
+    directory's weights or stable pool (set at run time: they win over the
+    files) differ from a file's.
 
     Options:
-      --routes DIR   route files to check (default: routes/)
+      --routes DIR   route files to check, when PATH is not given (default: routes/)
+      --state DIR    the state directory to compare with (default: state/)
+      --json         {"valid", "routes", "errors": [{"file", "key", "message"}],
+                     "warnings"} instead of lines
       --help         show this text
     """
 

@@ -19,6 +19,9 @@ struct Instance {
         var token: AdminToken?
         var stateDirectory: String
         var resetState: Bool
+        /// `--confirm-reset`: `resetState` may put back route files' splits that the state
+        /// dir overrides.
+        var confirmReset = false
         /// The TLS listener and its certificates, with the address as given; nil without TLS.
         var tls: TLSListen? = nil
         var tlsText: String? = nil
@@ -45,6 +48,15 @@ struct Instance {
         }
         var saved: StateFile? = nil
         if c.resetState {
+            let overrides = ((try? state.load()) ?? nil).map { StateOverride.find($0, c.routes) } ?? []
+            if !overrides.isEmpty && !c.confirmReset {
+                for override in overrides {
+                    EventLog.write(.error, "--reset-state would change the live split: \(override)", ["route": .string(override.route)])
+                }
+                EventLog.write(.error, "refusing --reset-state without --confirm-reset: the route files' splits differ from the state directory's",
+                               ["state": .string(c.stateDirectory), "routes": .array(overrides.map { .string($0.route) })])
+                return nil
+            }
             EventLog.write(.warning, "--reset-state: starting from the route files; the state file will be replaced at the next change",
                            ["state": .string(c.stateDirectory)])
         } else {
@@ -89,6 +101,7 @@ struct Instance {
             return nil
         }
         var listening: [String: JSONValue] = [
+            "pid": .number(Double(getpid())),
             "address": .string(c.listenText), "port": .number(Double(server.port)), "workers": .number(Double(c.workers)),
             "routes": .array(c.routes.routes.map { .string($0.name) }),
             "admin": .string(c.adminText), "admin_port": .number(Double(admin.port)), "admin_token": .bool(c.token != nil),

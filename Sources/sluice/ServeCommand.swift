@@ -10,8 +10,8 @@ enum ServeCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
                                            "idle-timeout", "max-connections", "max-backend-connections", "admin",
-                                           "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log"],
-                                  flags: ["reset-state"], arguments: arguments)
+                                           "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log", "pid-file"],
+                                  flags: ["reset-state", "confirm-reset"], arguments: arguments)
         if options.flag("help") { print(Help.serve); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let routesDirectory = options.value("routes") ?? "routes"
@@ -100,9 +100,19 @@ enum ServeCommand {
         let configuration = Instance.Configuration(
             routesDirectory: routesDirectory, routes: table, listen: listen, listenText: listenText, workers: workers,
             settings: settings, admin: adminAddress, adminText: adminText, token: token,
-            stateDirectory: options.value("state") ?? "state", resetState: options.flag("reset-state"),
+            stateDirectory: options.value("state") ?? "state", resetState: options.flag("reset-state"), confirmReset: options.flag("confirm-reset"),
             tls: tlsListen, tlsText: tls?.addressText, certificates: certificates)
         guard let instance = Instance.start(configuration) else { return 1 }
+        let pidFile = options.value("pid-file")
+        if let pidFile {
+            do {
+                try FileSystem.write(pidFile, Array("\(getpid())\n".utf8))
+            } catch {
+                EventLog.write(.error, "cannot write the pid file \(pidFile): \(error)", ["file": .string(pidFile)])
+                instance.stop(drainMs: 0)
+                return 1
+            }
+        }
         while true {
             let signal = shim_wait_signal()
             if signal == SIGHUP {
@@ -113,6 +123,7 @@ enum ServeCommand {
             EventLog.write(.info, "shutting down", ["signal": .string(signal == SIGTERM ? "SIGTERM" : "SIGINT"),
                                                     "drain_ms": .number(Double(settings.drainTimeoutMs))])
             instance.stop(drainMs: settings.drainTimeoutMs)
+            if let pidFile { unlink(pidFile) }
             EventLog.write(.info, "stopped")
             return 0
         }

@@ -289,3 +289,56 @@ def test_serve_takes_the_admin_url_ctl_takes_and_warns_without_token(tmp_path, c
         p.send_signal(signal.SIGTERM)
         assert p.wait(20) == 0
     assert "will answer 403" in p.stderr.read().decode()
+
+
+# ---------------------------------------------------------------------------- features
+
+def test_check_one_file_json_and_state_warning(tmp_path, clean_backends, sluice_factory):
+    b = clean_backends
+    routes = [route("app", [b["blue1"].addr], [b["green1"].addr], 0)]
+    sl = sluice_factory(routes, env={"SLUICE_ADMIN_TOKEN": TOKEN})
+    assert admin(sl, "PUT", "/routes/app/weights", body={"green": 100})[0] == 200
+    state = sl.workdir / "state"
+    routes_dir = sl.workdir / "routes"
+    r = run("check", str(routes_dir / "app.json"), "--state", str(state))
+    assert r.returncode == 0 and "1 route(s) OK: app" in r.stdout
+    assert "warning:" in r.stdout and "green 100%" in r.stdout and "--reset-state" in r.stdout, r.stdout
+    r = run("check", str(routes_dir), "--state", str(state), "--json")
+    out = json.loads(r.stdout)
+    assert r.returncode == 0 and out["valid"] is True and out["routes"] == ["app"] and len(out["warnings"]) == 1
+    (routes_dir / "bad.json").write_text('{"name": "bad"}')
+    r = run("check", str(routes_dir / "bad.json"), "--json")
+    out = json.loads(r.stdout)
+    assert r.returncode == 1 and out["valid"] is False and out["errors"][0]["file"].endswith("bad.json")
+    (routes_dir / "bad.json").unlink()
+    # --reset-state would flip the live split back to blue: refused without --confirm-reset.
+    sl.stop()
+    sl.returncode = 0
+    env = dict(os.environ, SLUICE_STATE=str(state), SLUICE_ADMIN=f"{HOST}:{free_port()}")
+    r = subprocess.run([str(SLUICE_BIN), "serve", "--routes", str(routes_dir), "--listen", f"{HOST}:{free_port()}",
+                        "--reset-state"], capture_output=True, text=True, timeout=10, env=env, stdin=subprocess.DEVNULL)
+    assert r.returncode == 1 and "--confirm-reset" in r.stderr and "app" in r.stderr, r.stderr
+
+
+def test_pid_file_and_pid_in_the_listening_line(clean_backends, sluice_factory, tmp_path):
+    b = clean_backends
+    pid_file = tmp_path / "sluice.pid"
+    sl = sluice_factory([route("app", [b["blue1"].addr], [b["green1"].addr], 0)], extra_args=["--pid-file", str(pid_file)])
+    assert pid_file.read_text() == f"{sl.pid}\n"
+    listening = next(json.loads(ln) for ln in sl.stderr().splitlines() if '"listening"' in ln)
+    assert listening["pid"] == sl.pid
+    assert sl.stop() == 0
+    assert not pid_file.exists()
+
+
+def test_ended_rollout_shows_no_hold(app):
+    assert admin(app, "POST", "/routes/app/rollout", body={"plan": [10, 100], "holds": "1h"})[0] == 200
+    running = admin(app, "GET", "/routes/app/rollout")[1]
+    assert "holdLeft" in running and "held" in running
+    assert admin(app, "POST", "/routes/app/rollout/pause")[0] == 200
+    r = ctl(app, "status", "app")
+    assert r.returncode == 0 and "paused" in r.stdout and "hold extended" not in r.stdout, r.stdout
+    assert "over this rollout" in r.stdout and "since Sluice started" in r.stdout
+    assert admin(app, "POST", "/routes/app/rollout/abort")[0] == 200
+    ended = admin(app, "GET", "/routes/app/rollout")[1]
+    assert ended["state"] == "aborted" and "holdLeft" not in ended and "held" not in ended
