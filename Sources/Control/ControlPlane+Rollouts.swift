@@ -9,12 +9,39 @@ extension ControlPlane {
     func startRollout(_ call: Call, _ reply: AdminReply) {
         guard let route = route(call, reply) else { return }
         switch RolloutRequest.decode(call.request.body, route: route, stable: machine(for: route).stable) {
+        case .success(let request) where request.dryRun:
+            reply.send(Self.json(200, dryRun(request, route)))
         case .success(let request):
             command(.start(request.plan, target: request.target, analysis: request.analysis), route, reason: request.reason, reply)
         case .failure(let failure):
             let detail = failure.errors.map { JSONValue.string($0.keyPath.isEmpty ? $0.message : "\($0.keyPath): \($0.message)") }
             reply.send(Self.json(422, ["error": "invalid rollout request", "detail": .array(detail)]))
         }
+    }
+
+    /// What `request` would do, changing nothing: the plan, holds and analysis in force, and
+    /// the refusal the start would meet (null when it would start).
+    private func dryRun(_ request: RolloutRequest, _ route: Route) -> JSONValue {
+        var copy = machine(for: route)
+        var refused: JSONValue = .null
+        do {
+            _ = try copy.handle(.start(request.plan, target: request.target, analysis: request.analysis), now: clock())
+        } catch {
+            refused = .string(error.description)
+        }
+        let a = request.analysis
+        return [
+            "dryRun": true, "wouldStart": .bool(refused == .null), "refused": refused,
+            "to": .string(request.target.name), "stable": .string(copy.stable.name),
+            "steps": .array(request.plan.steps.map(Self.number)),
+            "holds": .array(request.plan.holdsMs.map { .string(formatDuration(ms: $0)) }),
+            "analysis": [
+                "minRequests": .number(Double(a.minRequests)),
+                "errorRate": ["maxIncrease": .number(a.errorRateMaxIncrease), "maxRatio": .number(a.errorRateMaxRatio)],
+                "latency": ["quantile": .number(a.latencyQuantile), "maxIncrease": .string(formatDuration(ms: a.latencyMaxIncreaseMs)),
+                            "maxRatio": .number(a.latencyMaxRatio)],
+            ],
+        ]
     }
 
     /// `POST /routes/{name}/rollout/{pause|resume|promote|abort}` and `POST /routes/{name}/rollback`,

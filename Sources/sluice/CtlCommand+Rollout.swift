@@ -5,7 +5,8 @@ import Traffic
 /// `sluice ctl rollout|wait` and the rollout part of `status`.
 extension CtlCommand {
     /// `rollout ROUTE --plan P [--to POOL] [--hold H,...] [--min-requests N] [--analysis JSON]
-    /// [--reason TEXT]`: starts a rollout. A plan or pool that cannot be valid is a usage
+    /// [--reason TEXT] [--dry-run]`: starts a rollout, or with `--dry-run` says what it would
+    /// do (exit 1 when it would be refused). A plan or pool that cannot be valid is a usage
     /// error (2) before anything is asked; the server judges the rest (1 when it refuses).
     static func startRollout(_ client: AdminClient, route: String, options: Options, json: Bool) throws -> Int32 {
         guard let planText = options.value("plan") else { throw UsageError("rollout: --plan is required (canary, bluegreen or 5,25,50,100)") }
@@ -39,8 +40,35 @@ extension CtlCommand {
         }
         if !analysis.isEmpty { body["analysis"] = .object(analysis) }
         if let reason = options.value("reason") { body["reason"] = .string(reason) }
+        if options.flag("dry-run") {
+            body["dryRun"] = true
+            let response = try client.send("POST", "/routes/\(route)/rollout", body: .object(body))
+            var refused = false
+            let code = finish(response, client, json: json, expect: ["dryRun", "wouldStart"]) { answer in
+                refused = answer["wouldStart"]?.boolValue != true
+                printDryRun(route, answer)
+            }
+            return code == 0 && refused ? 1 : code
+        }
         let response = try client.send("POST", "/routes/\(route)/rollout", body: .object(body))
         return finish(response, client, json: json, expect: ["state"]) { printRolloutLine(route, $0) }
+    }
+
+    /// What `rollout --dry-run` learnt: the plan, holds and analysis in force, and the
+    /// refusal the start would meet.
+    private static func printDryRun(_ route: String, _ answer: JSONValue) {
+        let list = { (key: String, unit: String) in (answer[key]?.arrayValue ?? []).map { text($0) + unit }.joined(separator: ", ") }
+        print("dry run: \(route) would roll out \(text(answer["to"])) (stable \(text(answer["stable"]))) over \(list("steps", "%"))"
+              + " with holds \(list("holds", ""))")
+        let a = answer["analysis"]
+        print("  analysis: minRequests \(text(a?["minRequests"])) per step; errors: +\(text(a?["errorRate"]?["maxIncrease"]))"
+              + " and ×\(text(a?["errorRate"]?["maxRatio"])) of stable's rate; latency: quantile \(text(a?["latency"]?["quantile"])),"
+              + " +\(text(a?["latency"]?["maxIncrease"])), slow share ×\(text(a?["latency"]?["maxRatio"]))")
+        if let refused = answer["refused"]?.stringValue {
+            print("  would be refused: \(refused)")
+        } else {
+            print("  would start now; nothing was changed")
+        }
     }
 
     /// `wait ROUTE [--timeout D]`: polls the rollout once a second, printing each change of

@@ -9,7 +9,7 @@ enum CtlCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(valued: ["admin", "admin-token-file", "since", "limit", "route", "type", "reason", "to", "plan",
                                            "hold", "timeout", "min-requests", "analysis"],
-                                  flags: ["json", "follow", "force", "watch"], arguments: arguments)
+                                  flags: ["json", "follow", "force", "watch", "dry-run"], arguments: arguments)
         if options.flag("help") { print(Help.ctl); return 0 }
         guard !options.positional.isEmpty else { throw UsageError("a command is missing (status, weights, rollout, wait, events, ...)") }
         let secret: String?
@@ -54,6 +54,9 @@ enum CtlCommand {
                 let body: JSONValue? = options.value("reason").map { ["reason": .string($0)] }
                 let response = try client.send("POST", path, body: body)
                 return finish(response, client, json: json, expect: ["state"]) { printRolloutLine(args[1], $0) }
+            case "history":
+                guard args.count == 2 else { throw UsageError("usage: sluice ctl history ROUTE") }
+                return try printHistory(client, route: args[1], json: json)
             case "wait":
                 guard args.count == 2 else { throw UsageError("usage: sluice ctl wait ROUTE [--timeout DURATION]") }
                 return try waitForRollout(client, route: args[1], timeout: options.value("timeout"), json: json)

@@ -144,7 +144,7 @@ enum Help {
                                      --force pauses a running rollout first (else 409);
                                      the reason goes to the event log
       rollout ROUTE --plan PLAN [--to POOL] [--hold H[,H...]] [--min-requests N]
-              [--analysis JSON] [--reason TEXT]
+              [--analysis JSON] [--reason TEXT] [--dry-run]
                                      start a rollout: PLAN is canary (5,25,50,100; holds
                                      30m,1h,2h), bluegreen (10,50,100; holds 5m,10m) or a
                                      list of percentages ending at 100 (then --hold is
@@ -152,7 +152,9 @@ enum Help {
                                      --to defaults to the pool that is not stable;
                                      --analysis overrides the route's analysis fields for
                                      this rollout ({"minRequests": 500, "latency": {...}}),
-                                     --min-requests its minRequests
+                                     --min-requests its minRequests; --dry-run prints the
+                                     plan, holds and analysis in force and what would be
+                                     refused, changing nothing (exit 1 if refused)
       pause ROUTE                    stop advancing (a regression still reverts)
       resume ROUTE                   advance again; the step's weights come back
       promote ROUTE                  go to the next step now (promotes at the last)
@@ -161,6 +163,8 @@ enum Help {
       wait ROUTE [--timeout DURATION]
                                      block until the rollout ends, printing each step:
                                      exit 0 promoted, 3 reverted or aborted, 1 timed out
+      history ROUTE                  the route's past rollouts: start, target, outcome,
+                                     duration, steps, who, and why (from the audit log)
       reload                         reload the route files (refused whole if invalid)
       events [--since ID] [--limit N] [--route ROUTE] [--type TYPE] [--follow]
                                      the audit log: weight changes, rollout steps,

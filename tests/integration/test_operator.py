@@ -342,3 +342,19 @@ def test_ended_rollout_shows_no_hold(app):
     assert admin(app, "POST", "/routes/app/rollout/abort")[0] == 200
     ended = admin(app, "GET", "/routes/app/rollout")[1]
     assert ended["state"] == "aborted" and "holdLeft" not in ended and "held" not in ended
+
+
+def test_ctl_rollout_dry_run_and_history(app):
+    r = ctl(app, "rollout", "app", "--plan", "10,100", "--hold", "1h", "--min-requests", "50", "--dry-run")
+    assert r.returncode == 0 and "would roll out green" in r.stdout and "10%, 100%" in r.stdout and "minRequests 50" in r.stdout, r.stdout
+    assert admin(app, "GET", "/routes/app/rollout")[1]["state"] == "idle", "a dry run changed nothing"
+    assert ctl(app, "rollout", "app", "--plan", "10,100", "--hold", "1h", "--reason", "v2").returncode == 0
+    r = ctl(app, "rollout", "app", "--plan", "canary", "--dry-run")
+    assert r.returncode == 1 and "would be refused" in r.stdout, r.stdout
+    assert ctl(app, "abort", "app", "--reason", "bad smoke test").returncode == 0
+    assert ctl(app, "rollout", "app", "--plan", "10,100", "--hold", "1h").returncode == 0
+    r = ctl(app, "history", "app")
+    lines = r.stdout.strip().splitlines()
+    assert r.returncode == 0 and lines[0].split()[:4] == ["STARTED", "TO", "OUTCOME", "DURATION"] and len(lines) == 3, r.stdout
+    assert "aborted" in lines[1] and "v2 → bad smoke test" in lines[1], lines[1]
+    assert "running" in lines[2], lines[2]
