@@ -5,8 +5,10 @@ import Traffic
 /// reports every error; warns where the state dir's run-time weights or stable pool win over
 /// a file's.
 enum CheckCommand {
+    static let names = OptionNames(valued: ["routes", "state"], flags: ["json"])
+
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try Options(valued: ["routes", "state"], flags: ["json"], arguments: arguments)
+        let options = try Options(names, arguments: arguments)
         if options.flag("help") { print(Help.check); return 0 }
         guard options.positional.count <= 1 else { throw UsageError("unexpected argument '\(options.positional[1])'") }
         let path = options.positional.first ?? options.value("routes") ?? "routes"

@@ -6,10 +6,15 @@ import Traffic
 /// trust: 0 done, 1 refused or failed (the reason on stderr), 2 usage (also for a value ctl
 /// can tell is invalid before asking: a plan, a pool, a weight).
 enum CtlCommand {
+    static let names = OptionNames(valued: ["admin", "admin-token-file", "since", "limit", "route", "type", "reason", "to", "plan",
+                                            "hold", "timeout", "min-requests", "analysis"],
+                                   flags: ["json", "follow", "force", "watch", "dry-run"])
+    /// The subcommands, for `sluice completion`.
+    static let commands = ["status", "weights", "rollout", "pause", "resume", "promote", "abort", "rollback", "wait", "history",
+                           "reload", "events"]
+
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try Options(valued: ["admin", "admin-token-file", "since", "limit", "route", "type", "reason", "to", "plan",
-                                           "hold", "timeout", "min-requests", "analysis"],
-                                  flags: ["json", "follow", "force", "watch", "dry-run"], arguments: arguments)
+        let options = try Options(names, arguments: arguments)
         if options.flag("help") { print(Help.ctl); return 0 }
         guard !options.positional.isEmpty else { throw UsageError("a command is missing (status, weights, rollout, wait, events, ...)") }
         let secret: String?

@@ -16,6 +16,8 @@ enum Help {
                the judge, then one that promotes (--headless for plain output)
       ctl      talk to a running sluice's admin API (status, weights, rollouts,
                reload, events)
+      completion  print a shell completion script: source <(sluice completion bash)
+               (or zsh)
       help     show this text; 'sluice help COMMAND' shows a command's
       version  print the version (also --version)
 
@@ -31,6 +33,7 @@ enum Help {
         case "check": check
         case "ctl": ctl
         case "demo": demo
+        case "completion": completion
         default: nil
         }
     }
@@ -105,6 +108,14 @@ enum Help {
       --hold DURATION hold of each step (default: 4s)
       --workers N     proxy worker threads (default: 2)
       --help          show this text
+    """
+
+    static let completion = """
+    Usage: sluice completion bash|zsh
+
+    Prints a completion script for the commands, ctl's commands and every option:
+      source <(sluice completion bash)    # in ~/.bashrc
+      source <(sluice completion zsh)     # in ~/.zshrc, after compinit
     """
 
     static let check = """

@@ -7,11 +7,14 @@ import Traffic
 /// `sluice serve`: loads the routes, starts the workers, then waits for signals on the
 /// main thread (SIGHUP reloads; SIGTERM/SIGINT drain and exit 0).
 enum ServeCommand {
+    static let names = OptionNames(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
+                                            "idle-timeout", "max-connections", "max-backend-connections", "admin",
+                                            "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log",
+                                            "pid-file"],
+                                   flags: ["reset-state", "confirm-reset"])
+
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try Options(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
-                                           "idle-timeout", "max-connections", "max-backend-connections", "admin",
-                                           "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log", "pid-file"],
-                                  flags: ["reset-state", "confirm-reset"], arguments: arguments)
+        let options = try Options(names, arguments: arguments)
         if options.flag("help") { print(Help.serve); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let routesDirectory = options.value("routes") ?? "routes"

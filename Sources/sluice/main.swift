@@ -7,7 +7,7 @@ import Glibc
 // once, even in the middle of a request (`ctl wait`, `ctl events --follow`, `status --watch`).
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let commands = ["serve", "check", "ctl", "demo"]
+let commands = ["serve", "check", "ctl", "demo", "completion"]
 let command = arguments.first ?? ""
 let rest = Array(arguments.dropFirst())
 if command == "serve" || command == "demo" { shim_block_signals() } else { signal(SIGPIPE, SIG_IGN) }
@@ -19,6 +19,7 @@ do {
     case "check": status = try CheckCommand.run(rest)
     case "ctl": status = try CtlCommand.run(rest)
     case "demo": status = try DemoCommand.run(rest)
+    case "completion": status = try CompletionCommand.run(rest)
     case "help", "--help", "-h":
         guard let topic = rest.first else { print(Help.main); status = 0; break }
         guard let text = Help.topic(topic) else { throw UsageError("no help on '\(topic)'; commands: \(commands.joined(separator: ", "))") }

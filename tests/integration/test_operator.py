@@ -358,3 +358,20 @@ def test_ctl_rollout_dry_run_and_history(app):
     assert r.returncode == 0 and lines[0].split()[:4] == ["STARTED", "TO", "OUTCOME", "DURATION"] and len(lines) == 3, r.stdout
     assert "aborted" in lines[1] and "v2 → bad smoke test" in lines[1], lines[1]
     assert "running" in lines[2], lines[2]
+
+
+def test_shell_completion():
+    script = run("completion", "bash").stdout
+    def complete(*words):
+        cmd = (f"source /dev/stdin; COMP_WORDS=({' '.join(words)}); COMP_CWORD={len(words) - 1}; _sluice; "
+               'echo "${COMPREPLY[@]}"')
+        return subprocess.run(["bash", "-c", cmd], input=script, capture_output=True, text=True, timeout=30).stdout.split()
+    assert complete("sluice", "ct") == ["ctl"]
+    assert complete("sluice", "ctl", "hi") == ["history"]
+    assert complete("sluice", "serve", "--pid") == ["--pid-file"]
+    assert complete("sluice", "ctl", "status", "--wa") == ["--watch"]
+    assert complete("sluice", "completion", "z") == ["zsh"]
+    zsh = subprocess.run(["zsh", "-c", "autoload -U compinit && compinit -u; source <(\"$0\" completion zsh); print -- ${_comps[sluice]}",
+                          str(SLUICE_BIN)], capture_output=True, text=True, timeout=30)
+    assert "_sluice" in zsh.stdout, zsh.stdout + zsh.stderr
+    assert run("completion", "fish").returncode == 2

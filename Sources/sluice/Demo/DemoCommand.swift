@@ -11,8 +11,10 @@ import Traffic
 /// Exit 0 when the first rollout was reverted for a regression, the second promoted, and no
 /// request was lost.
 enum DemoCommand {
+    static let names = OptionNames(valued: ["rate", "hold", "workers"], flags: ["headless"])
+
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try Options(valued: ["rate", "hold", "workers"], flags: ["headless"], arguments: arguments)
+        let options = try Options(names, arguments: arguments)
         if options.flag("help") { print(Help.demo); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let rate = try number(options, "rate", default: 200, in: 20...5_000)
