@@ -29,18 +29,12 @@ extension ControlPlane {
         } catch {
             refused = .string(error.description)
         }
-        let a = request.analysis
         return [
             "dryRun": true, "wouldStart": .bool(refused == .null), "refused": refused,
             "to": .string(request.target.name), "stable": .string(copy.stable.name),
             "steps": .array(request.plan.steps.map(Self.number)),
             "holds": .array(request.plan.holdsMs.map { .string(formatDuration(ms: $0)) }),
-            "analysis": [
-                "minRequests": .number(Double(a.minRequests)),
-                "errorRate": ["maxIncrease": .number(a.errorRateMaxIncrease), "maxRatio": .number(a.errorRateMaxRatio)],
-                "latency": ["quantile": .number(a.latencyQuantile), "maxIncrease": .string(formatDuration(ms: a.latencyMaxIncreaseMs)),
-                            "maxRatio": .number(a.latencyMaxRatio)],
-            ],
+            "analysis": RouteFileEncoder.analysis(request.analysis),
         ]
     }
 

@@ -5,7 +5,7 @@ import Traffic
 /// reports every error; warns where the state dir's run-time weights or stable pool win over
 /// a file's.
 enum CheckCommand {
-    static let names = OptionNames(valued: ["routes", "state"], flags: ["json"])
+    static let names = OptionNames(valued: ["routes", "state"], flags: ["json", "effective"])
 
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(names, arguments: arguments)
@@ -18,13 +18,15 @@ enum CheckCommand {
         switch result {
         case .success(let table):
             let stateDirectory = options.value("state") ?? "state"
-            let overrides: [StateOverride]
+            let saved: StateFile?
             do {
-                overrides = try StateStore.load(file: StateStore.file(in: stateDirectory)).map { StateOverride.find($0, table) } ?? []
+                saved = try StateStore.load(file: StateStore.file(in: stateDirectory))
             } catch {
                 printError("sluice check: \(error) (the route files are valid)\n")
                 return 1
             }
+            let overrides = saved.map { StateOverride.find($0, table) } ?? []
+            if options.flag("effective") { return printEffective(table, saved, overrides, json: json) }
             if json {
                 print(JSONValue.object(["valid": true, "routes": .array(table.routes.map { .string($0.name) }), "errors": [],
                                         "warnings": .array(overrides.map { .string("\(stateDirectory): \($0)") })]).plainText)
@@ -47,5 +49,25 @@ enum CheckCommand {
             print("\(failure.errors.count) error(s) in \(path)")
             return 1
         }
+    }
+
+    /// `--effective`: every route as it would be served, defaults written out and the state
+    /// dir's weights and stable pool applied, each under a comment saying where they came from.
+    private static func printEffective(_ table: RouteTable, _ saved: StateFile?, _ overrides: [StateOverride], json: Bool) -> Int32 {
+        var routes: [JSONValue] = []
+        for var route in table.routes {
+            if let kept = saved?.routes[route.name] {
+                route.greenWeight = kept.greenWeight
+                route.stable = kept.stable
+            }
+            routes.append(RouteFileEncoder.json(route))
+            if json { continue }
+            let override = overrides.first { $0.route == route.name }
+            print("# route \(route.name): " + (override.map { "weights and stable pool from the state directory, not the file: \($0)" }
+                                                ?? "weights and stable pool as in the file"))
+            print(String(decoding: (try? routes.last!.encodedPretty()) ?? [], as: UTF8.self))
+        }
+        if json { print(JSONValue.array(routes).plainText) }
+        return 0
     }
 }

@@ -132,6 +132,9 @@ enum Help {
       --state DIR    the state directory to compare with (default: state/)
       --json         {"valid", "routes", "errors": [{"file", "key", "message"}],
                      "warnings"} instead of lines
+      --effective    print every route as it would be served (like nginx -T): all
+                     defaults written out, the state directory's weights and stable
+                     pool applied (a JSON array with --json)
       --help         show this text
     """
 

@@ -375,3 +375,19 @@ def test_shell_completion():
                           str(SLUICE_BIN)], capture_output=True, text=True, timeout=30)
     assert "_sluice" in zsh.stdout, zsh.stdout + zsh.stderr
     assert run("completion", "fish").returncode == 2
+
+
+def test_check_effective_applies_the_state_and_round_trips(tmp_path, clean_backends, sluice_factory):
+    b = clean_backends
+    sl = sluice_factory([route("app", [b["blue1"].addr], [b["green1"].addr], 0)], env={"SLUICE_ADMIN_TOKEN": TOKEN})
+    assert admin(sl, "PUT", "/routes/app/weights", body={"green": 30})[0] == 200
+    r = run("check", str(sl.workdir / "routes"), "--state", str(sl.workdir / "state"), "--effective")
+    assert r.returncode == 0 and r.stdout.startswith("# route app: weights and stable pool from the state directory"), r.stdout
+    r = run("check", str(sl.workdir / "routes"), "--state", str(sl.workdir / "state"), "--effective", "--json")
+    [effective] = json.loads(r.stdout)
+    assert effective["weights"] == {"blue": 70, "green": 30} and effective["timeouts"] == {"connect": "1s", "firstByte": "30s", "idle": "1m"}
+    assert effective["health"]["unhealthyAfter"] == 3 and effective["analysis"]["minRequests"] == 200
+    # What --effective prints is a route file that loads as the same route.
+    again = write_routes(tmp_path / "again", [effective])
+    r = run("check", str(again), "--state", str(tmp_path / "none"), "--effective", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout) == [effective]
