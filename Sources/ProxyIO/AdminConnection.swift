@@ -2,12 +2,15 @@ import CLinuxShim
 import HTTP1
 
 /// One connection to the admin listener: reads a request (head plus a Content-Length body
-/// of at most 1 MiB), hands it to the handler, writes the answer, and reads the next one.
+/// of at most 1 MiB), hands it to the handler, writes the answer, and reads the next one;
+/// over TLS when the admin listener has certificates (`--admin-cert`).
 final class AdminConnection: EventHandler {
     static let maxBody = 1 << 20
 
     unowned let server: AdminServer
     let id: Int
+    /// The TLS layer, with `--admin-cert`; nil for plain HTTP.
+    let tls: TLSStream?
     private var inbuf = ByteBuffer(capacity: 4096)
     private var outbuf = ByteBuffer(capacity: 4096)
     private var scanner = HeadScanner(isRequest: true)
@@ -17,17 +20,18 @@ final class AdminConnection: EventHandler {
     private var eof = false
     private let deadline: Int64
 
-    init(fd: Int32, id: Int, server: AdminServer) {
+    init(fd: Int32, id: Int, server: AdminServer, tls: TLSStream?) {
         self.server = server
         self.id = id
+        self.tls = tls
         deadline = server.loop.now + 60_000
         super.init(fd: fd)
     }
 
     override func handleEvent(_ events: UInt32) {
-        if events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 && !eof {
-            inbuf.reserve(4096)
-            switch Syscall.read(fd, inbuf.writable) {
+        if (events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 || tls?.wantsWritable == true) && !eof {
+            inbuf.reserve(tls == nil ? 4096 : 16_384)  // TLS: room for a whole record
+            switch tls?.read(inbuf.writable) ?? Syscall.read(fd, inbuf.writable) {
             case .done(let n): inbuf.didWrite(n)
             case .eof: eof = true
             case .wouldBlock: break
@@ -61,15 +65,18 @@ final class AdminConnection: EventHandler {
     func step() {
         while !waiting && outbuf.isEmpty && !closeAfter, nextRequest() {}
         writing: while outbuf.readableBytes > 0 {
-            switch Syscall.write(fd, outbuf.readable) {
+            switch tls?.write(outbuf.readable) ?? Syscall.write(fd, outbuf.readable) {
             case .done(let n): outbuf.consume(n)
             case .wouldBlock: break writing
             case .eof, .failed: return server.close(self)
             }
         }
-        if outbuf.isEmpty && !waiting && (closeAfter || (eof && inbuf.isEmpty)) { return server.close(self) }
-        var events: UInt32 = outbuf.isEmpty ? 0 : shim_EPOLLOUT
-        if !eof && !waiting && inbuf.readableBytes < 2 * Self.maxBody { events |= shim_EPOLLIN | shim_EPOLLRDHUP }
+        if outbuf.isEmpty && !waiting && (closeAfter || (eof && inbuf.isEmpty)) {
+            _ = tls?.shutdown()  // close_notify if the socket takes it now; never waits
+            return server.close(self)
+        }
+        var events: UInt32 = outbuf.isEmpty && tls?.wantsWritable != true ? 0 : shim_EPOLLOUT
+        if (!eof && !waiting && inbuf.readableBytes < 2 * Self.maxBody) || tls?.wantsReadable == true { events |= shim_EPOLLIN | shim_EPOLLRDHUP }
         server.loop.setEvents(self, events)
     }
 

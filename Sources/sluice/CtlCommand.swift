@@ -6,7 +6,7 @@ import Traffic
 /// trust: 0 done, 1 refused or failed (the reason on stderr), 2 usage (also for a value ctl
 /// can tell is invalid before asking: a plan, a pool, a weight).
 enum CtlCommand {
-    static let names = OptionNames(valued: ["admin", "admin-token-file", "since", "limit", "route", "type", "reason", "to", "plan",
+    static let names = OptionNames(valued: ["admin", "admin-token-file", "cacert", "since", "limit", "route", "type", "reason", "to", "plan",
                                             "hold", "timeout", "min-requests", "analysis"],
                                    flags: ["json", "follow", "force", "watch", "dry-run"])
     /// The subcommands, for `sluice completion`.
@@ -25,7 +25,8 @@ enum CtlCommand {
             printError("sluice ctl: \(error.message)\n")
             return 1
         }
-        let client = try AdminClient(url: options.value("admin") ?? "http://127.0.0.1:9901", token: secret)
+        let client = try AdminClient(url: options.value("admin") ?? "http://127.0.0.1:9901", token: secret,
+                                     caFile: options.value("cacert"))
         let json = options.flag("json")
         let args = options.positional
         do {

@@ -81,6 +81,9 @@ enum Help {
                          file's weights or stable pool differ from the files' (the split
                          would change: 'sluice check' lists them) unless --confirm-reset
       --confirm-reset    let --reset-state change the live split
+      --admin-cert FILE  serve the admin API over HTTPS with this PEM certificate (leaf
+      --admin-key FILE   first) and key; ctl then needs https:// (and --cacert for a
+                         private CA). Loaded at start          (default: plain HTTP)
       --pid-file FILE    write the process id here once listening (removed on exit);
                          the "listening" log line carries it too as "pid"
       --admin-token-file FILE  the admin bearer token (or SLUICE_ADMIN_TOKEN); without
@@ -187,8 +190,10 @@ enum Help {
                                      type; --follow keeps printing new ones
 
     Options (before or after the command):
-      --admin URL   the admin API: http://HOST:PORT, HOST:PORT or :PORT
-                    (default: http://127.0.0.1:9901; env SLUICE_ADMIN)
+      --admin URL   the admin API: http://HOST:PORT, https://HOST:PORT, HOST:PORT or
+                    :PORT (default: http://127.0.0.1:9901; env SLUICE_ADMIN)
+      --cacert FILE PEM CA certificates for an https:// admin API (env SLUICE_CACERT;
+                    default: the system's)
       --admin-token-file FILE  the token's file (env SLUICE_ADMIN_TOKEN_FILE), when
                     SLUICE_ADMIN_TOKEN is not set
       --json        print the API's JSON answer instead of a table (events: one a line)

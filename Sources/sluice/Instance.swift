@@ -16,6 +16,8 @@ struct Instance {
         var settings: ServerSettings
         var admin: SocketAddress
         var adminText: String
+        /// The admin listener's certificates (`--admin-cert`, `--admin-key`); nil for HTTP.
+        var adminTLS: TLSContext? = nil
         var token: AdminToken?
         var stateDirectory: String
         var resetState: Bool
@@ -92,7 +94,7 @@ struct Instance {
         control.start(server: server)
         let admin: AdminLoopHandle
         do {
-            admin = try AdminServer.start(address: c.admin, handler: { request, reply in control.handle(request, reply) },
+            admin = try AdminServer.start(address: c.admin, tls: c.adminTLS, handler: { request, reply in control.handle(request, reply) },
                                           everySecond: { control.everySecond() })
         } catch {
             EventLog.write(.error, "cannot listen on \(c.adminText) (--admin): \(error.description)\(inUse(error))",
@@ -104,7 +106,7 @@ struct Instance {
             "pid": .number(Double(getpid())),
             "address": .string(c.listenText), "port": .number(Double(server.port)), "workers": .number(Double(c.workers)),
             "routes": .array(c.routes.routes.map { .string($0.name) }),
-            "admin": .string(c.adminText), "admin_port": .number(Double(admin.port)), "admin_token": .bool(c.token != nil),
+            "admin": .string(c.adminText), "admin_port": .number(Double(admin.port)), "admin_tls": .bool(c.adminTLS != nil), "admin_token": .bool(c.token != nil),
             "state": .string(c.stateDirectory), "restored_routes": .array((saved?.routes.keys.sorted() ?? []).map(JSONValue.string))]
         if let tlsText = c.tlsText, let certificates = c.certificates, let tlsPort = server.tlsPort {
             listening["tls_address"] = .string(tlsText)

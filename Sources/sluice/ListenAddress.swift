@@ -11,10 +11,10 @@ func parseListenAddress(_ text: String) -> SocketAddress? {
     return SocketAddress(ip: ip, port: port)
 }
 
-/// `text` without a leading `http://` and trailing `/`: an address given as a URL.
+/// `text` without a leading `http://` or `https://` and trailing `/`: an address given as a URL.
 func withoutScheme(_ text: String) -> String {
     var rest = Substring(text)
-    if rest.hasPrefix("http://") { rest = rest.dropFirst(7) }
+    if rest.hasPrefix("http://") { rest = rest.dropFirst(7) } else if rest.hasPrefix("https://") { rest = rest.dropFirst(8) }
     while rest.hasSuffix("/") { rest = rest.dropLast() }
     return String(rest)
 }

@@ -10,7 +10,7 @@ enum ServeCommand {
     static let names = OptionNames(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
                                             "idle-timeout", "max-connections", "max-backend-connections", "admin",
                                             "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log",
-                                            "pid-file"],
+                                            "pid-file", "admin-cert", "admin-key"],
                                    flags: ["reset-state", "confirm-reset"])
 
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
@@ -100,9 +100,24 @@ enum ServeCommand {
             }
         }
 
+        var adminTLS: TLSContext? = nil
+        switch (options.value("admin-cert"), options.value("admin-key")) {
+        case (let cert?, let key?):
+            do {
+                adminTLS = try TLSContext(certificates: [CertificateFiles(certificate: cert, key: key)])
+            } catch {
+                EventLog.write(.error, "refusing to start: the admin API's certificate cannot be used",
+                               ["file": .string(error.file), "error": .string(error.message)])
+                return 1
+            }
+        case (nil, nil):
+            break
+        default:
+            throw UsageError("--admin-cert and --admin-key go together")
+        }
         let configuration = Instance.Configuration(
             routesDirectory: routesDirectory, routes: table, listen: listen, listenText: listenText, workers: workers,
-            settings: settings, admin: adminAddress, adminText: adminText, token: token,
+            settings: settings, admin: adminAddress, adminText: adminText, adminTLS: adminTLS, token: token,
             stateDirectory: options.value("state") ?? "state", resetState: options.flag("reset-state"), confirmReset: options.flag("confirm-reset"),
             tls: tlsListen, tlsText: tls?.addressText, certificates: certificates)
         guard let instance = Instance.start(configuration) else { return 1 }

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from support import HOST, SLUICE_BIN, free_port, route, write_routes
+from support import HOST, REPO, SLUICE_BIN, free_port, route, write_routes
 from test_admin import TOKEN, admin, ctl, pools_seen
 
 
@@ -391,3 +391,42 @@ def test_check_effective_applies_the_state_and_round_trips(tmp_path, clean_backe
     again = write_routes(tmp_path / "again", [effective])
     r = run("check", str(again), "--state", str(tmp_path / "none"), "--effective", "--json")
     assert r.returncode == 0 and json.loads(r.stdout) == [effective]
+
+
+def test_admin_api_over_tls(clean_backends, sluice_factory, tmp_path):
+    pki = tmp_path / "pki"
+    subprocess.run(["bash", str(REPO / "certs" / "make-dev-certs.sh"), "--out", str(pki), "localhost", "127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    b = clean_backends
+    sl = sluice_factory([route("app", [b["blue1"].addr], [b["green1"].addr], 0)], env={"SLUICE_ADMIN_TOKEN": TOKEN},
+                        extra_args=["--admin-cert", str(pki / "localhost.crt"), "--admin-key", str(pki / "localhost.key")])
+    base = [str(SLUICE_BIN), "ctl", "--admin", f"https://127.0.0.1:{sl.admin_port}"]
+    env = dict(os.environ, SLUICE_ADMIN_TOKEN=TOKEN)
+    ca = ["--cacert", str(pki / "ca" / "ca.crt")]
+    r = subprocess.run(base + ca + ["weights", "app", "green=20"], capture_output=True, text=True, timeout=30, env=env)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(base + ca + ["status", "app"], capture_output=True, text=True, timeout=30, env=env)
+    assert r.returncode == 0 and "app" in r.stdout, r.stderr
+    r = subprocess.run(base + ["status"], capture_output=True, text=True, timeout=30, env=env)
+    assert r.returncode == 1 and "certificate verify failed" in r.stderr, r.stderr
+    r = subprocess.run([str(SLUICE_BIN), "ctl", "--admin", f"http://127.0.0.1:{sl.admin_port}", "status"],
+                       capture_output=True, text=True, timeout=30, env=env)
+    assert r.returncode == 1
+    out = subprocess.run(["curl", "-sS", "--cacert", str(pki / "ca" / "ca.crt"), f"https://127.0.0.1:{sl.admin_port}/health"],
+                         capture_output=True, text=True, timeout=30)
+    assert json.loads(out.stdout) == {"status": "ok"}, out.stderr
+    assert set(pools_seen_any(sl)) == {"blue", "green"}
+
+
+def pools_seen_any(sl, n=60):
+    seen = []
+    c = sl.http(timeout=10)
+    try:
+        for i in range(n):
+            c.request("GET", f"/t{i}")
+            r = c.getresponse()
+            r.read()
+            seen.append(r.getheader("X-Sluice-Pool") or r.getheader("X-Pool"))
+    finally:
+        c.close()
+    return seen
