@@ -15,6 +15,8 @@ public struct HTTPClient: Sendable {
 
     public struct Response: Sendable {
         public let status: Int
+        /// The `Server` header field's value; nil without one.
+        public var server: String? = nil
         public let body: [UInt8]
     }
 
@@ -132,6 +134,8 @@ public final class HTTPConnection {
         }
         let length = fields.first { $0.hasPrefix("content-length:") }
             .flatMap { Int($0.dropFirst(15).trimmingWhitespace()) }
+        let server = String(decoding: pending[..<headEnd], as: UTF8.self).split(separator: "\r\n")
+            .first { $0.lowercased().hasPrefix("server:") }.map { String($0.dropFirst(7).trimmingWhitespace()) }
         pending.removeFirst(headEnd + 4)
         if let length {
             while pending.count < length {
@@ -139,11 +143,11 @@ public final class HTTPConnection {
             }
             let body = Array(pending[..<length])
             pending.removeFirst(length)
-            return HTTPClient.Response(status: status, body: body)
+            return HTTPClient.Response(status: status, server: server, body: body)
         }
         while try receive() {}
         defer { pending = [] }
-        return HTTPClient.Response(status: status, body: pending)
+        return HTTPClient.Response(status: status, server: server, body: pending)
     }
 
     /// Reads what is there into `pending`; false when the server closed.

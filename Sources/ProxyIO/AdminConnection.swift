@@ -50,7 +50,7 @@ final class AdminConnection: EventHandler {
         waiting = false
         outbuf.append("HTTP/1.1 ")
         outbuf.appendDecimal(response.status)
-        outbuf.append(Array(" \(Self.reason(response.status))\r\nContent-Type: ".utf8))
+        outbuf.append(Array(" \(Self.reason(response.status))\r\nServer: \(adminServerName)\r\nContent-Type: ".utf8))
         outbuf.append(Array(response.contentType.utf8))
         for (name, value) in response.headers {
             outbuf.append(Array("\r\n\(name): \(value)".utf8))

@@ -1,3 +1,7 @@
+/// The `Server` field of every admin answer: how `sluice ctl` knows it reached the admin
+/// API and not, say, the proxy's port.
+public let adminServerName = "sluice-admin"
+
 /// One request to the admin API, decoded from the wire on the admin loop.
 public struct AdminRequest: Sendable {
     public let method: String

@@ -33,6 +33,8 @@ struct AdminClient {
         /// `GET /routes`: what was asked, for messages.
         let request: String
         let status: Int
+        /// Whether the answer came from a Sluice admin API (its `Server` field).
+        let fromAdminAPI: Bool
         let body: [UInt8]
         /// The body as JSON; nil when it is not JSON.
         var json: JSONValue? { try? JSONValue(parsing: body) }
@@ -48,7 +50,8 @@ struct AdminClient {
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         do {
             let response = try http.send(method, path, headers: headers, body: payload)
-            return Response(request: "\(method) \(path)", status: response.status, body: response.body)
+            return Response(request: "\(method) \(path)", status: response.status,
+                            fromAdminAPI: response.server == adminServerName, body: response.body)
         } catch {
             throw Failure(message: "admin API at \(http.host):\(http.port): \(error.message)")
         }

@@ -104,15 +104,16 @@ enum CtlCommand {
 
     /// Prints the answer (raw JSON with `--json`, else through `render`) and maps the
     /// status to the exit code: 2xx → 0, anything else → 1 with the server's reason. An
-    /// answer that is not the admin API's (no JSON, or a 2xx without the keys in `expect`: a
-    /// wrong `--admin`, such as the proxy's port) fails with 1 and says so.
+    /// answer that is not the admin API's (without its `Server` field, not JSON, or a 2xx
+    /// without the keys in `expect`: a wrong `--admin`, such as the proxy's port) fails with 1
+    /// and says so.
     static func finish(_ response: AdminClient.Response, _ client: AdminClient, json: Bool, expect: [String],
                        render: (JSONValue) -> Void) -> Int32 {
-        guard let object = response.json?.objectValue,
+        guard response.fromAdminAPI, let object = response.json?.objectValue,
               (200..<300).contains(response.status) ? expect.allSatisfy({ object[$0] != nil }) : object["error"] != nil
         else {
-            printError("sluice ctl: \(client.url) answered \(response.request) with HTTP \(response.status) and a body that is not"
-                       + " Sluice's admin API; is --admin (or SLUICE_ADMIN) the admin listener, not the proxy?\n")
+            printError("sluice ctl: what answered \(response.request) at \(client.url) (HTTP \(response.status)) is not Sluice's"
+                       + " admin API; is --admin (or SLUICE_ADMIN) the admin listener, not the proxy?\n")
             return 1
         }
         let body = JSONValue.object(object)

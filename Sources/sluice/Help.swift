@@ -49,7 +49,8 @@ enum Help {
 
     Options:
       --routes DIR       route files, one *.json per route      (default: routes/)
-      --listen ADDR      address to serve on, HOST:PORT or :PORT (default: 0.0.0.0:8080)
+      --listen ADDR      address to serve on, IP:PORT, localhost:PORT or :PORT
+                                                            (default: 0.0.0.0:8080)
       --tls-listen ADDR  also serve HTTPS here (TLS 1.2 and 1.3, ALPN http/1.1), with
                          --cert and --key, or --certs               (default: no TLS)
       --cert FILE        the PEM certificate (leaf first, then intermediates)

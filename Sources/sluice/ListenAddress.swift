@@ -2,10 +2,11 @@ import ProxyIO
 import Traffic
 
 /// Parses a listen address: `HOST:PORT` with an IP literal host (`0.0.0.0:8080`,
-/// `[::1]:8080`), or `:PORT` for all IPv4 addresses.
+/// `[::1]:8080`) or `localhost` (127.0.0.1), or `:PORT` for all IPv4 addresses.
 func parseListenAddress(_ text: String) -> SocketAddress? {
     let full = text.hasPrefix(":") ? "0.0.0.0" + text : text
-    guard let (host, port) = BackendAddress.parseHostPort(full) else { return nil }
+    guard var (host, port) = BackendAddress.parseHostPort(full) else { return nil }
+    if host.lowercased() == "localhost" { host = "127.0.0.1" }
     let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
     guard let ip = IPAddress(parsing: bare) else { return nil }
     return SocketAddress(ip: ip, port: port)

@@ -20,7 +20,7 @@ enum ServeCommand {
         let routesDirectory = options.value("routes") ?? "routes"
         let listenText = options.value("listen") ?? "0.0.0.0:8080"
         guard let listen = parseListenAddress(listenText) else {
-            throw UsageError("--listen (or SLUICE_LISTEN): '\(listenText)' is not HOST:PORT with an IP address, such as 0.0.0.0:8080 or 127.0.0.1:8080 (a name like localhost is not resolved)")
+            throw UsageError("--listen (or SLUICE_LISTEN): '\(listenText)' is not HOST:PORT with an IP address, such as 0.0.0.0:8080, 127.0.0.1:8080 or localhost:8080 (other names are not resolved)")
         }
         let tls = try tlsOptions(options)
         var workers = usableCPUCount()

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from support import HOST, REPO, SLUICE_BIN, free_port, route, write_routes
+from support import HOST, REPO, SLUICE_BIN, free_port, route, wait_port, write_routes
 from test_admin import TOKEN, admin, ctl, pools_seen
 
 
@@ -105,11 +105,14 @@ def test_ctl_pointed_at_the_proxy_fails_clearly(clean_backends, sluice_factory):
     """The proxy's port forwards to a backend, which answers 200 with JSON of its own."""
     b = clean_backends
     sl = sluice_factory([route("app", [b["blue1"].addr], [b["green1"].addr], 0)], env={"SLUICE_ADMIN_TOKEN": TOKEN})
-    for args in (["status"], ["status", "app"], ["events"], ["wait", "app"]):
-        r = subprocess.run([str(SLUICE_BIN), "ctl", "--admin", f"http://{HOST}:{sl.port}", *args],
-                           capture_output=True, text=True, timeout=30, env=dict(os.environ, SLUICE_ADMIN_TOKEN=TOKEN))
-        assert r.returncode == 1, (args, r.stdout)
-        assert "not Sluice's admin API" in r.stderr and "?" not in r.stdout, r
+    # and a proxy whose only route is bound to a host: its own 404 with a JSON error
+    hosted = sluice_factory([route("app", [b["blue1"].addr], [b["green1"].addr], 0, host="app.test")])
+    for port in (sl.port, hosted.port):
+        for args in (["status"], ["status", "app"], ["events"], ["wait", "app"], ["reload"]):
+            r = subprocess.run([str(SLUICE_BIN), "ctl", "--admin", f"http://{HOST}:{port}", *args],
+                               capture_output=True, text=True, timeout=30, env=dict(os.environ, SLUICE_ADMIN_TOKEN=TOKEN))
+            assert r.returncode == 1, (args, r.stdout)
+            assert "not Sluice's admin API" in r.stderr and "?" not in r.stdout, r
 
 
 def test_ctl_weights_takes_both_pools_and_force(app):
@@ -262,11 +265,25 @@ def test_help_version_and_usage_errors():
 def test_serve_messages(tmp_path, clean_backends):
     b = clean_backends
     routes = write_routes(tmp_path / "routes", [route("app", [b["blue1"].addr], [b["green1"].addr], 0)])
-    r = run("serve", "--routes", str(routes), "--listen", "localhost:8080")
-    assert r.returncode == 2 and "HOST:PORT" in r.stderr and "localhost" in r.stderr
+    r = run("serve", "--routes", str(routes), "--listen", "proxy.example:8080")
+    assert r.returncode == 2 and "HOST:PORT" in r.stderr and "proxy.example" in r.stderr and "localhost:8080" in r.stderr
     r = run("serve", "--routes", str(tmp_path / "missing"), "--listen", f"{HOST}:{free_port()}",
             env={"SLUICE_ADMIN": f"{HOST}:{free_port()}", "SLUICE_STATE": str(tmp_path / "s1")})
     assert r.returncode == 1 and "invalid route file" not in r.stderr and "no such routes directory" in r.stderr, r.stderr
+
+
+def test_serve_listens_on_localhost(tmp_path, clean_backends):
+    b = clean_backends
+    routes = write_routes(tmp_path / "routes", [route("app", [b["blue1"].addr], [b["green1"].addr], 0)])
+    port = free_port()
+    env = dict(os.environ, SLUICE_ADMIN=f"{HOST}:{free_port()}", SLUICE_STATE=str(tmp_path / "state"))
+    p = subprocess.Popen([str(SLUICE_BIN), "serve", "--routes", str(routes), "--listen", f"localhost:{port}", "--workers", "1"],
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        wait_port(port, 15, p)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(20) == 0
 
 
 def test_serve_takes_the_admin_url_ctl_takes_and_warns_without_token(tmp_path, clean_backends):
