@@ -80,9 +80,4 @@ public struct AdminRouter<Context>: Sendable {
         }
         return allowed.isEmpty ? .unknown : .wrongMethod(allowed: allowed, open: open)
     }
-
-    /// Runs the endpoint a found match names.
-    public func run(_ endpoint: Endpoint, _ call: Call, context: Context, _ reply: AdminReply) {
-        endpoint.handler(context, call, reply)
-    }
 }

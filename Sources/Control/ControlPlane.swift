@@ -132,7 +132,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         }
         switch match {
         case .found(let endpoint, let call):
-            Self.router.run(endpoint, call, context: self, reply)
+            endpoint.handler(self, call, reply)
         case .wrongMethod(let allowed, _):
             var answer = Self.error(405, "\(request.path) takes \(allowed.joined(separator: ", ")), not \(request.method)")
             answer.headers = [("Allow", allowed.joined(separator: ", "))]

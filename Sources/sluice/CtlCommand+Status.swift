@@ -18,17 +18,16 @@ extension CtlCommand {
 
     /// `--watch`: redraws the status every second until SIGINT or SIGTERM ends the process
     /// (ctl keeps their default action). On a terminal each frame replaces the last; the cursor
-    /// and the terminal's modes are never changed, so nothing needs restoring. A refused or
-    /// unreachable admin API is shown in the frame and asked again; an answer that is not
-    /// the admin API's ends the watch with 1.
-    static func watchStatus(_ client: AdminClient, route: String?, json: Bool) throws(AdminClient.Failure) -> Int32 {
+    /// and the terminal's modes are never changed, so nothing needs restoring. A failed frame
+    /// (the API unreachable, a refusal) shows why, and the next second asks again: a watch
+    /// outlives a restart of Sluice.
+    static func watchStatus(_ client: AdminClient, route: String?, json: Bool) -> Never {
         let terminal = isatty(1) != 0
         while true {
             print(terminal ? "\u{1B}[H\u{1B}[2J" : "", terminator: "")
             print("sluice ctl status\(route.map { " " + $0 } ?? "") at \(client.url), \(Timestamp.now()) (every 1s; Ctrl-C stops)\n")
             do {
-                let code = try showStatus(client, route: route, json: json)
-                if code != 0 && !terminal { return code }
+                _ = try showStatus(client, route: route, json: json)
             } catch {
                 print("cannot reach the admin API: \(error.message)")
             }

@@ -34,7 +34,7 @@ enum CtlCommand {
             case "status":
                 guard args.count <= 2 else { throw UsageError("usage: sluice ctl status [ROUTE] [--watch]") }
                 let route = args.count == 2 ? args[1] : nil
-                if options.flag("watch") { return try watchStatus(client, route: route, json: json) }
+                if options.flag("watch") { watchStatus(client, route: route, json: json) }
                 return try showStatus(client, route: route, json: json)
             case "weights":
                 return try setWeights(client, args, options: options, json: json)

@@ -5,8 +5,8 @@ import Traffic
 /// `[::1]:8080`) or `localhost` (127.0.0.1), or `:PORT` for all IPv4 addresses.
 func parseListenAddress(_ text: String) -> SocketAddress? {
     let full = text.hasPrefix(":") ? "0.0.0.0" + text : text
-    guard var (host, port) = BackendAddress.parseHostPort(full) else { return nil }
-    if host.lowercased() == "localhost" { host = "127.0.0.1" }
+    guard let (name, port) = BackendAddress.parseHostPort(full) else { return nil }
+    let host = name.lowercased() == "localhost" ? "127.0.0.1" : name
     let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
     guard let ip = IPAddress(parsing: bare) else { return nil }
     return SocketAddress(ip: ip, port: port)
