@@ -38,7 +38,7 @@ enum CompletionCommand {
                         COMPREPLY=($(compgen -W "\(CtlCommand.commands.joined(separator: " "))" -- "$cur")); return
                     fi ;;
                 completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")); return ;;
-                help) COMPREPLY=($(compgen -W "serve check ctl demo completion" -- "$cur")); return ;;
+                help) COMPREPLY=($(compgen -W "serve check ctl demo completion env" -- "$cur")); return ;;
             esac
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$options" -- "$cur"))

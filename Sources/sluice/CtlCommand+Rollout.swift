@@ -21,7 +21,11 @@ extension CtlCommand {
             body["plan"] = .array(steps.compactMap { $0.map(JSONValue.number) })
         }
         if let holds = options.value("hold") {
-            body["holds"] = .array(holds.split(separator: ",").map { .string(String($0.trimmingWhitespace())) })
+            let each = holds.split(separator: ",", omittingEmptySubsequences: false).map { String($0.trimmingWhitespace()) }
+            guard each.allSatisfy({ parseDuration($0).map { $0 > 0 } ?? false }) else {
+                throw UsageError("--hold: '\(holds)' is not a duration like 30s, or a list like 30s,1m,2m")
+            }
+            body["holds"] = .array(each.map(JSONValue.string))
         }
         if let to = options.value("to") {
             guard to == "blue" || to == "green" else { throw UsageError("--to: '\(to)' is not blue or green") }

@@ -19,6 +19,7 @@ enum Help {
       completion  print a shell completion script: source <(sluice completion bash)
                (or zsh)
       help     show this text; 'sluice help COMMAND' shows a command's
+               options, 'sluice help env' every environment variable
       version  print the version (also --version)
 
     Run 'sluice <command> --help' for the options of a command.
@@ -34,8 +35,30 @@ enum Help {
         case "ctl": ctl
         case "demo": demo
         case "completion": completion
+        case "env", "environment": environment
         default: nil
         }
+    }
+
+    /// `sluice help env`: every option's environment variable, by command.
+    static var environment: String {
+        let commands: [(String, OptionNames)] = [("serve", ServeCommand.names), ("check", CheckCommand.names),
+                                                 ("ctl", CtlCommand.names), ("demo", DemoCommand.names)]
+        var text = """
+        Every option can also come from the environment: --NAME from SLUICE_NAME (upper case,
+        dashes as underscores); the command line wins. Besides those, SLUICE_ADMIN_TOKEN holds
+        the admin token (serve and ctl). SLUICE_ADMIN takes HOST:PORT or http(s)://HOST:PORT
+        for both serve and ctl, so one value serves both.
+
+        """
+        for (command, names) in commands {
+            text += "\(command):\n"
+            for name in names.valued.union(names.flags).sorted() {
+                let variable = Options.environmentName(name)
+                text += "  " + variable + String(repeating: " ", count: max(1, 30 - variable.count)) + "--\(name)\n"
+            }
+        }
+        return text
     }
 
     static let serve = """

@@ -136,7 +136,7 @@ def test_ctl_weights_takes_both_pools_and_force(app):
 def test_ctl_tells_invalid_values_before_asking(app):
     for args in (["rollout", "app", "--plan", "fast"], ["rollout", "app", "--plan", "canary", "--to", "red"],
                  ["rollout", "app", "--plan", "10,500", "--hold", "1m"], ["rollout", "app", "--plan", "canary", "--analysis", "{"],
-                 ["weights", "app", "green=x"], ["events", "--limit", "0"]):
+                 ["weights", "app", "green=x"], ["events", "--limit", "0"], ["rollout", "app", "--plan", "10,100", "--hold", "1x"]):
         r = ctl(app, *args)
         assert r.returncode == 2 and "sluice ctl --help" in r.stderr, (args, r.stderr)
     assert admin(app, "GET", "/routes/app/rollout")[1]["state"] == "idle"
@@ -256,6 +256,9 @@ def test_help_version_and_usage_errors():
     assert "--version" in r.stdout
     r = run()
     assert r.returncode == 2 and "Usage: sluice <command>" in r.stderr
+    r = run("help", "env")
+    assert r.returncode == 0 and "SLUICE_PID_FILE" in r.stdout and "SLUICE_ADMIN_TOKEN_FILE" in r.stdout and "SLUICE_CACERT" in r.stdout
+    assert run("help", "nonsense").returncode == 2
     r = run("serve", "--no-such-flag")
     assert r.returncode == 2 and "sluice serve --help" in r.stderr
     r = run("ctl", "status", "--no-such-flag")
