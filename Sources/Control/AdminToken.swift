@@ -13,7 +13,12 @@ public struct AdminToken: Sendable {
     /// the one in the file named by `tokenFile` (its first line; surrounding whitespace
     /// ignored). Nil when neither is set; throws when the file cannot be read or is empty.
     public static func load(environmentValue: String?, tokenFile: String?) throws(TokenError) -> AdminToken? {
-        if let value = environmentValue, !value.isEmpty { return AdminToken(secret: value) }
+        try secret(environmentValue: environmentValue, tokenFile: tokenFile).map { AdminToken(secret: $0) }
+    }
+
+    /// The token's text as `load` finds it (`sluice ctl` sends it); nil when neither is set.
+    public static func secret(environmentValue: String?, tokenFile: String?) throws(TokenError) -> String? {
+        if let value = environmentValue, !value.isEmpty { return value }
         guard let path = tokenFile else { return nil }
         guard let bytes = try? FileSystem.read(path) else {
             throw TokenError(message: "cannot read the admin token file \(path)")
@@ -21,14 +26,17 @@ public struct AdminToken: Sendable {
         let text = String(decoding: bytes, as: UTF8.self)
         let first = text.split(whereSeparator: \.isNewline).first.map { String($0.trimmingWhitespace()) } ?? ""
         guard !first.isEmpty else { throw TokenError(message: "the admin token file \(path) is empty") }
-        return AdminToken(secret: first)
+        return first
     }
 
-    /// Whether an `Authorization` header value is `Bearer <this token>`, compared in time
-    /// independent of where the first difference is.
+    /// Whether an `Authorization` header value is `Bearer <this token>` (the scheme in any
+    /// case, RFC 9110 section 11.1), compared in time independent of where the first
+    /// difference is.
     public func accepts(authorization: String?) -> Bool {
-        guard let value = authorization, value.hasPrefix("Bearer ") else { return false }
-        let offered = Array(value.utf8.dropFirst(7))
+        guard let value = authorization else { return false }
+        let bytes = Array(value.utf8)
+        guard bytes.count > 7, String(decoding: bytes[..<6], as: UTF8.self).lowercased() == "bearer", bytes[6] == 0x20 else { return false }
+        let offered = Array(bytes[7...].drop { $0 == 0x20 })
         var difference = UInt8(offered.count == secret.count ? 0 : 1)
         for i in 0..<secret.count {
             difference |= secret[i] ^ (i < offered.count ? offered[i] : 0)

@@ -1,48 +1,51 @@
 import ProxyIO
 import Traffic
 
-/// Rollouts on the admin loop: the endpoints of SPEC section 5, and the once-a-second tick that
+/// Rollouts on the admin loop: the endpoints of docs/admin-api.md, and the once-a-second tick that
 /// feeds each route's `RolloutStateMachine` with the workers' merged evidence and carries out
 /// what it decides (weights in every worker, the state file, events, webhooks).
 extension ControlPlane {
-    /// `GET|POST /routes/{name}/rollout`, `POST /routes/{name}/rollout/{pause|resume|promote|abort}`
-    /// and `POST /routes/{name}/rollback`. A command answers once every worker routes with the
-    /// weights it set.
-    func handleRollout(method: String, name: String, action: [String], body: [UInt8], _ reply: AdminReply) {
-        guard let route = route(named: name) else { return reply.send(Self.error(404, "no route named \(name)")) }
-        let isStatus = action == ["rollout"]
-        let verb = action == ["rollback"] ? "rollback" : action.count == 2 && action[0] == "rollout" ? action[1] : ""
-        let cmd: RolloutCommand? = switch verb {
-        case "pause": .pause
-        case "resume": .resume
-        case "promote": .promote
-        case "abort": .abort
-        case "rollback": .rollback
-        default: nil
+    /// `POST /routes/{name}/rollout`: starts a rollout; 422 with every problem of the body.
+    func startRollout(_ call: Call, _ reply: AdminReply) {
+        guard let route = route(call, reply) else { return }
+        switch RolloutRequest.decode(call.request.body, route: route, stable: machine(for: route).stable) {
+        case .success(let request) where request.dryRun:
+            reply.send(Self.json(200, dryRun(request, route)))
+        case .success(let request):
+            command(.start(request.plan, target: request.target, analysis: request.analysis), route, reason: request.reason, reply)
+        case .failure(let failure):
+            let detail = failure.errors.map { JSONValue.string($0.keyPath.isEmpty ? $0.message : "\($0.keyPath): \($0.message)") }
+            reply.send(Self.json(422, ["error": "invalid rollout request", "detail": .array(detail)]))
         }
-        switch method {
-        case "GET" where isStatus:
-            reply.send(Self.json(200, rolloutStatus(route)))
-        case "POST" where isStatus:
-            switch RolloutRequest.decode(body, route: route, stable: machine(for: route).stable) {
-            case .success(let request):
-                command(.start(request.plan, target: request.target, analysis: request.analysis), route, reason: request.reason, reply)
-            case .failure(let failure):
-                let detail = failure.errors.map { JSONValue.string($0.keyPath.isEmpty ? $0.message : "\($0.keyPath): \($0.message)") }
-                reply.send(Self.json(422, ["error": "invalid rollout request", "detail": .array(detail)]))
-            }
-        case "POST" where cmd != nil:
-            guard case .some(let reason) = Self.optionalReason(body) else {
-                return reply.send(Self.error(400, "the body must be empty or a JSON object such as {\"reason\": \"...\"}"))
-            }
-            command(cmd!, route, reason: reason, reply)
-        case _ where isStatus:
-            reply.send(Self.error(405, "use GET or POST"))
-        case _ where cmd != nil:
-            reply.send(Self.error(405, "use POST"))
-        default:
-            reply.send(Self.error(404, "no such endpoint: \(method) /routes/\(name)/\(action.joined(separator: "/"))"))
+    }
+
+    /// What `request` would do, changing nothing: the plan, holds and analysis in force, and
+    /// the refusal the start would meet (null when it would start).
+    private func dryRun(_ request: RolloutRequest, _ route: Route) -> JSONValue {
+        var copy = machine(for: route)
+        var refused: JSONValue = .null
+        do {
+            _ = try copy.handle(.start(request.plan, target: request.target, analysis: request.analysis), now: clock())
+        } catch {
+            refused = .string(error.description)
         }
+        return [
+            "dryRun": true, "wouldStart": .bool(refused == .null), "refused": refused,
+            "to": .string(request.target.name), "stable": .string(copy.stable.name),
+            "steps": .array(request.plan.steps.map(Self.number)),
+            "holds": .array(request.plan.holdsMs.map { .string(formatDuration(ms: $0)) }),
+            "analysis": RouteFileEncoder.analysis(request.analysis),
+        ]
+    }
+
+    /// `POST /routes/{name}/rollout/{pause|resume|promote|abort}` and `POST /routes/{name}/rollback`,
+    /// with an optional `{"reason": "..."}`.
+    func command(_ command: RolloutCommand, _ call: Call, _ reply: AdminReply) {
+        guard let route = route(call, reply) else { return }
+        guard case .some(let reason) = Self.optionalReason(call.request.body) else {
+            return reply.send(Self.error(400, "the body must be empty or a JSON object such as {\"reason\": \"...\"}"))
+        }
+        self.command(command, route, reason: reason, reply)
     }
 
     /// Runs an operator's command on `route`'s machine: refused with 409 (conflict) or 422
@@ -60,16 +63,12 @@ extension ControlPlane {
             return reply.send(Self.error(409, error.description))
         }
         let actor = token?.name ?? "admin"
-        let previous = (runtime[name], machines[name])
-        machines[name] = machine
-        let weightsChanged = applyWeights(actions, route: route, actor: actor)
-        do {
-            try saveState()
-        } catch {
-            (runtime[name], machines[name]) = previous
-            EventLog.write(.error, "cannot save the state; the rollout is unchanged", ["route": .string(name), "error": .string(error.description)])
-            return reply.send(Self.error(500, "cannot save the state: \(error.description)"))
+        var weightsChanged = false
+        let failure = saveOrRollBack(name, unchanged: "the rollout is unchanged") {
+            machines[name] = machine
+            weightsChanged = applyWeights(actions, route: route, actor: actor)
         }
+        if let failure { return reply.send(failure) }
         for action in actions { announce(action, route: name, actor: actor, reason: reason) }
         let answer = Self.json(200, rolloutStatus(route))
         if weightsChanged { install { reply.send(answer) } } else { reply.send(answer) }
@@ -197,14 +196,16 @@ extension ControlPlane {
             "steps": .array(progress.plan.steps.map(Self.number)),
             "holds": .array(progress.plan.holdsMs.map { .string(formatDuration(ms: $0)) }),
             "weight": Self.number(progress.targetWeight),
-            "holdLeft": .string(formatDuration(ms: (progress.holdLeftMs + 999) / 1_000 * 1_000)),
-            "held": .string(formatDuration(ms: progress.heldMs / 1_000 * 1_000)),
             "stepRequests": .number(Double(progress.stepRequests)),
             "minRequests": .number(Double(progress.analysis.minRequests)),
             "holdExtended": .bool(progress.holdExtended),
             "reason": progress.reason.map { .string($0.description) } ?? .null,
             "reasonCode": progress.reason.map { .string(RolloutRecord.code(of: $0)) } ?? .null,
         ]
+        if progress.state.isActive {  // a step's hold means nothing once the rollout ended
+            status["holdLeft"] = .string(formatDuration(ms: (progress.holdLeftMs + 999) / 1_000 * 1_000))
+            status["held"] = .string(formatDuration(ms: progress.heldMs / 1_000 * 1_000))
+        }
         if case .object(let judged) = RolloutFigures.json(figures, target: progress.target) {
             status.merge(judged) { _, judged in judged }
         }

@@ -5,9 +5,10 @@ public import Traffic
 
 /// The control side's state and decisions: the loaded routes, the weights set at run time,
 /// and the admin API on top of them. Confined to the admin loop's thread (requests arrive
-/// there, and SIGHUP reloads are sent there with `AdminLoopHandle.perform`), so it needs
-/// no locks; the only cross-thread step is installing a snapshot in the workers.
-public final class ControlPlane: @unchecked Sendable { // confined to the admin loop thread
+/// there, and SIGHUP reloads are sent there with `AdminLoopHandle.perform`), with two
+/// exceptions: `health`, written by the health checker's thread and so behind a `Mutex`,
+/// and the event store, which is thread-safe. The workers are reached through `DataPlane`.
+public final class ControlPlane: @unchecked Sendable { // confined to the admin loop thread but for `health` and `events`
     private let routesDirectory: String
     private(set) var routes: RouteTable
     /// Weights and stable pools set at run time, by route name; they win over the route
@@ -17,7 +18,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     let events: EventStore
     let token: AdminToken?
     /// Set once by `start(server:)`, right after the data plane is up.
-    private(set) var server: ProxyServer?
+    private(set) var server: (any DataPlane)?
     /// The TLS listener's certificates, loaded again with the route files on every reload
     /// (nil without a TLS listener). Set at start, before the first reload.
     public var certificates: TLSCertificates?
@@ -62,7 +63,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     }
 
     /// Hands over the running data plane (whose first snapshot came from `snapshot()`).
-    public func start(server: ProxyServer) { self.server = server }
+    public func start(server: any DataPlane) { self.server = server }
 
     /// The snapshot the workers should run: the route files with the run-time state.
     public func snapshot() -> RoutingSnapshot {
@@ -102,7 +103,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     /// Runs on the admin loop once a second: samples the request counts for live rates and
     /// judges every route's rollout on the second's evidence.
     public func everySecond() {
-        let totals = StatsTotals(workers: server?.stats.read() ?? [])
+        let totals = StatsTotals(workers: server?.workerStats() ?? [])
         rates.sample(totals, nowMs: Int64(clock()))
         tickRollouts(totals)
     }
@@ -114,48 +115,30 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
 
     // MARK: Requests
 
-    /// Runs on the admin loop for every admin request; answers through `reply`.
+    /// Runs on the admin loop for every admin request; answers through `reply`. The token is
+    /// checked first (but for the open endpoints), then the method: a known path with the
+    /// wrong method gets 405 with `Allow`.
     public func handle(_ request: AdminRequest, _ reply: AdminReply) {
-        let path = request.path.split(separator: "/").map(String.init)
-        switch (request.method, path.first ?? "") {
-        case ("GET", "health"):
-            return reply.send(Self.json(200, ["status": "ok"]))
-        case ("GET", "metrics") where path.count == 1:
-            return reply.send(metrics())
-        case (_, "health"):
-            return reply.send(Self.error(405, "use GET"))
-        default:
-            break
-        }
-        guard let token else {
-            return reply.send(Self.error(403, "no admin token is configured (set SLUICE_ADMIN_TOKEN or --admin-token-file)"))
-        }
-        guard token.accepts(authorization: request.headers["authorization"]) else {
-            return reply.send(Self.error(401, "missing or wrong bearer token"))
-        }
-        let method = request.method
-        if method == "GET" && path == ["routes"] {
-            let totals = StatsTotals(workers: server?.stats.read() ?? [])
-            reply.send(Self.json(200, ["routes": .array(routes.routes.map { describe($0, totals) })]))
-        } else if method == "GET" && path.count == 2 && path[0] == "routes" {
-            guard let route = route(named: path[1]) else { return reply.send(Self.error(404, "no route named \(path[1])")) }
-            reply.send(Self.json(200, describe(route, StatsTotals(workers: server?.stats.read() ?? []))))
-        } else if method == "PUT" && path.count == 3 && path[0] == "routes" && path[2] == "weights" {
-            setWeights(path[1], request.body, reply)
-        } else if path.count >= 3 && path[0] == "routes" && (path[2] == "rollout" || path[2] == "rollback") {
-            handleRollout(method: method, name: path[1], action: Array(path.dropFirst(2)), body: request.body, reply)
-        } else if method == "POST" && path == ["reload"] {
-            reload(actor: token.name) { reply.send($0) }
-        } else if method == "GET" && path == ["events"] {
-            let since = Int(request.query["since"] ?? "0") ?? -1
-            let limit = Int(request.query["limit"] ?? "1000") ?? -1
-            guard since >= 0, (1...10_000).contains(limit) else {
-                return reply.send(Self.error(400, "since must be an event id (0 for all) and limit 1 to 10000"))
+        let match = Self.router.match(request)
+        if !match.isOpen {
+            guard let token else {
+                return reply.send(Self.error(403, "no admin token is configured (set SLUICE_ADMIN_TOKEN or --admin-token-file)"))
             }
-            let list = events.events(since: since, limit: limit)
-            reply.send(Self.json(200, ["events": .array(list.map(\.json)), "latest": .number(Double(events.latestID))]))
-        } else {
-            reply.send(Self.error(404, "no such endpoint: \(method) \(request.path)"))
+            guard token.accepts(authorization: request.headers["authorization"]) else {
+                var answer = Self.error(401, "missing or wrong bearer token")
+                answer.headers = [("WWW-Authenticate", "Bearer realm=\"sluice\"")]
+                return reply.send(answer)
+            }
+        }
+        switch match {
+        case .found(let endpoint, let call):
+            endpoint.handler(self, call, reply)
+        case .wrongMethod(let allowed, _):
+            var answer = Self.error(405, "\(request.path) takes \(allowed.joined(separator: ", ")), not \(request.method)")
+            answer.headers = [("Allow", allowed.joined(separator: ", "))]
+            reply.send(answer)
+        case .unknown:
+            reply.send(Self.error(404, "no such endpoint: \(request.method) \(request.path)"))
         }
     }
 
@@ -163,9 +146,9 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     /// with an optional `"reason"` for the event log. Refused (409) while a rollout runs unless
     /// `"force": true`, which pauses it first (auto-revert stays armed).
     /// Answers only once every worker routes with the new split.
-    private func setWeights(_ name: String, _ body: [UInt8], _ reply: AdminReply) {
-        guard let route = route(named: name) else { return reply.send(Self.error(404, "no route named \(name)")) }
-        guard case .object(let object)? = try? JSONValue(parsing: body) else {
+    func setWeights(_ call: Call, _ reply: AdminReply) {
+        guard let route = route(call, reply) else { return }
+        guard case .object(let object)? = try? JSONValue(parsing: call.request.body) else {
             return reply.send(Self.error(400, "the body must be a JSON object such as {\"green\": 10}"))
         }
         let unknown = Set(object.keys).subtracting(["blue", "green", "reason", "force"])
@@ -196,31 +179,45 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         let why = object["reason"]?.stringValue
         let force = object["force"]?.boolValue == true
         let actor = token?.name ?? "admin"
-        let previous = (runtime[route.name], machines[route.name])
         var pausedRollout = false
-        if let machine = machines[route.name], machine.state.isActive {
-            guard force else {
-                return reply.send(Self.error(409, "a rollout is \(machine.state.rawValue) on \(route.name); add \"force\": true to pause it and set the weights"))
-            }
-            if machine.state == .running {
+        if let machine = machines[route.name], machine.state.isActive, !force {
+            return reply.send(Self.error(409, "a rollout is \(machine.state.rawValue) on \(route.name); add \"force\": true (sluice ctl weights --force) to pause it and set the weights"))
+        }
+        let failure = saveOrRollBack(route.name, unchanged: "the weights are unchanged") {
+            if machines[route.name]?.state == .running {
                 _ = try? machines[route.name]?.handle(.pause, now: clock())
                 pausedRollout = true
             }
+            runtime[route.name] = RouteState(greenWeight: weight, stable: route.stable, updatedBy: actor)
         }
-        runtime[route.name] = RouteState(greenWeight: weight, stable: route.stable, updatedBy: actor)
-        do {
-            try saveState()
-        } catch {
-            (runtime[route.name], machines[route.name]) = previous
-            EventLog.write(.error, "cannot save the state; the weights are unchanged", ["error": .string(error.description)])
-            return reply.send(Self.error(500, "cannot save the state: \(error.description)"))
-        }
+        if let failure { return reply.send(failure) }
         if pausedRollout { announce(.paused, route: route.name, actor: actor) }
         record(.weights, route: route.name, actor: actor, reason: why,
-               details: ["from": .number(Double(route.greenWeight.basisPoints) / 100), "to": .number(Double(weight.basisPoints) / 100)])
-        EventLog.write(.info, "weights changed", ["route": .string(route.name), "green": .string(weight.percentText), "by": .string(actor)])
-        let answer = Self.json(200, describe(self.route(named: name)!, StatsTotals(workers: server?.stats.read() ?? [])))
+               details: ["from": ["blue": Self.number(route.greenWeight.complement), "green": Self.number(route.greenWeight)],
+                         "to": ["blue": Self.number(weight.complement), "green": Self.number(weight)]])
+        var logged: [String: JSONValue] = ["route": .string(route.name), "green": Self.number(weight), "blue": Self.number(weight.complement),
+                                           "by": .string(actor)]
+        if let why { logged["reason"] = .string(why) }
+        EventLog.write(.info, "weights changed", logged)
+        let answer = Self.json(200, describe(self.route(named: route.name)!, StatsTotals(workers: server?.workerStats() ?? [])))
         install { reply.send(answer) }
+    }
+
+    /// The one transaction of an operator's change to route `name`: `change` edits `runtime`
+    /// and `machines`, then the state is saved. When the save fails, the route's run-time
+    /// state and machine are put back as they were, the failure is logged, and the 500 answer
+    /// is returned (nil once saved): nothing changed.
+    func saveOrRollBack(_ name: String, unchanged: String, _ change: () -> Void) -> AdminResponse? {
+        let previous = (runtime[name], machines[name])
+        change()
+        do {
+            try saveState()
+            return nil
+        } catch {
+            (runtime[name], machines[name]) = previous
+            EventLog.write(.error, "cannot save the state; \(unchanged)", ["route": .string(name), "error": .string(error.description)])
+            return Self.error(500, "cannot save the state: \(error.description)")
+        }
     }
 
     /// Writes every route's run-time state (weights, stable pool, rollout progress and
@@ -285,7 +282,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
 
     /// `GET /metrics`: every backend of the served routes is listed (healthy until a
     /// check says otherwise).
-    private func metrics() -> AdminResponse {
+    func metrics() -> AdminResponse {
         let served = routes.routes.map(effective)
         var backends: [String: Bool] = [:]
         for route in served { for b in route.blue.backends + route.green.backends { backends[b.label] = true } }
@@ -297,7 +294,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             rollouts[route.name] = MetricsText.RolloutGauge(
                 state: machine?.state ?? .idle, step: machine?.rollout.map { $0.step + 1 } ?? 0, reverts: reverts[route.name] ?? [:])
         }
-        let text = MetricsText.render(totals: StatsTotals(workers: server?.stats.read() ?? []), routes: served,
+        let text = MetricsText.render(totals: StatsTotals(workers: server?.workerStats() ?? []), routes: served,
                                       backendHealth: backends, rollouts: rollouts)
         return AdminResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(text.utf8))
     }

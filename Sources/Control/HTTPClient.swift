@@ -1,5 +1,5 @@
 import Glibc
-import ProxyIO
+public import ProxyIO
 import Traffic
 
 /// A blocking HTTP/1.1 client for one request per connection (`Connection: close`): `sluice
@@ -10,9 +10,13 @@ public struct HTTPClient: Sendable {
     public let host: String
     public let port: UInt16
     public var timeoutSeconds: Int
+    /// Speak TLS, verifying the server with this context (`https://`); nil for plain HTTP.
+    public var tls: TLSClientContext?
 
     public struct Response: Sendable {
         public let status: Int
+        /// The `Server` header field's value; nil without one.
+        public var server: String? = nil
         public let body: [UInt8]
     }
 
@@ -21,10 +25,11 @@ public struct HTTPClient: Sendable {
         public var description: String { message }
     }
 
-    public init(host: String, port: UInt16, timeoutSeconds: Int = 10) {
+    public init(host: String, port: UInt16, timeoutSeconds: Int = 10, tls: TLSClientContext? = nil) {
         self.host = host
         self.port = port
         self.timeoutSeconds = timeoutSeconds
+        self.tls = tls
     }
 
     /// Splits `http://HOST[:PORT]/PATH` (`HOST:PORT` and `:PORT` too, meaning 127.0.0.1; port 80
@@ -47,7 +52,7 @@ public struct HTTPClient: Sendable {
     /// response is not HTTP.
     public func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = [])
         throws(Failure) -> Response {
-        let connection = try HTTPConnection(host: host, port: port, timeoutSeconds: timeoutSeconds)
+        let connection = try HTTPConnection(host: host, port: port, timeoutSeconds: timeoutSeconds, tls: tls)
         return try connection.request(method, path, headers: headers + [("Connection", "close")], body: body)
     }
 }
@@ -58,13 +63,15 @@ public struct HTTPClient: Sendable {
 public final class HTTPConnection {
     private let fd: Int32
     private let hostField: String
+    /// The TLS session over `fd`, for an `https://` server.
+    private var session: TLSClientSession?
     /// Bytes read past the end of the last response.
     private var pending: [UInt8] = []
     private var buffer = [UInt8](repeating: 0, count: 65_536)
 
     /// Connects (resolving `host` if it is a name), with `timeoutSeconds` on every later
-    /// send and receive.
-    public init(host: String, port: UInt16, timeoutSeconds: Int) throws(HTTPClient.Failure) {
+    /// send and receive; over TLS with `tls`, the server's certificate verified for `host`.
+    public init(host: String, port: UInt16, timeoutSeconds: Int, tls: TLSClientContext? = nil) throws(HTTPClient.Failure) {
         guard let ip = IPAddress(parsing: host) ?? HostResolver.resolve(host) else {
             throw HTTPClient.Failure(message: "cannot resolve \(host)")
         }
@@ -81,6 +88,13 @@ public final class HTTPConnection {
             close(fd)
             throw error
         }
+        if let tls {
+            guard let session = TLSClientSession(context: tls, fd: fd, host: host) else {
+                close(fd)
+                throw HTTPClient.Failure(message: "cannot start TLS to \(hostField)")
+            }
+            self.session = session
+        }
     }
 
     deinit {
@@ -93,7 +107,10 @@ public final class HTTPConnection {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostField)\r\nContent-Length: \(body.count)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         let request = Array((head + "\r\n").utf8) + body
-        var offset = 0
+        if let session {
+            if let failure = session.write(request) { throw HTTPClient.Failure(message: "TLS to \(hostField): \(failure)") }
+        }
+        var offset = session == nil ? 0 : request.count
         while offset < request.count {
             let n = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             guard n > 0 else { throw Self.failure("sending to \(hostField) failed") }
@@ -117,6 +134,8 @@ public final class HTTPConnection {
         }
         let length = fields.first { $0.hasPrefix("content-length:") }
             .flatMap { Int($0.dropFirst(15).trimmingWhitespace()) }
+        let server = String(decoding: pending[..<headEnd], as: UTF8.self).split(separator: "\r\n")
+            .first { $0.lowercased().hasPrefix("server:") }.map { String($0.dropFirst(7).trimmingWhitespace()) }
         pending.removeFirst(headEnd + 4)
         if let length {
             while pending.count < length {
@@ -124,15 +143,24 @@ public final class HTTPConnection {
             }
             let body = Array(pending[..<length])
             pending.removeFirst(length)
-            return HTTPClient.Response(status: status, body: body)
+            return HTTPClient.Response(status: status, server: server, body: body)
         }
         while try receive() {}
         defer { pending = [] }
-        return HTTPClient.Response(status: status, body: pending)
+        return HTTPClient.Response(status: status, server: server, body: pending)
     }
 
     /// Reads what is there into `pending`; false when the server closed.
     private func receive() throws(HTTPClient.Failure) -> Bool {
+        if let session {
+            switch session.read(into: &buffer) {
+            case .success(let n):
+                pending += buffer[0..<n]
+                return n > 0
+            case .failure(let failure):
+                throw HTTPClient.Failure(message: "TLS to \(hostField): \(failure.message)")
+            }
+        }
         let n = recv(fd, &buffer, buffer.count, 0)
         guard n >= 0 else { throw Self.failure("reading from \(hostField) failed") }
         pending += buffer[0..<n]

@@ -18,10 +18,20 @@ extension JSONValue {
     /// quotes; a leading UTF-8 byte order mark is skipped) of any top-level value. Numbers
     /// become the nearest `Double`; one too large for a `Double` is an error, as are invalid
     /// UTF-8, unpaired UTF-16 surrogates and more than `JSONParser.maxDepth` nested arrays and
-    /// objects. A key given twice keeps its last value.
+    /// objects. A key given twice keeps its last value (`parsingStrictly` reports it).
     public init(parsing bytes: [UInt8]) throws(JSONSyntaxError) {
         var parser = JSONParser(bytes)
         self = try parser.document()
+    }
+
+    /// Parses like `init(parsing:)`, and also returns the key path of every key given twice in
+    /// one object (`pools.blue`, `name`), for files where the last value silently winning
+    /// would hide a mistake (route files).
+    public static func parsingStrictly(_ bytes: [UInt8]) throws(JSONSyntaxError) -> (JSONValue, duplicateKeys: [String]) {
+        var parser = JSONParser(bytes)
+        parser.tracksPaths = true
+        let value = try parser.document()
+        return (value, parser.duplicateKeys)
     }
 
     public init(parsing text: String) throws(JSONSyntaxError) {
@@ -38,6 +48,12 @@ struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
+    /// Whether the key path of the value being read is kept in `path` (for `duplicateKeys`).
+    var tracksPaths = false
+    /// The keys and `[i]` indices leading to the value being read, when `tracksPaths`.
+    private var path: [String] = []
+    /// The key path of each key seen twice in one object, when `tracksPaths`.
+    private(set) var duplicateKeys: [String] = []
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
@@ -79,7 +95,12 @@ struct JSONParser {
             let key = try string()
             skipWhitespace()
             guard consume(UInt8(ascii: ":")) else { throw error("Expected ':' after an object key") }
+            if tracksPaths {
+                path.append(key)
+                if members[key] != nil { duplicateKeys.append(keyPath) }
+            }
             members[key] = try value()
+            if tracksPaths { path.removeLast() }
             skipWhitespace()
         } while consume(UInt8(ascii: ","))
         guard consume(UInt8(ascii: "}")) else { throw error("Expected ',' or '}' after an object member") }
@@ -93,11 +114,18 @@ struct JSONParser {
         skipWhitespace()
         if consume(UInt8(ascii: "]")) { return .array(elements) }
         repeat {
+            if tracksPaths { path.append("[\(elements.count)]") }
             elements.append(try value())
+            if tracksPaths { path.removeLast() }
             skipWhitespace()
         } while consume(UInt8(ascii: ","))
         guard consume(UInt8(ascii: "]")) else { throw error("Expected ',' or ']' after an array element") }
         return .array(elements)
+    }
+
+    /// `path` as a key path: `pools.blue.backends[0]`.
+    private var keyPath: String {
+        path.reduce("") { text, part in text.isEmpty || part.hasPrefix("[") ? text + part : text + "." + part }
     }
 
     /// Steps over the `{` or `[` at `index`, one level deeper.

@@ -92,11 +92,19 @@ public enum MetricsText {
             }
         }
 
-        out += "# HELP sluice_backend_healthy Whether a backend passes its active health checks (1) or not (0).\n"
+        out += "# HELP sluice_backend_healthy Whether a backend passes its active health checks (1) or not (0), per route and pool it serves.\n"
         out += "# TYPE sluice_backend_healthy gauge\n"
-        for backend in backendHealth.keys.sorted() {
-            out += "sluice_backend_healthy{backend=\"\(escape(backend))\"} \(backendHealth[backend]! ? 1 : 0)\n"
+        for route in routes.sorted(by: { $0.name < $1.name }) {
+            for (pool, config) in [("blue", route.blue), ("green", route.green)] {
+                for backend in config.backends.map(\.label) {
+                    out += "sluice_backend_healthy{route=\"\(escape(route.name))\",pool=\"\(pool)\",backend=\"\(escape(backend))\"} \(backendHealth[backend] ?? true ? 1 : 0)\n"
+                }
+            }
         }
+
+        out += "# HELP sluice_build_info The running Sluice's version (always 1).\n"
+        out += "# TYPE sluice_build_info gauge\n"
+        out += "sluice_build_info{version=\"\(escape(sluiceVersion))\"} 1\n"
 
         out += "# HELP sluice_active_connections Open client connections.\n"
         out += "# TYPE sluice_active_connections gauge\n"

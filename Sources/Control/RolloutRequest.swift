@@ -2,20 +2,21 @@ public import Traffic
 
 /// The body of `POST /routes/{name}/rollout`, validated:
 /// `{"to": "green", "plan": "canary" | "bluegreen" | [5, 25, 50, 100], "holds": ["30s", "1m", "2m"] | "30s",
-/// "analysis": {...}, "reason": "..."}`. `to` defaults to the pool that is not stable; `holds`
-/// default to the named plan's and are required for a list of steps; `analysis` overrides the
-/// route's where it says so.
+/// "analysis": {...}, "reason": "...", "dryRun": true}`. `to` defaults to the pool that is not
+/// stable; `holds` default to the named plan's and are required for a list of steps;
+/// `analysis` overrides the route's where it says so; `dryRun` asks what would happen.
 public struct RolloutRequest: Sendable {
     public var target: Pool
     public var plan: RolloutPlan
     public var analysis: AnalysisConfig
     public var reason: String?
+    public var dryRun: Bool
 
     /// Decodes `body` for `route`; on any problem, every error with its key path.
     public static func decode(_ body: [UInt8], route: Route, stable: Pool) -> Result<RolloutRequest, RouteLoadFailure> {
         var decoder = RouteFileDecoder(file: "request body")
         let root = JSONNode(value: decoder.parseJSON(body), keyPath: "")
-        guard decoder.object(root, keys: ["to", "plan", "holds", "analysis", "reason"]) else {
+        guard decoder.object(root, keys: ["to", "plan", "holds", "analysis", "reason", "dryRun"]) else {
             if decoder.errors.isEmpty { decoder.fail(at: "", "expected a JSON object such as {\"to\": \"green\", \"plan\": \"canary\"}") }
             return .failure(RouteLoadFailure(errors: decoder.errors))
         }
@@ -25,9 +26,10 @@ public struct RolloutRequest: Sendable {
         }
         let analysis = decoder.decodeAnalysis(root["analysis"], base: route.analysis)
         let reason = decoder.string(root["reason"])
+        let dryRun = decoder.bool(root["dryRun"]) ?? false
         let plan = decodePlan(root["plan"], holds: root["holds"], &decoder)
         guard let plan, decoder.errors.isEmpty else { return .failure(RouteLoadFailure(errors: decoder.errors)) }
-        return .success(RolloutRequest(target: target, plan: plan, analysis: analysis, reason: reason))
+        return .success(RolloutRequest(target: target, plan: plan, analysis: analysis, reason: reason, dryRun: dryRun))
     }
 
     /// `plan` (required) with `holds`: a named plan keeps its holds unless `holds` are given.

@@ -52,10 +52,14 @@ struct RouteFileDecoder {
     }
 
     /// The top-level JSON value, or nil with an error naming the line and column where the
-    /// syntax breaks: `invalid JSON at line 3, column 12: Invalid value`.
+    /// syntax breaks: `invalid JSON at line 3, column 12: Invalid value`. A key given twice
+    /// in one object is an error at its key path (the value is still returned, so the rest
+    /// of the file is checked too).
     mutating func parseJSON(_ bytes: [UInt8]) -> JSONValue? {
         do {
-            return try JSONValue(parsing: bytes)
+            let (value, duplicates) = try JSONValue.parsingStrictly(bytes)
+            for keyPath in duplicates { fail(at: keyPath, "the key is given twice (route files take each key once)") }
+            return value
         } catch {
             fail(at: "", "invalid JSON \(error)")
             return nil

@@ -22,7 +22,7 @@ public enum RouteLoader {
     }
 
     /// Reads and checks the given route files, in the given order, as `load(directory:)` does.
-    static func load(files: [String]) -> Result<RouteTable, RouteLoadFailure> {
+    public static func load(files: [String]) -> Result<RouteTable, RouteLoadFailure> {
         var routes: [Route] = []
         var errors: [RouteFileError] = []
         var fileByName: [String: String] = [:]

@@ -4,27 +4,35 @@ import Synchronization
 /// The state dir's `state.json`: weights, stable pool and rollout state per route. Loaded once
 /// at start (it wins over the route files' `weights`), saved on every change. Blocking (file
 /// I/O and fsync): used from the control and admin threads, never from an event loop.
-/// One Sluice per state dir: a second one would delete the first one's temporary files.
+/// One Sluice per state dir, held by the dir's `StateLock`: a second one would delete the
+/// first one's temporary files and write duplicate event ids.
 public final class StateStore: Sendable {
     /// The state dir, as given.
     public let directory: String
     /// `<directory>/state.json`.
     public let path: String
+
+    /// The state file's path in the state dir `directory`.
+    public static func file(in directory: String) -> String { FileSystem.path(directory, fileName) }
     /// Numbers the temporary files of this process; held for the whole of a save, so saves
     /// from several threads run one after the other.
     private let saves = Mutex<Int>(0)
+    /// This process's hold on the directory, for as long as the store lives.
+    private let lock: StateLock
 
-    private static let fileName = "state.json"
+    static let fileName = "state.json"
     private static let tempPrefix = ".state.json."
     private static let tempSuffix = ".tmp"
 
-    /// Runs at start: creates the state dir if missing (mode 0700) and removes the temporary
-    /// files a crashed save may have left (`.state.json.*.tmp`; never read, since only a
-    /// rename makes one the state). Throws if the directory cannot be created or listed.
+    /// Runs at start: creates the state dir if missing (mode 0700), takes its lock, and
+    /// removes the temporary files a crashed save may have left (`.state.json.*.tmp`; never
+    /// read, since only a rename makes one the state). Throws if the directory cannot be
+    /// created or listed, or another live Sluice holds it.
     public init(directory: String) throws(StateError) {
         self.directory = directory
         path = FileSystem.path(directory, Self.fileName)
         try DurableFile.createDirectory(directory)
+        lock = try StateLock(directory: directory)
         let names: [String]
         do throws(FileSystem.Failure) {
             names = try FileSystem.names(in: directory)
@@ -42,6 +50,12 @@ public final class StateStore: Sendable {
     /// error naming the file and, where there is one, the key path; the caller must not carry
     /// on as if there were no state unless the operator said so (`--reset-state`).
     public func load() throws(StateError) -> StateFile? {
+        try Self.load(file: path)
+    }
+
+    /// Reads the state file at `path` as `load()` does, without taking the directory (for
+    /// `sluice check`, which may look while a Sluice runs).
+    public static func load(file path: String) throws(StateError) -> StateFile? {
         guard let bytes = try DurableFile.read(path) else { return nil }
         guard !bytes.isEmpty else {
             throw StateError(file: path, message: "the state file is empty")

@@ -2,12 +2,15 @@ import CLinuxShim
 import HTTP1
 
 /// One connection to the admin listener: reads a request (head plus a Content-Length body
-/// of at most 1 MiB), hands it to the handler, writes the answer, and reads the next one.
+/// of at most 1 MiB), hands it to the handler, writes the answer, and reads the next one;
+/// over TLS when the admin listener has certificates (`--admin-cert`).
 final class AdminConnection: EventHandler {
     static let maxBody = 1 << 20
 
     unowned let server: AdminServer
     let id: Int
+    /// The TLS layer, with `--admin-cert`; nil for plain HTTP.
+    let tls: TLSStream?
     private var inbuf = ByteBuffer(capacity: 4096)
     private var outbuf = ByteBuffer(capacity: 4096)
     private var scanner = HeadScanner(isRequest: true)
@@ -17,17 +20,18 @@ final class AdminConnection: EventHandler {
     private var eof = false
     private let deadline: Int64
 
-    init(fd: Int32, id: Int, server: AdminServer) {
+    init(fd: Int32, id: Int, server: AdminServer, tls: TLSStream?) {
         self.server = server
         self.id = id
+        self.tls = tls
         deadline = server.loop.now + 60_000
         super.init(fd: fd)
     }
 
     override func handleEvent(_ events: UInt32) {
-        if events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 && !eof {
-            inbuf.reserve(4096)
-            switch Syscall.read(fd, inbuf.writable) {
+        if (events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 || tls?.wantsWritable == true) && !eof {
+            inbuf.reserve(tls == nil ? 4096 : 16_384)  // TLS: room for a whole record
+            switch tls?.read(inbuf.writable) ?? Syscall.read(fd, inbuf.writable) {
             case .done(let n): inbuf.didWrite(n)
             case .eof: eof = true
             case .wouldBlock: break
@@ -46,8 +50,11 @@ final class AdminConnection: EventHandler {
         waiting = false
         outbuf.append("HTTP/1.1 ")
         outbuf.appendDecimal(response.status)
-        outbuf.append(Array(" \(Self.reason(response.status))\r\nContent-Type: ".utf8))
+        outbuf.append(Array(" \(Self.reason(response.status))\r\nServer: \(adminServerName)\r\nContent-Type: ".utf8))
         outbuf.append(Array(response.contentType.utf8))
+        for (name, value) in response.headers {
+            outbuf.append(Array("\r\n\(name): \(value)".utf8))
+        }
         outbuf.append("\r\nContent-Length: ")
         outbuf.appendDecimal(response.body.count)
         outbuf.append(closeAfter ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n")
@@ -58,15 +65,18 @@ final class AdminConnection: EventHandler {
     func step() {
         while !waiting && outbuf.isEmpty && !closeAfter, nextRequest() {}
         writing: while outbuf.readableBytes > 0 {
-            switch Syscall.write(fd, outbuf.readable) {
+            switch tls?.write(outbuf.readable) ?? Syscall.write(fd, outbuf.readable) {
             case .done(let n): outbuf.consume(n)
             case .wouldBlock: break writing
             case .eof, .failed: return server.close(self)
             }
         }
-        if outbuf.isEmpty && !waiting && (closeAfter || (eof && inbuf.isEmpty)) { return server.close(self) }
-        var events: UInt32 = outbuf.isEmpty ? 0 : shim_EPOLLOUT
-        if !eof && !waiting && inbuf.readableBytes < 2 * Self.maxBody { events |= shim_EPOLLIN | shim_EPOLLRDHUP }
+        if outbuf.isEmpty && !waiting && (closeAfter || (eof && inbuf.isEmpty)) {
+            _ = tls?.shutdown()  // close_notify if the socket takes it now; never waits
+            return server.close(self)
+        }
+        var events: UInt32 = outbuf.isEmpty && tls?.wantsWritable != true ? 0 : shim_EPOLLOUT
+        if (!eof && !waiting && inbuf.readableBytes < 2 * Self.maxBody) || tls?.wantsReadable == true { events |= shim_EPOLLIN | shim_EPOLLRDHUP }
         server.loop.setEvents(self, events)
     }
 
@@ -80,20 +90,21 @@ final class AdminConnection: EventHandler {
             return false
         case .error(let error):
             closeAfter = true
-            queue(AdminResponse(status: error.status, body: Array("{\"error\":\"malformed request\"}".utf8)))
+            queue(Self.malformed(error.status))
             return false
         case .complete(let headEnd):
             let buf = inbuf.readable
             if let error = request.parse(buf, start: scanner.headStart, headEnd: headEnd, limits: Limits()) {
                 closeAfter = true
-                queue(AdminResponse(status: error.status, body: Array("{\"error\":\"malformed request\"}".utf8)))
+                queue(Self.malformed(error.status))
                 return false
             }
             let length = request.head.contentLength ?? 0
             if request.head.chunked || length > Self.maxBody {
                 closeAfter = true
+                let detail = request.head.chunked ? "a chunked body has no length" : "the body has \(length) bytes"
                 queue(AdminResponse(status: request.head.chunked ? 411 : 413,
-                                    body: Array("{\"error\":\"send a Content-Length body of at most 1 MiB\"}".utf8)))
+                                    body: Array("{\"error\":\"send a Content-Length body of at most 1 MiB\",\"detail\":[\"\(detail)\"]}".utf8)))
                 return false
             }
             guard buf.count >= headEnd + length else {
@@ -117,6 +128,11 @@ final class AdminConnection: EventHandler {
             server.dispatch(admin, from: self)
             return true
         }
+    }
+
+    /// The answer to a request that cannot be parsed.
+    static func malformed(_ status: Int) -> AdminResponse {
+        AdminResponse(status: status, body: Array("{\"error\":\"malformed request\",\"detail\":null}".utf8))
     }
 
     static func splitTarget(_ target: String) -> (String, [String: String]) {

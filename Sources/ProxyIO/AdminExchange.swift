@@ -1,3 +1,7 @@
+/// The `Server` field of every admin answer: how `sluice ctl` knows it reached the admin
+/// API and not, say, the proxy's port.
+public let adminServerName = "sluice-admin"
+
 /// One request to the admin API, decoded from the wire on the admin loop.
 public struct AdminRequest: Sendable {
     public let method: String
@@ -7,17 +11,28 @@ public struct AdminRequest: Sendable {
     /// Header fields by lowercased name (the last one wins).
     public let headers: [String: String]
     public let body: [UInt8]
+
+    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
 }
 
 /// The answer to an admin request.
 public struct AdminResponse: Sendable {
     public var status: Int
     public var contentType: String
+    /// Header fields beyond Content-Type and Content-Length (`Allow`, `WWW-Authenticate`).
+    public var headers: [(String, String)]
     public var body: [UInt8]
 
-    public init(status: Int, contentType: String = "application/json", body: [UInt8]) {
+    public init(status: Int, contentType: String = "application/json", headers: [(String, String)] = [], body: [UInt8]) {
         self.status = status
         self.contentType = contentType
+        self.headers = headers
         self.body = body
     }
 }
@@ -25,12 +40,13 @@ public struct AdminResponse: Sendable {
 /// Sends the response to one admin request; callable once, from any thread (for
 /// answers that wait on the workers, such as a weight change).
 public struct AdminReply: Sendable {
-    let connection: Int
-    let mailbox: Mailbox<AdminMessage>
+    private let deliver: @Sendable (AdminResponse) -> Void
 
-    public func send(_ response: AdminResponse) {
-        mailbox.send(.reply(connection: connection, response: response))
-    }
+    /// `deliver` takes the answer to where the client waits (the admin loop's mailbox; a
+    /// test's collector).
+    public init(_ deliver: @escaping @Sendable (AdminResponse) -> Void) { self.deliver = deliver }
+
+    public func send(_ response: AdminResponse) { deliver(response) }
 }
 
 /// Messages into the admin loop.

@@ -13,9 +13,12 @@ public final class AdminServer {
     private let mailbox: Mailbox<AdminMessage>
     private var connections: [Int: AdminConnection] = [:]
     private var nextID = 0
+    /// The admin listener's certificates (`--admin-cert`); nil for plain HTTP.
+    private let tls: TLSContext?
 
-    private init(listenFD: Int32, handler: @escaping AdminHandler, mailbox: Mailbox<AdminMessage>,
+    private init(listenFD: Int32, tls: TLSContext?, handler: @escaping AdminHandler, mailbox: Mailbox<AdminMessage>,
                  everySecond: @escaping @Sendable () -> Void) {
+        self.tls = tls
         self.handler = handler
         self.mailbox = mailbox
         var next: Int64 = 0
@@ -28,10 +31,10 @@ public final class AdminServer {
         loop.register(MailboxHandler(mailbox: mailbox) { [unowned self] in self.receive($0) }, events: shim_EPOLLIN)
     }
 
-    /// Binds `address` (failing here, before any thread starts) and serves on a new thread;
-    /// `everySecond` runs on the admin loop about once a second. Returns the handle that
-    /// other threads use to reach the admin loop.
-    public static func start(address: SocketAddress, handler: @escaping AdminHandler,
+    /// Binds `address` (failing here, before any thread starts) and serves on a new thread,
+    /// over TLS with `tls`; `everySecond` runs on the admin loop about once a second. Returns
+    /// the handle that other threads use to reach the admin loop.
+    public static func start(address: SocketAddress, tls: TLSContext? = nil, handler: @escaping AdminHandler,
                              everySecond: @escaping @Sendable () -> Void) throws(SocketError) -> AdminLoopHandle {
         let fd: Int32
         switch openListener(address) {
@@ -41,7 +44,7 @@ public final class AdminServer {
         let mailbox = Mailbox<AdminMessage>()
         let port = boundPort(fd)
         let thread = startThread {
-            let server = AdminServer(listenFD: fd, handler: handler, mailbox: mailbox, everySecond: everySecond)
+            let server = AdminServer(listenFD: fd, tls: tls, handler: handler, mailbox: mailbox, everySecond: everySecond)
             server.run()
         }
         return AdminLoopHandle(mailbox: mailbox, thread: thread, port: port)
@@ -51,14 +54,20 @@ public final class AdminServer {
     func run() { loop.run() }
 
     func accepted(fd: Int32) {
+        var stream: TLSStream? = nil
+        if let tls {
+            guard let s = TLSStream.server(context: tls, fd: fd) else { return Syscall.close(fd) }
+            stream = s
+        }
         nextID += 1
-        let conn = AdminConnection(fd: fd, id: nextID, server: self)
+        let conn = AdminConnection(fd: fd, id: nextID, server: self, tls: stream)
         connections[nextID] = conn
         loop.register(conn, events: shim_EPOLLIN | shim_EPOLLRDHUP)
     }
 
     func dispatch(_ request: AdminRequest, from conn: AdminConnection) {
-        handler(request, AdminReply(connection: conn.id, mailbox: mailbox))
+        let (id, mailbox) = (conn.id, mailbox)
+        handler(request, AdminReply { mailbox.send(.reply(connection: id, response: $0)) })
     }
 
     func close(_ conn: AdminConnection) {

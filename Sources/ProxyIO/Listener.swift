@@ -4,7 +4,7 @@ import Traffic
 import Glibc
 #endif
 
-/// A worker's listening socket (its own, bound with SO_REUSEPORT): accepts until the
+/// A worker's listening socket (its own, sharing the address with SO_REUSEPORT): accepts until the
 /// queue is empty and hands each connection to a new `ClientConnection`, over TLS with
 /// the worker's current certificates when it is the TLS listener.
 ///
@@ -79,12 +79,17 @@ final class Listener: EventHandler {
     }
 }
 
-/// Opens a non-blocking listening socket with SO_REUSEPORT; each worker gets its own.
-public func openListener(_ address: SocketAddress) -> Result<Int32, SocketError> {
+/// Opens a non-blocking listening socket on `address`. The first socket of an address
+/// (`joining` false) is bound without SO_REUSEPORT, so the bind fails with "Address already
+/// in use" when any socket holds the address, another Sluice's included; SO_REUSEPORT is set
+/// on it after the bind, so this process's later sockets (`joining` true: the other
+/// workers') share the address with it. No other process can join: its own first bind is
+/// refused in turn. See docs/operators.md, "One instance per port and state directory".
+public func openListener(_ address: SocketAddress, joining: Bool = false) -> Result<Int32, SocketError> {
     let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { return .failure(SocketError(operation: "socket", errno: shim_errno())) }
     _ = shim_set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1)
-    _ = shim_set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1)
+    if joining { _ = shim_set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
     var storage = address.storage
     let rc = withUnsafePointer(to: &storage) { p in
         p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, address.length) }
@@ -94,6 +99,7 @@ public func openListener(_ address: SocketAddress) -> Result<Int32, SocketError>
         close(fd)
         return .failure(SocketError(operation: "bind", errno: e))
     }
+    if !joining { _ = shim_set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
     guard listen(fd, 4096) == 0 else {
         let e = shim_errno()
         close(fd)

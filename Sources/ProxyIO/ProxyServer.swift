@@ -58,12 +58,12 @@ public final class ProxyServer {
     }
 
     /// One listening socket per worker on `address`, and the port they share (with port 0,
-    /// the one the first socket got).
+    /// the one the first socket got). Throws when the address is taken by anyone else.
     private static func openListeners(_ address: SocketAddress, count: Int) throws(SocketError) -> ([Int32], UInt16) {
         var fds: [Int32] = []
         var bound = address
         for _ in 0..<count {
-            switch openListener(bound) {
+            switch openListener(bound, joining: !fds.isEmpty) {
             case .success(let fd):
                 if fds.isEmpty && address.port == 0 { bound = SocketAddress(ip: address.ip, port: boundPort(fd)) }
                 fds.append(fd)

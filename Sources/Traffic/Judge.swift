@@ -4,9 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// Decides, once a second, whether the pool being rolled out (the target, "green" in JUDGE.md)
-/// is worse than the stable pool, with JUDGE.md's method: an error-attribution and a slow-tail
-/// attribution mixture SPRT and a rank-score e-process, each mixed over restart components
+/// Decides, once a second, whether the pool being rolled out (the target) is worse than the
+/// stable pool, with the method of docs/rollouts.md ("The judge's method"): an
+/// error-attribution and a slow-tail attribution mixture SPRT and a rank-score e-process, each mixed over restart components
 /// started every 150 s, compared with log(1/α) and gated by practical guards. By Ville's
 /// inequality a rollout of two equal pools is reverted with probability at most 1%, however
 /// often it is looked at. Memory is fixed when the rollout starts; a second costs
@@ -181,10 +181,11 @@ public struct Judge: Sendable {
             slowFromMs: slowFromMs)
     }
 
-    /// JUDGE.md step 5's practical guard of `test` over one span: its tally and both pools'
-    /// latencies in that span. The latency tests also need the absolute margin SPEC section 6
-    /// asks for, which JUDGE.md's relative guards lack (two idle-ish backends of a sub-millisecond
-    /// service differ by 10% for good, and the rank test proves it within seconds).
+    /// Step 5's practical guard (docs/rollouts.md, "The judge's method") of `test` over one
+    /// span: its tally and both pools' latencies in that span. The latency tests also need the
+    /// absolute margin `latency.maxIncrease` (docs/rollouts.md, "What is compared"), which the
+    /// method's relative guards lack (two idle-ish backends of a sub-millisecond service
+    /// differ by 10% for good, and the rank test proves it within seconds).
     private func guardHolds(
         _ test: JudgeTest, _ tally: GuardTally, _ targetLatency: LatencyHistogram, _ stableLatency: LatencyHistogram
     ) -> Bool {
@@ -216,7 +217,7 @@ public struct Judge: Sendable {
         return targetMs - stableMs >= settings.latencyMaxIncreaseMs
     }
 
-    /// JUDGE.md steps 1-2: within the second, a bad event is the target's with probability
+    /// Steps 1-2 of docs/rollouts.md's judge's method: within the second, a bad event is the target's with probability
     /// r·nt/(r·nt+ns) under alternative r, nt/(nt+ns) if the target is no worse. Adds
     /// `xt·log r − (xt+xs)·(log(r·nt+ns) − log(nt+ns))` for each r of `ratios`.
     private mutating func addAttribution(
@@ -232,7 +233,7 @@ public struct Judge: Sendable {
         mixtures[test.position].add(increments, started: started)
     }
 
-    /// JUDGE.md step 3: with the target's score sum S over its n successes, adds
+    /// Step 3 of docs/rollouts.md's judge's method: with the target's score sum S over its n successes, adds
     /// `λ·S − n·log(mean over both pools' successes of exp(λ·score))` for each tilt λ; a second
     /// in which either pool has no success adds nothing.
     private mutating func addShift(target: LatencyHistogram, stable: LatencyHistogram, targetScore: Double) {

@@ -1,5 +1,5 @@
-/// What one rollout's judge is configured with: the method's constants from JUDGE.md, fixed
-/// because the published false-revert and detection figures were measured with them, and the
+/// What one rollout's judge is configured with: the method's constants (docs/rollouts.md,
+/// "The judge's method"), fixed because the published false-revert and detection figures were measured with them, and the
 /// practical margins of the route's (or the rollout's) `analysis`.
 public struct JudgeSettings: Hashable, Sendable {
     /// Alternatives "green's failures are r times as likely" mixed by the error test.

@@ -1,5 +1,5 @@
 /// The stable pool's successful-request latencies over the last 60 seconds: the reference the
-/// judge scores latencies against (JUDGE.md: "blue's last 60 s before the rollout"). Fixed
+/// judge scores latencies against (docs/rollouts.md, "The judge's method", step 3). Fixed
 /// memory: one histogram per second of the window plus their sum.
 public struct ReferenceWindow: Hashable, Sendable {
     /// Seconds the window covers.

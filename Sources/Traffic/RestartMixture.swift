@@ -4,8 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// One test's running log likelihood ratios: a row per restart component (JUDGE.md step 4) with
-/// one entry per alternative of the test's grid (step 1-3), and their mixture, equal weights
+/// One test's running log likelihood ratios: a row per restart component (step 4 of
+/// docs/rollouts.md's judge's method) with one entry per alternative of the test's grid (step 1-3), and their mixture, equal weights
 /// across the grid, the restart weights across rows. Storage is fixed when the rollout starts.
 struct RestartMixture: Hashable, Sendable {
     /// Alternatives in the grid.
@@ -38,7 +38,7 @@ struct RestartMixture: Hashable, Sendable {
 
     /// The log of the mixture statistic: Σ_s w_s · mean_k exp(row_s[k]) over the `started`
     /// components, plus `exp(pendingLogWeight)` for the components not started yet, which count
-    /// as 1 (JUDGE.md step 4; -infinity when every component has started).
+    /// as 1 (step 4 of the judge's method; -infinity when every component has started).
     func logStatistic(started: Int, logWeights: [Double], pendingLogWeight: Double) -> Double {
         let logMean = -log(Double(width))
         let terms = (0..<started).map { component in

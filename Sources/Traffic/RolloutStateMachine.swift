@@ -1,4 +1,4 @@
-/// One route's rollouts (SPEC section 6, JUDGE.md): starts them, holds each step, judges every
+/// One route's rollouts (docs/rollouts.md): starts them, holds each step, judges every
 /// second, advances when a hold is over and the step has enough evidence, promotes at 100%, and
 /// reverts at once on a regression or a target pool without a healthy backend. A revert is
 /// latched: nothing re-promotes on its own. Pure: time comes in as `now` (milliseconds of a

@@ -1,4 +1,5 @@
 import Control
+import Glibc
 import ProxyIO
 import Traffic
 
@@ -15,9 +16,14 @@ struct Instance {
         var settings: ServerSettings
         var admin: SocketAddress
         var adminText: String
+        /// The admin listener's certificates (`--admin-cert`, `--admin-key`); nil for HTTP.
+        var adminTLS: TLSContext? = nil
         var token: AdminToken?
         var stateDirectory: String
         var resetState: Bool
+        /// `--confirm-reset`: `resetState` may put back route files' splits that the state
+        /// dir overrides.
+        var confirmReset = false
         /// The TLS listener and its certificates, with the address as given; nil without TLS.
         var tls: TLSListen? = nil
         var tlsText: String? = nil
@@ -38,11 +44,21 @@ struct Instance {
             state = try StateStore(directory: c.stateDirectory)
             events = try EventStore(directory: c.stateDirectory)
         } catch {
-            EventLog.write(.error, "cannot use the state directory", ["state": .string(c.stateDirectory), "error": .string(error.description)])
+            EventLog.write(.error, "cannot use the state directory \(c.stateDirectory): \(error.message)",
+                           ["state": .string(c.stateDirectory), "error": .string(error.description)])
             return nil
         }
         var saved: StateFile? = nil
         if c.resetState {
+            let overrides = ((try? state.load()) ?? nil).map { StateOverride.find($0, c.routes) } ?? []
+            if !overrides.isEmpty && !c.confirmReset {
+                for override in overrides {
+                    EventLog.write(.error, "--reset-state would change the live split: \(override)", ["route": .string(override.route)])
+                }
+                EventLog.write(.error, "refusing --reset-state without --confirm-reset: the route files' splits differ from the state directory's",
+                               ["state": .string(c.stateDirectory), "routes": .array(overrides.map { .string($0.route) })])
+                return nil
+            }
             EventLog.write(.warning, "--reset-state: starting from the route files; the state file will be replaced at the next change",
                            ["state": .string(c.stateDirectory)])
         } else {
@@ -70,25 +86,27 @@ struct Instance {
                                      settings: c.settings,
                                      onHealthChange: { backend, healthy in control.healthChanged(backend: backend, healthy: healthy) })
         } catch {
-            var fields: [String: JSONValue] = ["address": .string(c.listenText), "error": .string(error.description)]
-            if let tlsText = c.tlsText { fields["tls_address"] = .string(tlsText) }
-            EventLog.write(.error, "cannot listen", fields)
+            let address = error.operation.hasPrefix("TLS") ? c.tlsText ?? c.listenText : c.listenText
+            EventLog.write(.error, "cannot listen on \(address): \(error.description)\(inUse(error))",
+                           ["address": .string(address), "error": .string(error.description)])
             return nil
         }
         control.start(server: server)
         let admin: AdminLoopHandle
         do {
-            admin = try AdminServer.start(address: c.admin, handler: { request, reply in control.handle(request, reply) },
+            admin = try AdminServer.start(address: c.admin, tls: c.adminTLS, handler: { request, reply in control.handle(request, reply) },
                                           everySecond: { control.everySecond() })
         } catch {
-            EventLog.write(.error, "cannot listen", ["address": .string(c.adminText), "error": .string(error.description)])
+            EventLog.write(.error, "cannot listen on \(c.adminText) (--admin): \(error.description)\(inUse(error))",
+                           ["address": .string(c.adminText), "error": .string(error.description)])
             server.shutdown(drainMs: 0)
             return nil
         }
         var listening: [String: JSONValue] = [
+            "pid": .number(Double(getpid())),
             "address": .string(c.listenText), "port": .number(Double(server.port)), "workers": .number(Double(c.workers)),
             "routes": .array(c.routes.routes.map { .string($0.name) }),
-            "admin": .string(c.adminText), "admin_port": .number(Double(admin.port)), "admin_token": .bool(c.token != nil),
+            "admin": .string(c.adminText), "admin_port": .number(Double(admin.port)), "admin_tls": .bool(c.adminTLS != nil), "admin_token": .bool(c.token != nil),
             "state": .string(c.stateDirectory), "restored_routes": .array((saved?.routes.keys.sorted() ?? []).map(JSONValue.string))]
         if let tlsText = c.tlsText, let certificates = c.certificates, let tlsPort = server.tlsPort {
             listening["tls_address"] = .string(tlsText)
@@ -98,6 +116,11 @@ struct Instance {
         EventLog.write(.info, "listening", listening)
         control.recordLifecycle(.start, details: ["workers": .number(Double(c.workers))])
         return Instance(control: control, server: server, admin: admin)
+    }
+
+    /// The hint after a failed bind: who may hold the address.
+    private static func inUse(_ error: SocketError) -> String {
+        error.errno == EADDRINUSE ? " (another process holds it, perhaps another Sluice, or this one's --listen, --tls-listen or --admin)" : ""
     }
 
     /// Stops the admin loop, drains the workers for up to `drainMs`, records the stop and

@@ -11,9 +11,10 @@ struct Options {
     private(set) var setFlags: Set<String> = []
     private(set) var positional: [String] = []
 
-    init(valued: Set<String>, flags: Set<String> = [], arguments: [String]) throws(UsageError) {
+    init(_ names: OptionNames, arguments: [String]) throws(UsageError) {
+        let valued = names.valued
         self.valued = valued
-        self.flags = flags.union(["help"])
+        self.flags = names.flags.union(["help"])
         var i = 0
         while i < arguments.count {
             let arg = arguments[i]
@@ -64,6 +65,13 @@ struct Options {
     static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
     }
+}
+
+/// The options a command takes: those with a value and the flags (`--help` is always one).
+/// Read by the command's parser and by `sluice completion`.
+struct OptionNames {
+    let valued: Set<String>
+    let flags: Set<String>
 }
 
 /// A command line that cannot be run as written; the command exits 2.

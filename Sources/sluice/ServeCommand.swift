@@ -7,17 +7,20 @@ import Traffic
 /// `sluice serve`: loads the routes, starts the workers, then waits for signals on the
 /// main thread (SIGHUP reloads; SIGTERM/SIGINT drain and exit 0).
 enum ServeCommand {
+    static let names = OptionNames(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
+                                            "idle-timeout", "max-connections", "max-backend-connections", "admin",
+                                            "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log",
+                                            "pid-file", "admin-cert", "admin-key"],
+                                   flags: ["reset-state", "confirm-reset"])
+
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try Options(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
-                                           "idle-timeout", "max-connections", "max-backend-connections", "admin",
-                                           "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log"],
-                                  flags: ["reset-state"], arguments: arguments)
+        let options = try Options(names, arguments: arguments)
         if options.flag("help") { print(Help.serve); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let routesDirectory = options.value("routes") ?? "routes"
         let listenText = options.value("listen") ?? "0.0.0.0:8080"
         guard let listen = parseListenAddress(listenText) else {
-            throw UsageError("--listen: '\(listenText)' is not HOST:PORT with an IP address")
+            throw UsageError("--listen (or SLUICE_LISTEN): '\(listenText)' is not HOST:PORT with an IP address, such as 0.0.0.0:8080, 127.0.0.1:8080 or localhost:8080 (other names are not resolved)")
         }
         let tls = try tlsOptions(options)
         var workers = usableCPUCount()
@@ -43,9 +46,10 @@ enum ServeCommand {
             guard let n = Int(text), n >= 1 else { throw UsageError("--max-backend-connections: '\(text)' is not a positive number") }
             settings.maxConnectionsPerBackend = max(1, (n + workers - 1) / workers)
         }
-        let adminText = options.value("admin") ?? "127.0.0.1:9901"
+        // Also as ctl takes it (http://HOST:PORT), so one SLUICE_ADMIN serves both.
+        let adminText = options.value("admin").map(withoutScheme) ?? "127.0.0.1:9901"
         guard let adminAddress = parseListenAddress(adminText) else {
-            throw UsageError("--admin: '\(adminText)' is not HOST:PORT with an IP address")
+            throw UsageError("--admin (or SLUICE_ADMIN): '\(adminText)' is not HOST:PORT with an IP address, such as 127.0.0.1:9901")
         }
         let token: AdminToken?
         do {
@@ -55,6 +59,10 @@ enum ServeCommand {
             EventLog.write(.error, "cannot start", ["error": .string(error.message)])
             return 1
         }
+        if token == nil {
+            EventLog.write(.warning, "no admin token (SLUICE_ADMIN_TOKEN or --admin-token-file): every admin endpoint but /health and /metrics will answer 403",
+                           ["admin": .string(adminText)])
+        }
         raiseFileLimit()
 
         let table: RouteTable
@@ -63,7 +71,8 @@ enum ServeCommand {
             table = t
         case .failure(let failure):
             for error in failure.errors {
-                EventLog.write(.error, "invalid route file", ["file": .string(error.file), "key": .string(error.keyPath), "error": .string(error.message)])
+                let what = error.file == routesDirectory ? "cannot use the routes directory \(routesDirectory): \(error.message)" : "invalid route file"
+                EventLog.write(.error, what, ["file": .string(error.file), "key": .string(error.keyPath), "error": .string(error.message)])
             }
             EventLog.write(.error, "refusing to start: the route files have errors",
                            ["routes": .string(routesDirectory), "errors": .number(Double(failure.errors.count))])
@@ -91,12 +100,37 @@ enum ServeCommand {
             }
         }
 
+        var adminTLS: TLSContext? = nil
+        switch (options.value("admin-cert"), options.value("admin-key")) {
+        case (let cert?, let key?):
+            do {
+                adminTLS = try TLSContext(certificates: [CertificateFiles(certificate: cert, key: key)])
+            } catch {
+                EventLog.write(.error, "refusing to start: the admin API's certificate cannot be used",
+                               ["file": .string(error.file), "error": .string(error.message)])
+                return 1
+            }
+        case (nil, nil):
+            break
+        default:
+            throw UsageError("--admin-cert and --admin-key go together")
+        }
         let configuration = Instance.Configuration(
             routesDirectory: routesDirectory, routes: table, listen: listen, listenText: listenText, workers: workers,
-            settings: settings, admin: adminAddress, adminText: adminText, token: token,
-            stateDirectory: options.value("state") ?? "state", resetState: options.flag("reset-state"),
+            settings: settings, admin: adminAddress, adminText: adminText, adminTLS: adminTLS, token: token,
+            stateDirectory: options.value("state") ?? "state", resetState: options.flag("reset-state"), confirmReset: options.flag("confirm-reset"),
             tls: tlsListen, tlsText: tls?.addressText, certificates: certificates)
         guard let instance = Instance.start(configuration) else { return 1 }
+        let pidFile = options.value("pid-file")
+        if let pidFile {
+            do {
+                try FileSystem.write(pidFile, Array("\(getpid())\n".utf8))
+            } catch {
+                EventLog.write(.error, "cannot write the pid file \(pidFile): \(error)", ["file": .string(pidFile)])
+                instance.stop(drainMs: 0)
+                return 1
+            }
+        }
         while true {
             let signal = shim_wait_signal()
             if signal == SIGHUP {
@@ -107,6 +141,7 @@ enum ServeCommand {
             EventLog.write(.info, "shutting down", ["signal": .string(signal == SIGTERM ? "SIGTERM" : "SIGINT"),
                                                     "drain_ms": .number(Double(settings.drainTimeoutMs))])
             instance.stop(drainMs: settings.drainTimeoutMs)
+            if let pidFile { unlink(pidFile) }
             EventLog.write(.info, "stopped")
             return 0
         }

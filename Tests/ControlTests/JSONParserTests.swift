@@ -98,4 +98,12 @@ struct JSONParserTests {
         let error = #expect(throws: JSONSyntaxError.self) { try Self.parse("{\n  \"name\": \"x\",\n  \"pools\": }\n") }
         #expect(error?.description == "at line 3, column 12: Invalid value")
     }
+
+    @Test func parsingStrictlyNamesEveryKeyGivenTwice() throws {
+        let text = #"{"name": "a", "pools": {"blue": {"b": [1, {"x": 1, "x": 2}]}, "blue": 3}, "name": "a2", "ok": {"name": 1}}"#
+        let (value, duplicates) = try JSONValue.parsingStrictly(Array(text.utf8))
+        #expect(duplicates == ["pools.blue.b[1].x", "pools.blue", "name"])
+        #expect(value["name"] == "a2")
+        #expect(try JSONValue.parsingStrictly(Array(#"{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]}"#.utf8)).duplicateKeys == [])
+    }
 }

@@ -30,7 +30,7 @@ struct StateStoreTests {
         let loaded = try StateStore(directory: directory.path).load()
         #expect(loaded == saved)
         #expect(loaded?.version == 1)
-        #expect(try directory.names() == ["state.json"])
+        #expect(try directory.names() == ["lock", "state.json"])
         #expect(try directory.permissions("state.json") == 0o600)
     }
 
@@ -111,11 +111,11 @@ struct StateStoreTests {
         try directory.write(".state.json.4242-1.tmp", Array(complete[..<20]))
         try directory.write(".state.json.4242-2.tmp", Array(#"{"version": 1, "routes": {}}"#.utf8))
         let store = try StateStore(directory: directory.path)
-        #expect(try directory.names() == ["state.json"])
+        #expect(try directory.names() == ["lock", "state.json"])
         #expect(try store.load() == StateFile(routes: ["api": Self.api]))
         try store.save(StateFile(routes: ["web": Self.web]))
         #expect(try store.load() == StateFile(routes: ["web": Self.web]))
-        #expect(try directory.names() == ["state.json"])
+        #expect(try directory.names() == ["lock", "state.json"])
     }
 
     @Test func aSaveNeverWritesIntoAFileThatIsAlreadyThere() throws {
@@ -128,7 +128,7 @@ struct StateStoreTests {
         try store.save(StateFile(routes: ["api": Self.api]))
         #expect(try store.load() == StateFile(routes: ["api": Self.api]))
         #expect(try directory.bytes(stale) == Array("{\"version\": 1, \"rou".utf8))
-        #expect(try directory.names() == [stale, "state.json"])
+        #expect(try directory.names() == [stale, "lock", "state.json"])
     }
 
     @Test func aFailedSaveLeavesNoTemporaryFileAndNamesTheFile() throws {
@@ -139,7 +139,7 @@ struct StateStoreTests {
         let error = #expect(throws: StateError.self) { try store.save(StateFile(routes: ["api": Self.api])) }
         #expect(error?.file == store.path)
         #expect(error?.message.hasPrefix("cannot rename \(directory.path)/.state.json.") == true, "\(error?.message ?? "")")
-        #expect(try directory.names() == ["state.json"])
+        #expect(try directory.names() == ["lock", "state.json"])
     }
 
     @Test func aSaveIntoAVanishedDirectoryIsAnError() throws {
@@ -185,6 +185,16 @@ struct StateStoreTests {
         #expect(problems.withLock { $0 } == [])
         let last = try store.load()
         #expect(last == states[0].last || last == states[1].last)
-        #expect(try directory.names() == ["state.json"])
+        #expect(try directory.names() == ["lock", "state.json"])
+    }
+
+    @Test func aSecondStoreOnTheDirectoryIsRefusedWhileTheFirstLives() throws {
+        let directory = TemporaryStateDirectory()
+        try withExtendedLifetime(try StateStore(directory: directory.path)) {
+            let error = #expect(throws: StateError.self) { try StateStore(directory: directory.path) }
+            #expect(error?.file == directory.path)
+            #expect(error?.message.contains("another Sluice is using this state directory (pid \(getpid()))") == true)
+        }
+        _ = try StateStore(directory: directory.path)  // the lock went with the first store
     }
 }

@@ -3,7 +3,7 @@ import JudgeSimulation
 import Testing
 import Traffic
 
-/// Feeds the same per-second stream to the Swift judge and to JUDGE.md's reference controller
+/// Feeds the same per-second stream to the Swift judge and to the method's Python reference controller
 /// (`<repo>/../shared/judge/reference_controller.py`) and compares every second's three
 /// statistics and the decision second.
 struct JudgeOracleTests {

@@ -5,11 +5,11 @@ import Traffic
 
 struct JudgeTests {
     private static let healthy = PoolBehaviour(failureRate: 0.005)
-    /// JUDGE.md's A/A rollout: 5/10/25/50%, 450 s per step, then 100%.
+    /// bench/judge/README.md's A/A rollout: 5/10/25/50%, 450 s per step, then 100%.
     private static let thirtyMinutes = try! RolloutPlan(
         steps: [5, 10, 25, 50, 100].map { Weight(basisPoints: $0 * 100)! }, holdsMs: [450_000])
 
-    /// One step at `percent`, held 30 min: the weight stays constant, as in JUDGE.md's table.
+    /// One step at `percent`, held 30 min: the weight stays constant, as in bench/judge/README.md's table.
     private static func constant(_ percent: Int) -> RolloutPlan {
         try! RolloutPlan(steps: [Weight(basisPoints: percent * 100)!, .full], holdsMs: [1_800_000])
     }
@@ -29,7 +29,7 @@ struct JudgeTests {
         var rate: Double
         var percent: Int
         var green: PoolBehaviour
-        /// Seconds within which every seed must revert: about 1.5 × JUDGE.md's p99.
+        /// Seconds within which every seed must revert: about 1.5 × the target p99 of bench/judge/README.md.
         var within: Int
         var testDescription: String { "\(name) at \(Int(rate)) req/s, \(percent)%" }
     }

@@ -4,7 +4,7 @@ import Testing
 import Traffic
 
 struct LatencyHistogramTests {
-    /// JUDGE.md's layout, as reference_controller.py computes it: 1 + int(8·log2(ms/0.25)).
+    /// The judge's layout (docs/rollouts.md, "What is compared"), as the reference controller computes it: 1 + int(8·log2(ms/0.25)).
     private func referenceBucket(ms: Double) -> Int {
         ms < 0.25 ? 0 : min(145, 1 + Int(8 * log2(ms / 0.25)))
     }

@@ -2,8 +2,9 @@ import JudgeSimulation
 import Testing
 import Traffic
 
-/// The simulated traffic the judge's tests and bench run on must be what JUDGE.md's simulation
-/// assumes: Poisson counts, the per-request split, the failure rate, lognormal latency.
+/// The simulated traffic the judge's tests and bench run on must be what the judge's figures
+/// were simulated with (bench/judge/README.md): Poisson counts, the per-request split, the
+/// failure rate, lognormal latency.
 struct TrafficSimulatorTests {
     @Test(arguments: [20.0, 1000])
     func countsAreSplitByWeightAndPoissonDistributed(rate: Double) {

@@ -93,6 +93,10 @@ def test_invalid_weights_refused(clean_backends, sluice_factory):
         assert admin(sl, "PUT", "/routes/app/weights", body=body)[0] == 422, body
     assert admin(sl, "PUT", "/routes/nope/weights", body={"green": 5})[0] == 404
     r = ctl(sl, "weights", "app", "green=250")
+    assert r.returncode == 2 and "green=250" in r.stderr, "ctl can tell 250 is no percentage: a usage error"
+    r = ctl(sl, "weights", "app", "green=10.555")
+    assert r.returncode == 1 and "422" in r.stderr, "the server judges the decimals"
+    r = ctl(sl, "weights", "app", "green=40", "blue=50")
     assert r.returncode == 1 and "422" in r.stderr
     assert set(pools_seen(sl, 20)) == {"blue"}
 
@@ -149,9 +153,10 @@ def test_weights_survive_kill9_and_corrupt_state_stops_start(clean_backends, slu
     types = [e["type"] for e in body["events"]]
     assert "weights" in types and types.count("start") == 2
     weights = next(e for e in body["events"] if e["type"] == "weights")
-    assert weights["route"] == "app" and weights["actor"] == "admin" and weights["details"]["to"] == 100
+    assert weights["route"] == "app" and weights["actor"] == "admin"
+    assert weights["details"] == {"from": {"blue": 100, "green": 0}, "to": {"blue": 0, "green": 100}}
     r = ctl(second, "events", "--since", str(body["latest"] - 1))
-    assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 1
+    assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 2, r.stdout  # the header and the event
     kill9(second)
 
     (state_dir / "state.json").write_text('{"version": 1, "rou')

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import time
 
-from support import HOST, route
+from support import HOST, SLUICE_BIN, route
 
 
 def scrape(sl) -> str:
@@ -83,7 +83,9 @@ def test_metrics_counts_match_and_promtool_accepts(clean_backends, sluice_factor
         inf = value(text, "sluice_request_duration_seconds_bucket", route="m", pool=pool, le="+Inf")
         assert count == inf > 0
     assert value(text, "sluice_pool_weight_percent", route="m", pool="green") == 25
-    assert value(text, "sluice_backend_healthy", backend=b["blue1"].addr) == 1
+    assert value(text, "sluice_backend_healthy", route="m", pool="blue", backend=b["blue1"].addr) == 1
+    assert value(text, "sluice_build_info", version=subprocess.run([str(SLUICE_BIN), "--version"], capture_output=True,
+                                                                   text=True).stdout.split()[1]) == 1
     assert value(text, "sluice_rejected_requests_total", reason="bad_request") >= 1
 
     promtool = shutil.which("promtool")

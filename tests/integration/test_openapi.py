@@ -91,7 +91,9 @@ def test_every_documented_operation_answers_as_documented(clean_backends, sluice
         ("GET", "/routes/api/rollout", "/routes/{name}/rollout", TOKEN, None, 200),
         ("POST", "/routes/api/rollout/pause", "/routes/{name}/rollout/pause", TOKEN, None, 409),
         ("POST", "/routes/api/rollout", "/routes/{name}/rollout", TOKEN, {"plan": "sideways"}, 422),
+        ("POST", "/routes/api/rollout", "/routes/{name}/rollout", TOKEN, {"plan": [10, 100], "holds": "1m", "dryRun": True}, 200),
         ("POST", "/routes/api/rollout", "/routes/{name}/rollout", TOKEN, {"plan": [10, 100], "holds": "1m"}, 200),
+        ("POST", "/routes/api/rollout", "/routes/{name}/rollout", TOKEN, {"plan": "canary", "dryRun": True}, 200),
         ("POST", "/routes/api/rollout", "/routes/{name}/rollout", TOKEN, {"plan": "canary"}, 409),
         ("PUT", "/routes/api/weights", "/routes/{name}/weights", TOKEN, {"green": 20}, 409),
         ("GET", "/routes/api/rollout", "/routes/{name}/rollout", TOKEN, None, 200),
@@ -111,6 +113,8 @@ def test_every_documented_operation_answers_as_documented(clean_backends, sluice
         ("POST", "/reload", "/reload", TOKEN, None, 200),
         ("GET", "/events?since=0", "/events", TOKEN, None, 200),
         ("GET", "/events?since=-4", "/events", TOKEN, None, 400),
+        ("GET", "/events?since=1&limit=2&type=weights&route=api", "/events", TOKEN, None, 200),
+        ("GET", "/events?type=nonsense", "/events", TOKEN, None, 400),
     ]
     for method, path, template, token, body, expected in calls:
         assert call(sl, method, path, template, token, body) == expected, (method, path)
@@ -124,3 +128,36 @@ def test_forbidden_without_token_is_documented(clean_backends, sluice_factory):
     sl = sluice_factory([route("api", [b["blue1"].addr], [b["green1"].addr], 10)], env={"SLUICE_ADMIN_TOKEN": ""})
     assert call(sl, "GET", "/routes", "/routes", token="x") == 403
     assert call(sl, "POST", "/reload", "/reload", token=None) == 403
+
+
+def test_every_documented_path_answers_a_wrong_method_with_405_and_allow(clean_backends, sluice_factory):
+    """Each path of docs/openapi.json, asked with each method it does not document, answers
+    405 with `Allow` naming exactly the documented ones and an Error body; and 401 carries
+    `WWW-Authenticate: Bearer`, as documented."""
+    b = clean_backends
+    sl = sluice_factory([route("api", [b["blue1"].addr], [b["green1"].addr], 10)], env={"SLUICE_ADMIN_TOKEN": TOKEN})
+    for template, ops in SPEC["paths"].items():
+        path = template.replace("{name}", "api")
+        documented = {m.upper() for m in ops}
+        for method in {"GET", "PUT", "POST", "DELETE", "PATCH"} - documented:
+            c = http.client.HTTPConnection(HOST, sl.admin_port, timeout=10)
+            try:
+                c.request(method, path, headers={"Authorization": f"Bearer {TOKEN}"})
+                r = c.getresponse()
+                raw = r.read()
+                assert r.status == 405, (method, path, r.status)
+                assert {m.strip() for m in r.getheader("Allow", "").split(",")} == documented, (method, path)
+                for op in ops.values():
+                    assert "Allow" in resolve_response(op, 405)["headers"]
+                check(next(iter(ops)).upper(), template, 405, r.getheader("Content-Type") or "", raw)
+            finally:
+                c.close()
+    c = http.client.HTTPConnection(HOST, sl.admin_port, timeout=10)
+    try:
+        c.request("GET", "/routes")
+        r = c.getresponse()
+        r.read()
+        assert r.status == 401 and r.getheader("WWW-Authenticate", "").startswith("Bearer")
+        assert "WWW-Authenticate" in resolve_response(SPEC["paths"]["/routes"]["get"], 401)["headers"]
+    finally:
+        c.close()

@@ -110,6 +110,19 @@ static inline int shim_wait_signal(void) {
     return sig;
 }
 
+/// Waits up to `ms` milliseconds for one of the signals blocked by `shim_block_signals`;
+/// returns its number, or 0 when none came in time.
+static inline int shim_wait_signal_for(int ms) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    int sig = sigtimedwait(&set, NULL, &ts);
+    return sig > 0 ? sig : 0;
+}
+
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (defined in shim.c, which needs _GNU_SOURCE).
 int shim_accept(int fd, struct sockaddr_storage *addr, socklen_t *len);
 

@@ -11,8 +11,10 @@ import Traffic
 /// Exit 0 when the first rollout was reverted for a regression, the second promoted, and no
 /// request was lost.
 enum DemoCommand {
+    static let names = OptionNames(valued: ["rate", "hold", "workers"], flags: ["headless"])
+
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try Options(valued: ["rate", "hold", "workers"], flags: ["headless"], arguments: arguments)
+        let options = try Options(names, arguments: arguments)
         if options.flag("help") { print(Help.demo); return 0 }
         guard options.positional.isEmpty else { throw UsageError("unexpected argument '\(options.positional[0])'") }
         let rate = try number(options, "rate", default: 200, in: 20...5_000)
@@ -22,8 +24,13 @@ enum DemoCommand {
             throw UsageError("--hold: '\(holdText)' is not a duration from 1s to 1m")
         }
         EventLog.silence()
+        // Without a terminal (a pipe, a CI log) the live view's escape codes would be noise.
+        let headless = options.flag("headless") || isatty(1) == 0
         do {
-            return try Demo(rate: rate, workers: workers, hold: formatDuration(ms: holdMs), headless: options.flag("headless")).run()
+            return try Demo(rate: rate, workers: workers, hold: formatDuration(ms: holdMs), headless: headless).run()
+        } catch let interrupted as DemoInterrupted {
+            printError("sluice demo: stopped by signal \(interrupted.signal)\n")
+            return 128 + interrupted.signal
         } catch {
             printError("sluice demo: \(error)\n")
             return 1
@@ -57,26 +64,27 @@ private struct Demo {
         defer { instance.proxy.stop(drainMs: 1_000) }
         let api = DemoAPI(port: instance.proxy.admin.port, token: instance.token)
         let load = DemoLoad(port: instance.port, rate: rate)
+        defer { load.stop() }
         var view = DemoView(headless: headless, api: api, load: load)
         defer { view.finish() }
 
         view.phase("warming up: blue serves everything, the judge learns blue's latency")
-        view.watch(seconds: 3)
+        try view.watch(seconds: 3)
 
         view.phase("rollout 1: canary of green (5% → 25% → 50% → 100%, holds of \(hold))")
         try api.startCanary(hold: hold)
-        _ = view.watch(seconds: 120) { $0.step >= 2 || !$0.isActive }
+        _ = try view.watch(seconds: 120) { $0.step >= 2 || !$0.isActive }
         view.phase("injecting a regression into green: 10% of its answers are now 500s")
         green.inject(errorRate: 0.10)
-        let first = view.watch(seconds: 120) { !$0.isActive }
+        let first = try view.watch(seconds: 120) { !$0.isActive }
 
         view.phase("fixing green; waiting for the next release")
         green.inject(errorRate: 0)
-        view.watch(seconds: 3)
+        try view.watch(seconds: 3)
         view.phase("rollout 2: the same canary with a healthy green")
         try api.startCanary(hold: hold)
-        let second = view.watch(seconds: 180) { !$0.isActive }
-        view.watch(seconds: 2)
+        let second = try view.watch(seconds: 180) { !$0.isActive }
+        try view.watch(seconds: 2)
         load.stop()
 
         let lost = load.counts.lost

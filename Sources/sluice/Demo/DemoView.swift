@@ -1,3 +1,4 @@
+import CLinuxShim
 import Control
 import Glibc
 import Traffic
@@ -75,9 +76,10 @@ struct DemoView {
     }
 
     /// Shows the live figures until `done` holds for the rollout or `seconds` pass; returns
-    /// the rollout as last seen.
+    /// the rollout as last seen. Throws `DemoInterrupted` when SIGINT, SIGTERM or SIGHUP
+    /// comes (the demo blocks them and waits for them here, between two redraws).
     @discardableResult
-    mutating func watch(seconds: Int, until done: (RolloutSnapshot) -> Bool = { _ in false }) -> RolloutSnapshot {
+    mutating func watch(seconds: Int, until done: (RolloutSnapshot) -> Bool = { _ in false }) throws(DemoInterrupted) -> RolloutSnapshot {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while true {
             let route = api.route()
@@ -92,7 +94,8 @@ struct DemoView {
             render(route, rollout)
             let snapshot = RolloutSnapshot(rollout)
             if done(snapshot) || ContinuousClock.now >= deadline { return snapshot }
-            usleep(500_000)
+            let signal = shim_wait_signal_for(500)
+            if signal != 0 { throw DemoInterrupted(signal: signal) }
         }
     }
 
@@ -126,9 +129,12 @@ struct DemoView {
         let tests = rollout["tests"]
         let counts = load.counts
         let state = rollout["state"]?.stringValue ?? "idle"
-        let progress = rollout["steps"] == nil ? state
-            : "\(state) · step \(text(rollout["step"], or: "?")) of \(rollout["steps"]?.arrayValue?.count ?? 0) · hold left \(text(rollout["holdLeft"], or: "-"))"
-              + " · \(text(rollout["stepRequests"], or: "0"))/\(text(rollout["minRequests"], or: "0")) green requests in the step"
+        var progress = rollout["steps"] == nil ? state
+            : "\(state) · step \(text(rollout["step"], or: "?")) of \(rollout["steps"]?.arrayValue?.count ?? 0)"
+        if state == "running" || state == "paused" {
+            progress += " · hold left \(text(rollout["holdLeft"], or: "-"))"
+                + " · \(text(rollout["stepRequests"], or: "0"))/\(text(rollout["minRequests"], or: "0")) green requests in the step"
+        }
         func pool(_ name: String) -> String {
             let rate = text(route["stats"]?[name]?["ratePerSecond"], or: "0")
             let p = rollout["pools"]?[name]
@@ -155,10 +161,10 @@ struct DemoView {
         screen += "Sluice demo — green judged against blue on live traffic          t=\(elapsed)s\n\n"
         screen += "Phase     \(phaseText)\n"
         screen += "Rollout   \(progress)\n\n"
-        screen += "Split     blue \u{1B}[34m" + String(repeating: "█", count: width - greenCells) + "\u{1B}[32m"
+        screen += "Split     blue \u{1B}[34m" + String(repeating: "░", count: width - greenCells) + "\u{1B}[32m"
             + String(repeating: "█", count: greenCells) + "\u{1B}[0m green   \(format(100 - green))% / \(format(green))%\n\n"
         screen += "          " + pad("pool", 7) + pad("req/s", 9) + pad("errors", 10) + pad("p50", 10) + pad("p95", 10) + "p99"
-            + "   (errors and latency over the rollout)\n"
+            + "   (req/s: the last 10 s; errors and latency: over the rollout)\n"
         screen += "          " + pool("blue") + "\n          " + pool("green") + "\n\n"
         screen += "Judge     " + (verdict.isEmpty ? "no rollout yet" : verdict.joined(separator: "\n          ")) + "\n\n"
         screen += "Clients   \(counts.sent) answered · \(counts.failed) 5xx · \(counts.lost) lost\n\n"
@@ -174,4 +180,10 @@ struct DemoView {
     private func format(_ percent: Double) -> String {
         percent == percent.rounded() ? "\(Int(percent))" : formatFixed(percent, decimals: 2)
     }
+}
+
+/// A stop signal arrived during the demo; it ends with 128 + the signal's number, like a
+/// process the signal had killed, after the terminal and the temporary files are put back.
+struct DemoInterrupted: Error {
+    let signal: Int32
 }
