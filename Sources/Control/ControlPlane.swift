@@ -25,6 +25,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     let health = Mutex<[String: Bool]>([:])
     /// Request counts per route and pool, sampled once a second for the last 10 s.
     private var rates = RequestRates()
+    /// Each route's last 15 minutes of per-second figures, by route name, for the dashboard.
+    var recent: [String: RecentSeconds] = [:]
     /// Each route's rollout state machine, by route name (made on first use).
     var machines: [String: RolloutStateMachine] = [:]
     /// The workers' cumulative judge evidence per route at the last tick.
@@ -122,6 +124,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             return reply.send(Self.json(200, ["status": "ok"]))
         case ("GET", "metrics") where path.count == 1:
             return reply.send(metrics())
+        case ("GET", "ui"):
+            return reply.send(Self.dashboard(path))
         case (_, "health"):
             return reply.send(Self.error(405, "use GET"))
         default:
@@ -140,6 +144,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         } else if method == "GET" && path.count == 2 && path[0] == "routes" {
             guard let route = route(named: path[1]) else { return reply.send(Self.error(404, "no route named \(path[1])")) }
             reply.send(Self.json(200, describe(route, StatsTotals(workers: server?.stats.read() ?? []))))
+        } else if method == "GET" && path.count == 3 && path[0] == "routes" && path[2] == "history" {
+            history(path[1], since: request.query["since"], reply)
         } else if method == "PUT" && path.count == 3 && path[0] == "routes" && path[2] == "weights" {
             setWeights(path[1], request.body, reply)
         } else if path.count >= 3 && path[0] == "routes" && (path[2] == "rollout" || path[2] == "rollback") {
@@ -262,6 +268,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         let names = table.routes.map(\.name)
         runtime = runtime.filter { names.contains($0.key) }
         machines = machines.filter { names.contains($0.key) }
+        recent = recent.filter { names.contains($0.key) }
         let routeNames = JSONValue.array(names.map(JSONValue.string))
         var answer: [String: JSONValue] = ["reloaded": true, "routes": routeNames]
         if let reloadedCertificates {

@@ -48,6 +48,7 @@ final class AdminConnection: EventHandler {
         outbuf.appendDecimal(response.status)
         outbuf.append(Array(" \(Self.reason(response.status))\r\nContent-Type: ".utf8))
         outbuf.append(Array(response.contentType.utf8))
+        for field in response.headers { outbuf.append(Array("\r\n\(field.name): \(field.value)".utf8)) }
         outbuf.append("\r\nContent-Length: ")
         outbuf.appendDecimal(response.body.count)
         outbuf.append(closeAfter ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n")

@@ -13,11 +13,15 @@ public struct AdminRequest: Sendable {
 public struct AdminResponse: Sendable {
     public var status: Int
     public var contentType: String
+    /// Header fields besides Content-Type, Content-Length and Connection.
+    public var headers: [(name: String, value: String)]
     public var body: [UInt8]
 
-    public init(status: Int, contentType: String = "application/json", body: [UInt8]) {
+    public init(status: Int, contentType: String = "application/json", headers: [(name: String, value: String)] = [],
+                body: [UInt8]) {
         self.status = status
         self.contentType = contentType
+        self.headers = headers
         self.body = body
     }
 }
