@@ -101,7 +101,7 @@ enum DashboardPage {
     svg.chart text { font-size: 10px; fill: var(--muted); }
     svg.chart .blue { stroke: var(--blue); fill: none; stroke-width: 1.5; }
     svg.chart .green { stroke: var(--green); fill: none; stroke-width: 1.5; stroke-dasharray: 5 3; }
-    .legend { font-size: 12px; color: var(--muted); }
+    .legend { display: flex; gap: 14px; font-size: 12px; color: var(--muted); }
     .legend .blue { color: var(--blue); }
     .legend .green { color: var(--green); }
     .down { color: var(--bad); font-weight: 600; }

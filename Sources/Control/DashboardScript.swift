@@ -182,6 +182,7 @@ enum DashboardScript {
       const w = route.weights;
       const bar = el("div", { class: "split", role: "img", "aria-label": "blue " + w.blue + "% · green " + w.green + "%" });
       for (const pool of ["blue", "green"]) {
+        if (w[pool] === 0) continue;
         const seg = el("div", { class: pool }, w[pool] >= 12 ? pool + " " + w[pool] + "%" : "");
         seg.style.width = w[pool] + "%";
         bar.append(seg);
@@ -283,7 +284,7 @@ enum DashboardScript {
         }
         if (d) box.append(svg("path", { class: pool, d, "data-pool": pool }));
         const now = series[i].length ? series[i][series[i].length - 1][1] : null;
-        legend.append(el("span", { class: pool }, (i ? "  - - " : "— ") + pool + " " + (now === null ? "-" : short(now) + unit)));
+        legend.append(el("span", { class: pool }, (i ? "┅ " : "━ ") + pool + " " + (now === null ? "none" : short(now) + unit)));
       });
       return el("figure", {}, el("figcaption", {}, title), box, legend);
     }
