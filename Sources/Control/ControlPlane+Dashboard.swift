@@ -1,4 +1,4 @@
-public import ProxyIO
+import ProxyIO
 
 /// The dashboard (SPEC section 10): its page, served open like `/health` since it holds no
 /// data (it asks for the token and calls the API with it), and the recent per-second figures
