@@ -53,13 +53,15 @@ enum Help {
       --max-backend-connections N  busy connections to one backend, over all workers; a
                                  backend at the limit is skipped like an unhealthy one
                                  (default: no limit)
-      --admin ADDR       admin API listener (default: 127.0.0.1:9901)
+      --admin ADDR       admin API listener, with the dashboard at /ui (default:
+                         127.0.0.1:9901)
       --state DIR        weights set at run time and the event log (default: state/);
                          they win over the route files after a restart and on reload
       --reset-state      start from the route files, ignoring (and later replacing) the
                          state file, e.g. when it cannot be read
       --admin-token-file FILE  the admin bearer token (or SLUICE_ADMIN_TOKEN); without
-                         one, every admin endpoint but /health* answers 403
+                         one, every admin endpoint but /health*, /metrics and /ui
+                         answers 403
       --help             show this text
     """
 
