@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -119,9 +120,17 @@ def test_grafana_dashboard_queries_what_sluice_exports(clean_backends, sluice_fa
                 with urllib.request.urlopen(url, timeout=10) as r:
                     return json.load(r)
 
-            deadline = time.monotonic() + 30
-            while not query("count_over_time(up{job='sluice'}[1m]) >= 4")["data"]["result"]:
-                assert time.monotonic() < deadline, "Prometheus did not scrape Sluice 4 times in 30 s"
+            def scraped_enough() -> bool:
+                try:  # 503 until Prometheus has opened its storage
+                    return bool(query("count_over_time(up{job='sluice'}[1m]) >= 4")["data"]["result"])
+                except urllib.error.HTTPError as e:
+                    if e.code != 503:
+                        raise
+                    return False
+
+            deadline = time.monotonic() + 60
+            while not scraped_enough():
+                assert time.monotonic() < deadline, "Prometheus did not scrape Sluice 4 times in 60 s"
                 time.sleep(0.5)
             for expr, _ in found:
                 promql = (expr.replace("$__rate_interval", "10s").replace("$__range", "1h").replace("$route", ".*"))
