@@ -12,6 +12,7 @@
 #   bench/run.sh cost --targets static,upload1m      # instructions (perf) and heap allocations per request
 #   bench/run.sh cost --callgrind --conns 16         # instructions counted by callgrind (no PMU needed)
 #   bench/run.sh suite [--reps N]     # every scenario below in one results directory (~20 min)
+#   bench/run.sh --proxies sluice,sluiceui --baseline sluice   # without and with 5 dashboard pages open
 #
 # Installs what it needs (nginx, haproxy, wrk from Debian, and perf, valgrind and a C compiler
 # for `cost`; the project's venv for the FastAPI backend, examples/fastapi), builds the release
@@ -51,9 +52,13 @@ route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}
 # With --tls, Sluice serves HTTPS on {port} (and its unused plain listener on 18070).
 listen="--listen 127.0.0.1:{port}"
 case " $* " in *" --tls "*) listen="--listen 127.0.0.1:18070 --tls-listen 127.0.0.1:{port} --cert {cert} --key {key}";; esac
-sluice_cmd() { # $1 = workers
-    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && exec {wrap}$bin serve --routes {workdir}/routes-$1 $listen --workers $1 --admin 127.0.0.1:$((18072 + $1)) --access-log off --state {workdir}/state-$1 >/dev/null"
+sluice_cmd() { # $1 = workers, $2 = admin port
+    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && SLUICE_ADMIN_TOKEN=bench exec {wrap}$bin serve --routes {workdir}/routes-$1 $listen --workers $1 --admin 127.0.0.1:$2 --access-log off --state {workdir}/state-$1-$2 >/dev/null"
 }
+# `sluiceui`: `sluice` with 5 signed-in dashboard pages (GET /ui) polling its admin listener
+# (127.0.0.1:18079) once a second each, from one headless Chromium that run.sh starts beside
+# the harness (harness/dashboard_pages.py), outside the proxy's process tree and pinned to the
+# load generator's core (cpu 1); between its runs the pages keep trying and pick up again.
 # `sluiceroll`: the same route with sticky cookies, and a rollout running (10% → 100%, held
 # an hour) started through the admin API as soon as Sluice answers: weights, sticky hashing,
 # the judge's per-pool statistics and its once-a-second verdict all active. wrk sends no
@@ -71,8 +76,13 @@ harness() {
     for ((i = 0; i < ${#args[@]} - 1; i++)); do [ "${args[i]}" = --proxies ] && proxies=${args[i + 1]}; done
     for p in ${proxies//,/ }; do
         case $p in
-            sluice) custom+=(--custom "sluice=$(sluice_cmd 1)");;
-            sluice2) custom+=(--custom "sluice2=$(sluice_cmd 2)");;
+            sluice) custom+=(--custom "sluice=$(sluice_cmd 1 18073)");;
+            sluice2) custom+=(--custom "sluice2=$(sluice_cmd 2 18074)");;
+            sluiceui) custom+=(--custom "sluiceui=$(sluice_cmd 1 18079)")
+                taskset -c 1 "$root/.venv/bin/python" "$here/harness/dashboard_pages.py" --admin 127.0.0.1:18079 \
+                    --token bench --pages 5 --wait 3600 &
+                pages_pid=$!
+                trap 'kill "$pages_pid" 2>/dev/null; wait "$pages_pid" 2>/dev/null' EXIT;;
             sluiceroll) custom+=(--custom "sluiceroll=$sluiceroll_cmd");;
         esac
     done

@@ -12,9 +12,10 @@ build_only=0
 
 # System packages: libssl-dev and pkg-config to build; the rest for the tests
 # (prometheus: its promtool checks /metrics; openssl: the dev certificates of the TLS tests,
-# made by certs/make-dev-certs.sh; zsh: checks `sluice completion zsh`).
+# made by certs/make-dev-certs.sh; zsh: checks `sluice completion zsh`; chromium and
+# chromium-driver: the dashboard's test in a real headless browser).
 packages=(libssl-dev pkg-config)
-[[ $build_only == 1 ]] || packages+=(openssl curl prometheus zsh)
+[[ $build_only == 1 ]] || packages+=(openssl curl prometheus zsh chromium chromium-driver)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -25,7 +25,10 @@ extension ControlPlane {
         Endpoint("POST", "/routes/{name}/rollback") { plane, call, reply in plane.command(.rollback, call, reply) },
         Endpoint("POST", "/reload") { plane, _, reply in plane.reload(actor: plane.token?.name ?? "admin") { reply.send($0) } },
         Endpoint("GET", "/events") { plane, call, reply in plane.listEvents(call, reply) },
-    ])
+        Endpoint("GET", "/routes/{name}/history") { plane, call, reply in plane.history(call, reply) },
+    ] + dashboardFiles.map { file in
+        Endpoint("GET", file.path, open: true) { _, _, reply in reply.send(dashboardFile(file.type, file.text)) }
+    })
 
     /// `GET /routes`.
     private func listRoutes(_ reply: AdminReply) {

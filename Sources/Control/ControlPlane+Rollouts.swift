@@ -86,6 +86,7 @@ extension ControlPlane {
             var second = cumulative
             if let seen = evidenceSeen[name] { second.subtract(seen) }
             evidenceSeen[name] = cumulative
+            recent[name, default: RecentSeconds()].append(second)
             var machine = machine(for: route)
             let wasActive = machine.state.isActive
             let target = machine.rollout?.target ?? machine.stable.other

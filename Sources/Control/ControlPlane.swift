@@ -26,6 +26,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     let health = Mutex<[String: Bool]>([:])
     /// Request counts per route and pool, sampled once a second for the last 10 s.
     private var rates = RequestRates()
+    /// Each route's last 15 minutes of per-second figures, by route name, for the dashboard.
+    var recent: [String: RecentSeconds] = [:]
     /// Each route's rollout state machine, by route name (made on first use).
     var machines: [String: RolloutStateMachine] = [:]
     /// The workers' cumulative judge evidence per route at the last tick.
@@ -259,6 +261,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         let names = table.routes.map(\.name)
         runtime = runtime.filter { names.contains($0.key) }
         machines = machines.filter { names.contains($0.key) }
+        recent = recent.filter { names.contains($0.key) }
         let routeNames = JSONValue.array(names.map(JSONValue.string))
         var answer: [String: JSONValue] = ["reloaded": true, "routes": routeNames]
         if let reloadedCertificates {

@@ -52,9 +52,7 @@ final class AdminConnection: EventHandler {
         outbuf.appendDecimal(response.status)
         outbuf.append(Array(" \(Self.reason(response.status))\r\nServer: \(adminServerName)\r\nContent-Type: ".utf8))
         outbuf.append(Array(response.contentType.utf8))
-        for (name, value) in response.headers {
-            outbuf.append(Array("\r\n\(name): \(value)".utf8))
-        }
+        for field in response.headers { outbuf.append(Array("\r\n\(field.name): \(field.value)".utf8)) }
         outbuf.append("\r\nContent-Length: ")
         outbuf.appendDecimal(response.body.count)
         outbuf.append(closeAfter ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n")

@@ -25,11 +25,12 @@ public struct AdminRequest: Sendable {
 public struct AdminResponse: Sendable {
     public var status: Int
     public var contentType: String
-    /// Header fields beyond Content-Type and Content-Length (`Allow`, `WWW-Authenticate`).
-    public var headers: [(String, String)]
+    /// Header fields besides Content-Type, Content-Length and Connection.
+    public var headers: [(name: String, value: String)]
     public var body: [UInt8]
 
-    public init(status: Int, contentType: String = "application/json", headers: [(String, String)] = [], body: [UInt8]) {
+    public init(status: Int, contentType: String = "application/json", headers: [(name: String, value: String)] = [],
+                body: [UInt8]) {
         self.status = status
         self.contentType = contentType
         self.headers = headers

@@ -95,7 +95,8 @@ enum Help {
                                  backend at the limit is skipped like an unhealthy one
                                  (default: no limit)
       --admin ADDR       admin API listener, HOST:PORT (http://HOST:PORT as ctl takes
-                         it also works)                    (default: 127.0.0.1:9901)
+                         it also works), with the dashboard at /ui
+                                                           (default: 127.0.0.1:9901)
       --state DIR        weights set at run time and the event log (default: state/);
                          they win over the route files after a restart and on reload.
                          One Sluice per directory (its lock file), and per address:
@@ -111,7 +112,8 @@ enum Help {
       --pid-file FILE    write the process id here once listening (removed on exit);
                          the "listening" log line carries it too as "pid"
       --admin-token-file FILE  the admin bearer token (or SLUICE_ADMIN_TOKEN); without
-                         one, every admin endpoint but /health* answers 403
+                         one, every admin endpoint but /health*, /metrics and /ui
+                         answers 403
       --help             show this text
     """
 

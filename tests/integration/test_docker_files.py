@@ -125,8 +125,10 @@ def test_backend_dockerfile_copies_existing_files_and_serves_the_routed_port():
 def test_compose_file_parses_and_everything_it_names_exists():
     compose = yaml.safe_load((COMPOSE_DIR / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"sluice", "blue", "green"}
+    assert set(services) == {"sluice", "blue", "green", "prometheus"}
     for name, service in services.items():
+        if name == "prometheus":
+            continue
         context = (COMPOSE_DIR / service["build"]["context"]).resolve()
         dockerfile = context / service["build"].get("dockerfile", "Dockerfile")
         assert dockerfile.is_file(), f"{name}: no {dockerfile}"
@@ -144,8 +146,22 @@ def test_compose_file_parses_and_everything_it_names_exists():
             assert source in named, volume
     assert targets["/srv/sluice/state"] in named
     # Ports are published on the host's loopback only.
-    for port in services["sluice"]["ports"]:
+    for port in services["sluice"]["ports"] + services["prometheus"]["ports"]:
         assert port.startswith("127.0.0.1:"), port
+
+
+def test_compose_prometheus_scrapes_sluice_metrics():
+    compose = yaml.safe_load((COMPOSE_DIR / "docker-compose.yml").read_text())
+    source, target = compose["services"]["prometheus"]["volumes"][0].split(":")[:2]
+    assert target == "/etc/prometheus/prometheus.yml"
+    config_path = COMPOSE_DIR / source
+    checked = subprocess.run(["promtool", "check", "config", str(config_path)], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    config = yaml.safe_load(config_path.read_text())
+    [job] = config["scrape_configs"]
+    admin_port = compose["services"]["sluice"]["environment"]["SLUICE_ADMIN"].rsplit(":", 1)[1]
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"][0]["targets"] == [f"sluice:{admin_port}"]
 
 
 def test_compose_settings_are_sluice_options_and_its_routes_are_valid(tmp_path):
