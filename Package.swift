@@ -37,6 +37,7 @@ let package = Package(
         .executableTarget(name: "judge-bench", dependencies: ["JudgeSimulation", "Traffic"], path: "bench/judge/Bench", swiftSettings: swiftSettings),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
-        .testTarget(name: "ControlTests", dependencies: ["Control", "ProxyIO", "Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "ProxyIO", "Traffic", "JudgeSimulation"], exclude: ["Fixtures"],
+                    swiftSettings: swiftSettings),
     ]
 )
