@@ -20,6 +20,15 @@ public enum EtcdAnswer {
         return value
     }
 
+    /// The first message of a stream answer read whole (a keepalive sent as one request): a
+    /// refusal for a status other than 200, as `json` reads it.
+    public static func firstStreamMessage(status: Int, body: [UInt8], what: String) throws(EtcdFailure) -> JSONValue {
+        guard status == 200 else { return try json(status: status, body: body, what: what) }
+        var parser = WatchStreamParser()
+        guard let first = try parser.feed(body + [0x0A]).first else { throw .malformed(what: what, reason: "an empty stream") }
+        return first
+    }
+
     /// The `result` of one message of a gateway stream (keepalive, watch); a stream error
     /// (`{"error": {"grpc_code", "http_code", "message"}}`) is a `refused` failure.
     public static func streamResult(_ message: JSONValue, what: String) throws(EtcdFailure) -> JSONValue {
