@@ -2,60 +2,79 @@ import Control
 import Foundation
 import Glibc
 
-/// A real one-member etcd for a test, on free loopback ports in a temporary directory;
-/// stopped and removed when the test lets go of it. Throws when `etcd` is not installed
-/// (scripts/setup.sh installs Debian's etcd-server): a missing etcd fails the test.
+/// A real etcd for a test — one member, or a cluster of several — on free loopback ports
+/// in a temporary directory; stopped and removed when the test lets go of it. Throws when
+/// `etcd` is not installed (scripts/setup.sh installs Debian's etcd-server): a missing etcd
+/// fails the test.
 final class EtcdProcess {
-    let clientPort: UInt16
+    /// Each member's client port, in member order.
+    let clientPorts: [UInt16]
     let directory: URL
-    private let process = Process()
+    private let processes: [Process]
+
+    /// The first member's client port.
+    var clientPort: UInt16 { clientPorts[0] }
 
     struct Missing: Error, CustomStringConvertible {
         var description: String { "etcd is not installed: run scripts/setup.sh (Debian package etcd-server)" }
     }
 
-    init() throws {
+    init(members: Int = 1) throws {
         guard let binary = ["/usr/bin/etcd", "/usr/local/bin/etcd"].first(where: { FileManager.default.isExecutableFile(atPath: $0) })
         else { throw Missing() }
-        clientPort = Self.freePort()
-        let peerPort = Self.freePort()
+        clientPorts = (0..<members).map { _ in Self.freePort() }
+        let peerPorts = (0..<members).map { _ in Self.freePort() }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-etcd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let client = "http://127.0.0.1:\(clientPort)", peer = "http://127.0.0.1:\(peerPort)"
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--name", "test", "--data-dir", directory.appendingPathComponent("data").path,
-                             "--listen-client-urls", client, "--advertise-client-urls", client,
-                             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                             "--initial-cluster", "test=\(peer)"]
-        let log = FileManager.default.createFile(atPath: directory.appendingPathComponent("etcd.log").path, contents: nil)
-        precondition(log)
-        process.standardOutput = try FileHandle(forWritingTo: directory.appendingPathComponent("etcd.log"))
-        process.standardError = process.standardOutput
-        try process.run()
-        try waitUntilServing()
+        let cluster = (0..<members).map { "m\($0)=http://127.0.0.1:\(peerPorts[$0])" }.joined(separator: ",")
+        var processes: [Process] = []
+        for m in 0..<members {
+            let client = "http://127.0.0.1:\(clientPorts[m])", peer = "http://127.0.0.1:\(peerPorts[m])"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["--name", "m\(m)", "--data-dir", directory.appendingPathComponent("m\(m)").path,
+                                 "--listen-client-urls", client, "--advertise-client-urls", client,
+                                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                                 "--initial-cluster", cluster, "--initial-cluster-state", "new",
+                                 "--initial-cluster-token", directory.lastPathComponent]
+            let log = directory.appendingPathComponent("m\(m).log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: log)
+            process.standardError = process.standardOutput
+            try process.run()
+            processes.append(process)
+        }
+        self.processes = processes
+        for m in 0..<members { try waitUntilServing(m) }
     }
 
     deinit {
-        stop()
+        for m in processes.indices { stop(member: m) }
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Kills etcd (SIGKILL) and waits for it to be gone.
+    /// Kills every member (SIGKILL).
     func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        for m in processes.indices { stop(member: m) }
     }
 
-    /// Polls the client port until etcd answers `/health` (10 s at most).
-    private func waitUntilServing() throws {
-        for _ in 0..<200 {
-            if let answer = try? HTTPClient(host: "127.0.0.1", port: clientPort, timeoutSeconds: 1).send("GET", "/health"),
+    /// Kills member `m` (SIGKILL) and waits for it to be gone.
+    func stop(member m: Int) {
+        guard processes[m].isRunning else { return }
+        kill(processes[m].processIdentifier, SIGKILL)
+        processes[m].waitUntilExit()
+    }
+
+    /// Polls member `m` until it answers `/health` healthy (15 s at most: a cluster needs
+    /// its quorum first).
+    private func waitUntilServing(_ m: Int) throws {
+        for _ in 0..<300 {
+            if let answer = try? HTTPClient(host: "127.0.0.1", port: clientPorts[m], timeoutSeconds: 1).send("GET", "/health"),
                String(decoding: answer.body, as: UTF8.self).contains("true") { return }
             usleep(50_000)
         }
-        let log = (try? String(contentsOf: directory.appendingPathComponent("etcd.log"), encoding: .utf8)) ?? ""
-        throw NSError(domain: "etcd", code: 1, userInfo: [NSLocalizedDescriptionKey: "etcd did not start:\n\(log.suffix(2000))"])
+        let log = (try? String(contentsOf: directory.appendingPathComponent("m\(m).log"), encoding: .utf8)) ?? ""
+        throw StoreTestFailure("etcd member m\(m) did not start:\n\(log.suffix(2000))")
     }
 
     /// A loopback port nobody listens on now (bound and released).

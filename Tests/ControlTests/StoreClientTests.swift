@@ -133,6 +133,36 @@ struct StoreClientTests {
         #expect(failures.count == 2 && failures[0].hasPrefix("127.0.0.1:\(dead): "))
     }
 
+    @Test func losingTheMemberInUseOfAThreeMemberClusterChangesNothing() throws {
+        let etcd = try EtcdProcess(members: 3)
+        let client = StoreClient(endpoints: etcd.clientPorts.map(address))
+        defer { client.shutdown() }
+        let key = Array("/sluice/weights/api".utf8)
+        _ = try json(client, .put(key, Array("10".utf8)))
+        // The client talks to the first member; it dies. If it led the cluster's raft, the
+        // others elect a new leader first (about a second): a write sent meanwhile times out
+        // (sent, so not repeated: the caller retries). Then every request is answered again.
+        etcd.stop(member: 0)
+        var results: [Bool] = []
+        var timeouts = 0
+        for green in 11...40 {
+            switch try call(client, .put(key, Array("\(green)".utf8))) {
+            case .success(let answer):
+                #expect(answer.status == 200)
+                results.append(true)
+            case .failure(.failed(_, "timed out")):
+                timeouts += 1
+                results.append(false)
+            case .failure(let error):
+                Issue.record("a failure other than a timeout during the re-election: \(error)")
+                results.append(false)
+            }
+        }
+        #expect(timeouts <= 2 && results.suffix(25).allSatisfy { $0 }, "\(results)")
+        let range = try EtcdRangeAnswer(json: json(client, .range(key)))
+        #expect(range.kvs.first?.value == Array("40".utf8))
+    }
+
     @Test func aMemberThatNeverAnswersTimesOut() throws {
         let (fd, port) = silentListener()
         defer { close(fd) }
