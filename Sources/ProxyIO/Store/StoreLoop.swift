@@ -86,18 +86,18 @@ final class StoreLoop {
         guard let call = inFlight?.call else { return }
         if connection == nil {
             let (opened, reason) = StoreConnection.connect(to: endpoints[current], endpoint: current, loop: self)
-            guard let opened else { return connectFailed(reason) }
+            guard let opened else { return connectFailed(current, reason) }
             connection = opened
         }
         connection?.send(requestBytes(call.path, call.body, endpoint: current), deadline: eventLoop.now + timeoutMs)
     }
 
-    /// The current member could not be connected to: the next one is tried, unless every
+    /// Member `endpoint` could not be connected to: the next one is tried, unless every
     /// member has been.
-    private func connectFailed(_ reason: String) {
+    private func connectFailed(_ endpoint: Int, _ reason: String) {
         guard var flight = inFlight else { return }
-        flight.connectFailures.append("\(names[current]): \(reason)")
-        current = (current + 1) % endpoints.count
+        flight.connectFailures.append("\(names[endpoint]): \(reason)")
+        if endpoint == current { current = (current + 1) % endpoints.count }
         if flight.connectFailures.count < endpoints.count {
             inFlight = flight
             return send()
@@ -174,7 +174,7 @@ final class StoreLoop {
             return watch.stream.onEnd(.failed(endpoint: names[endpoint], reason: reason))
         }
         guard carriedRequests, var flight = inFlight else { return }
-        if neverConnected { return connectFailed(reason) }
+        if neverConnected { return connectFailed(endpoint, reason) }
         if silentReuse && !flight.resentOnFreshConnection {
             flight.resentOnFreshConnection = true
             flight.body = []
