@@ -17,7 +17,7 @@ etcd --name rec --data-dir "$DIR/data" --listen-client-urls "$URL" --advertise-c
     --listen-peer-urls "http://127.0.0.1:$PEER" --initial-advertise-peer-urls "http://127.0.0.1:$PEER" \
     --initial-cluster "rec=http://127.0.0.1:$PEER" >"$DIR/etcd.log" 2>&1 &
 ETCD=$!
-trap 'kill $ETCD 2>/dev/null; wait $ETCD 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'kill $ETCD 2>/dev/null; wait $ETCD 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 50); do curl -sf "$URL/health" >/dev/null && break; sleep 0.1; done
 mkdir -p "$OUT"
 
