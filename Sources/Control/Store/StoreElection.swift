@@ -10,9 +10,12 @@ public import Traffic
 public final class StoreElection: Sendable {
     private struct State: Sendable {
         var election: LeaderElection
-        /// The running watch of the key before ours, with the lease it was started for.
-        var watch: (id: Int, lease: Int64)?
+        /// The running watch of the key before ours.
+        var watch: Int?
         var parser = WatchStreamParser()
+        /// Bumped by each watch started or stopped, so that a stopped watch's late messages
+        /// are ignored.
+        var generation = 0
     }
 
     private let client: StoreClient
@@ -123,8 +126,8 @@ public final class StoreElection: Sendable {
             guard let id = lease else { return }
             startWatch(key, fromRevision: fromRevision, lease: id)
         case .stopWatching:
-            if let watch = state.withLock({ s -> (id: Int, lease: Int64)? in defer { s.watch = nil }; return s.watch }) {
-                client.cancel(watch: watch.id)
+            if let id = state.withLock({ s -> Int? in defer { s.watch = nil; s.generation += 1 }; return s.watch }) {
+                client.cancel(watch: id)
             }
         case .becameLeader, .steppedDown:
             onChange(action)
@@ -137,22 +140,36 @@ public final class StoreElection: Sendable {
     /// a cancellation: compaction) a failed watch, after which the machine reads again.
     private func startWatch(_ key: [UInt8], fromRevision: Int64, lease: Int64) {
         let request = EtcdRequest.watch(key, startRevision: fromRevision)
-        state.withLock { $0.parser = WatchStreamParser() }
+        let generation = state.withLock { s -> Int in
+            s.parser = WatchStreamParser()
+            s.generation += 1
+            return s.generation
+        }
         let id = client.watch(request.path, body: request.bodyBytes, onHead: { _ in }, onData: { [self] data in
             let answers = state.withLock { s -> [EtcdWatchAnswer]? in
+                guard s.generation == generation else { return [] }
                 guard let messages = try? s.parser.feed(data) else { return nil }
                 return messages.compactMap { try? EtcdWatchAnswer(json: $0) }
             }
-            guard let answers, !answers.contains(where: \.canceled) else {
-                return step { $0.requestFailed(.watch, lease: lease, now: $1) }
-            }
+            guard let answers, !answers.contains(where: \.canceled) else { return ended(generation, lease: lease) }
             if answers.contains(where: { $0.events.contains { $0.kind == .delete && $0.kv.key == key } }) {
                 step { $0.keyDeleted(lease: lease, key: key, now: $1) }
             }
-        }, onEnd: { [self] _ in
-            step { $0.requestFailed(.watch, lease: lease, now: $1) }
-        })
-        state.withLock { $0.watch = (id, lease) }
+        }, onEnd: { [self] _ in ended(generation, lease: lease) })
+        // Stopped while it was being started: stop it now.
+        let stale = state.withLock { s -> Bool in
+            guard s.generation == generation else { return true }
+            s.watch = id
+            return false
+        }
+        if stale { client.cancel(watch: id) }
+    }
+
+    /// The watch of `generation` ended (or was cancelled by etcd): unless it was stopped on
+    /// purpose, the machine reads again.
+    private func ended(_ generation: Int, lease: Int64) {
+        guard state.withLock({ $0.generation == generation }) else { return }
+        step { $0.requestFailed(.watch, lease: lease, now: $1) }
     }
 
     /// The create revision a campaign transaction answered: its own revision when it
