@@ -53,4 +53,16 @@ struct EtcdRequestTests {
                              "failure": [["request_range": ["key": k]]]])
         #expect(String(decoding: txn.bodyBytes, as: UTF8.self).hasPrefix(#"{"compare":[{"create_revision":"0","key":"#))
     }
+
+    @Test func everyComparisonTargetAndResultIsWrittenAsTheGatewayReadsIt() {
+        let key = Array("/k".utf8)
+        let k = JSONValue.string(Base64.encode(key))
+        let cases: [(EtcdCompare, JSONValue)] = [
+            (EtcdCompare(key: key, .modRevision(12), .less), ["key": k, "target": "MOD", "result": "LESS", "mod_revision": "12"]),
+            (EtcdCompare(key: key, .version(3), .greater), ["key": k, "target": "VERSION", "result": "GREATER", "version": "3"]),
+            (EtcdCompare(key: key, .value([0x61]), .notEqual), ["key": k, "target": "VALUE", "result": "NOT_EQUAL", "value": "YQ=="]),
+        ]
+        for (compare, json) in cases { #expect(compare.json == json) }
+        #expect(EtcdOperation.deleteRange(key: key, end: [0x2F, 0x6C]).json == ["request_delete_range": ["key": k, "range_end": "L2w="]])
+    }
 }

@@ -73,6 +73,23 @@ struct StoreClientTests {
         }
     }
 
+    @Test func aWriteConditionedOnTheModRevisionFailsAfterAnotherWrite() throws {
+        let etcd = try EtcdProcess()
+        let client = StoreClient(endpoints: [address(etcd.clientPort)])
+        defer { client.shutdown() }
+        let key = Array("/sluice/routes/api/weights".utf8)
+        let first = try EtcdPutAnswer(json: json(client, .put(key, Array("10".utf8))))
+        let write = { (value: String) in
+            EtcdRequest.txn([EtcdCompare(key: key, .modRevision(first.revision))], success: [.put(key: key, value: Array(value.utf8), lease: 0)])
+        }
+        #expect(try EtcdTxnAnswer(json: json(client, write("20"))).succeeded)
+        #expect(try !EtcdTxnAnswer(json: json(client, write("30"))).succeeded)
+        let deleted = try EtcdTxnAnswer(json: json(client, .txn([EtcdCompare(key: key, .value(Array("20".utf8)))],
+                                                             success: [.deleteRange(key: key, end: nil)])))
+        guard case .deleteRange(let delete)? = deleted.responses.first else { throw StoreTestFailure("no delete in \(deleted)") }
+        #expect(deleted.succeeded && delete.deleted == 1)
+    }
+
     @Test func aWatchStreamsPutsAndDeletesUntilCancelled() throws {
         let etcd = try EtcdProcess()
         let client = StoreClient(endpoints: [address(etcd.clientPort)])

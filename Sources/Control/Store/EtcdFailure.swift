@@ -12,11 +12,4 @@ public enum EtcdFailure: Error, Hashable, Sendable, CustomStringConvertible {
         case .malformed(let what, let reason): "etcd answer not understood (\(what)): \(reason)"
         }
     }
-
-    /// The gRPC code of a refusal (3 invalid argument, 5 not found, 11 out of range:
-    /// compacted, ...); nil for a malformed answer.
-    public var code: Int? {
-        if case .refused(_, let code, _) = self { return code }
-        return nil
-    }
 }
