@@ -63,10 +63,10 @@ public enum RolloutRecord {
               let latencyRatio = a.number("latencyMaxRatio"), let minRequests = a.integer("minRequests"),
               let seconds = j.integer("seconds"), let started = j.integer("startedComponents"),
               let reference = j.counts("reference"), let rows = j.array("logRatios"),
-              let tallies = j.numbers("tallies"), let targetPool = j.object("target").flatMap(pool),
-              let stablePool = j.object("stable").flatMap(pool),
-              let targetRecent = j.object("targetSinceRestart").flatMap(pool),
-              let stableRecent = j.object("stableSinceRestart").flatMap(pool)
+              let tallies = j.numbers("tallies"), let targetPool = j.object("target").flatMap({ pool($0.object) }),
+              let stablePool = j.object("stable").flatMap({ pool($0.object) }),
+              let targetRecent = j.object("targetSinceRestart").flatMap({ pool($0.object) }),
+              let stableRecent = j.object("stableSinceRestart").flatMap({ pool($0.object) })
         else { return nil }
         let logRatios = rows.map { Reader.numbers($0) }
         guard logRatios.allSatisfy({ $0 != nil }) else { return nil }
@@ -108,12 +108,16 @@ public enum RolloutRecord {
         .array(values.map { .number(Double($0)) })
     }
 
-    private static func pool(_ pool: PoolSecond) -> JSONValue {
+    /// A pool's counters as JSON (`requests`, `failures`, `latency`: the histogram's
+    /// counts); also the fleet's published evidence (`EvidenceRecord`).
+    static func pool(_ pool: PoolSecond) -> JSONValue {
         ["requests": .number(Double(pool.requests)), "failures": .number(Double(pool.failures)),
          "latency": counts(pool.latency.counts)]
     }
 
-    private static func pool(_ o: Reader) -> PoolSecond? {
+    /// A pool's counters read back; nil when anything is missing or out of range.
+    static func pool(_ object: [String: JSONValue]) -> PoolSecond? {
+        let o = Reader(object)
         guard let requests = o.integer("requests"), let failures = o.integer("failures"),
               let counts = o.counts("latency"), let latency = LatencyHistogram(counts: counts)
         else { return nil }
