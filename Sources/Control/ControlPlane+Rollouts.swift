@@ -78,9 +78,11 @@ extension ControlPlane {
     /// Runs once a second on the admin loop (from `everySecond`): hands every route's machine
     /// the evidence of the second since the last tick and the target pool's health, then
     /// carries out its actions. An active rollout's state is saved every second, so a restart
-    /// resumes with the evidence so far; a revert reaches the workers even if the save fails.
+    /// resumes with the evidence so far; a revert reaches the workers even if the save fails,
+    /// and the save stays pending, retried every tick until it is written.
     func tickRollouts(_ totals: StatsTotals) {
         let now = clock()
+        var attempted = false
         for route in routes.routes.map(effective) {
             let name = route.name
             let cumulative = totals.evidence[name] ?? SecondEvidence()
@@ -94,13 +96,24 @@ extension ControlPlane {
             machines[name] = machine
             guard wasActive else { continue }
             let weightsChanged = applyWeights(actions, route: route, actor: "sluice")
-            do {
-                try saveState()
-            } catch {
-                EventLog.write(.error, "cannot save the rollout state", ["route": .string(name), "error": .string(error.description)])
-            }
+            saveOrKeepPending()
+            attempted = true
             for action in actions { announce(action, route: name, actor: "sluice", reason: nil) }
             if weightsChanged { install {} }
+        }
+        if pendingSave != nil && !attempted { saveOrKeepPending() }
+    }
+
+    /// Saves the state; on failure keeps the save pending (since its first failure), to be
+    /// retried by the next tick.
+    private func saveOrKeepPending() {
+        do {
+            try saveState()
+        } catch {
+            if pendingSave == nil {
+                EventLog.write(.error, "cannot save the rollout state; retrying every second", ["error": .string(error.description)])
+            }
+            pendingSave = PendingSave(sinceMs: pendingSave?.sinceMs ?? clock(), error: error)
         }
     }
 
@@ -187,7 +200,7 @@ extension ControlPlane {
     /// The rollout part of `GET /routes/{name}` and the answer of `GET /routes/{name}/rollout`.
     func rolloutStatus(_ route: Route) -> JSONValue {
         guard let machine = machines[route.name], let progress = machine.rollout, let figures = machine.judgeStatus else {
-            return ["state": "idle", "stable": .string(route.stable.name)]
+            return .object(["state": "idle", "stable": .string(route.stable.name)].merging(stateSavedJSON()) { $1 })
         }
         var status: [String: JSONValue] = [
             "state": .string(progress.state.rawValue),
@@ -208,6 +221,7 @@ extension ControlPlane {
         if case .object(let judged) = RolloutFigures.json(figures, target: progress.target) {
             status.merge(judged) { _, judged in judged }
         }
+        status.merge(stateSavedJSON()) { $1 }
         return .object(status)
     }
 

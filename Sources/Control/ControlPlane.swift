@@ -34,6 +34,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     var reverts: [String: [String: Int]] = [:]
     /// Milliseconds of a monotonic clock: the rollouts' time.
     let clock: @Sendable () -> Int
+    /// Set while a decision is in memory but not in `state.json`; retried every tick.
+    var pendingSave: PendingSave?
 
     /// `saved`: the state file read at start (nil for none or `--reset-state`); entries for
     /// routes that no longer exist are dropped. `clock`: monotonic milliseconds (default
@@ -118,6 +120,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     public func handle(_ request: AdminRequest, _ reply: AdminReply) {
         let path = request.path.split(separator: "/").map(String.init)
         switch (request.method, path.first ?? "") {
+        case ("GET", "health") where path == ["health", "ready"]:
+            return reply.send(Self.json(200, .object(["status": "ok"].merging(stateSavedJSON()) { $1 })))
         case ("GET", "health"):
             return reply.send(Self.json(200, ["status": "ok"]))
         case ("GET", "metrics") where path.count == 1:
@@ -232,6 +236,15 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             file[name]?.rollout = RolloutRecord.encode(progress, judge: judge)
         }
         try state.save(StateFile(routes: file))
+        if let pending = pendingSave {
+            pendingSave = nil
+            EventLog.write(.info, "the state is saved again", ["unsavedFor": .string(formatDuration(ms: clock() - pending.sinceMs))])
+        }
+    }
+
+    /// `stateSaved` true, or the pending save's fields: for status and `/health/ready`.
+    func stateSavedJSON() -> [String: JSONValue] {
+        pendingSave?.json(nowMs: clock()) ?? ["stateSaved": true]
     }
 
     /// Sends the current snapshot to every worker; `applied` runs once all use it.
@@ -298,7 +311,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
                 state: machine?.state ?? .idle, step: machine?.rollout.map { $0.step + 1 } ?? 0, reverts: reverts[route.name] ?? [:])
         }
         let text = MetricsText.render(totals: StatsTotals(workers: server?.stats.read() ?? []), routes: served,
-                                      backendHealth: backends, rollouts: rollouts)
+                                      backendHealth: backends, rollouts: rollouts, stateUnsaved: pendingSave != nil)
         return AdminResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(text.utf8))
     }
 
