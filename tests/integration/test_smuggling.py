@@ -58,6 +58,11 @@ SHAPES = {
     "chunk-size-overflow": b"POST /s HTTP/1.1\r\n" + H
     + b"Transfer-Encoding: chunked\r\n\r\nfffffffffffffffffffff\r\nhello\r\n0\r\n\r\n",
     "chunk-size-empty": b"POST /s HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n\r\nhello\r\n0\r\n\r\n",
+    # Chunk extensions (RFC 9112 7.1.1), from llhttp's strict corpus: once accepted and forwarded.
+    "chunk-ext-no-name": b"POST /s HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n2;\r\nhi\r\n0\r\n\r\n",
+    "chunk-ext-name-not-token": b"POST /s HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5;@@@\r\nhello\r\n0\r\n\r\n",
+    "chunk-ext-unbalanced-quote": b"POST /s HTTP/1.1\r\n" + H
+    + b"Transfer-Encoding: chunked\r\n\r\n5;a=\"b\r\nhello\r\n0\r\n\r\n",
 }
 
 
