@@ -40,7 +40,7 @@ final class Listener: EventHandler {
             let fd = shim_accept(self.fd, &storage, &length)
             if fd < 0 {
                 let e = shim_errno()
-                if e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM { pause(until: worker.loop.now + 100) }
+                if Syscall.isResourceShortage(e) { pause(until: worker.loop.now + 100) }
                 return // EAGAIN: the queue is empty; other errors concern that one connection
             }
             _ = shim_set_int_option(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)

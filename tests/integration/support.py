@@ -328,7 +328,8 @@ class Sluice:
     """A running `sluice serve`. stdout/stderr go to files (never a pipe that could fill)."""
 
     def __init__(self, routes_dir: Path, workdir: Path, workers: int = 1,
-                 extra_args: list[str] | None = None, env: dict | None = None):
+                 extra_args: list[str] | None = None, env: dict | None = None,
+                 prefix: list[str] | None = None):
         if not SLUICE_BIN.exists():
             pytest.fail(f"sluice binary not found at {SLUICE_BIN} (build it with "
                         f"`swift build -c release` or set SLUICE_BIN)")
@@ -340,8 +341,10 @@ class Sluice:
         self.stderr_path = workdir / "sluice.stderr"
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
-        self.args = [str(SLUICE_BIN), "serve", "--routes", str(routes_dir),
-                     "--listen", f"{HOST}:{self.port}", "--workers", str(workers)]
+        # `prefix` runs the binary through a command that execs it, e.g. prlimit.
+        self.args = (prefix or []) + [str(SLUICE_BIN), "serve", "--routes", str(routes_dir),
+                                      "--listen", f"{HOST}:{self.port}"]
+        self.args += ["--workers", str(workers)] if workers else []
         self.args += extra_args or []
         # Flags beyond the tested contract go through SLUICE_* env vars so that an older
         # binary that lacks them still starts: own admin port and state dir per instance.
