@@ -22,8 +22,9 @@ public struct RequestHead: Sendable {
         }
     }
 
-    /// The request asks to switch protocols (`Connection: upgrade` with an `Upgrade` field).
-    public var wantsUpgrade: Bool { head.connectionUpgrade && head.upgradeIndex != nil }
+    /// The request asks to switch protocols (`Connection: upgrade` with an `Upgrade` field) on
+    /// HTTP/1.1; an HTTP/1.0 request's `Upgrade` is ignored (RFC 9110 7.8).
+    public var wantsUpgrade: Bool { version == .http11 && head.connectionUpgrade && head.upgradeIndex != nil }
 
     /// Parses the complete head in `buf[start..<headEnd]` (as found by `HeadScanner`).
     ///

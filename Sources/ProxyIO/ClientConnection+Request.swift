@@ -150,6 +150,10 @@ extension ClientConnection {
     /// X-Forwarded-* and X-Request-Id set, framing re-stated, always as HTTP/1.1.
     private func writeRequestHead(_ buf: UnsafeRawBufferPointer) {
         let entry = routeEntry
+        if request.wantsUpgrade, let u = request.head.upgradeIndex,
+           !entry.route.upgrades.allows(UnsafeRawBufferPointer(rebasing: buf[request.head.fields[u].value])) {
+            request.head.upgradeIndex = nil // a protocol the route does not tunnel: a plain request
+        }
         toBackend.clear()
         toBackend.append(UnsafeRawBufferPointer(rebasing: buf[request.method]))
         toBackend.append(UInt8(ascii: " "))

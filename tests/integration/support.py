@@ -201,14 +201,16 @@ def _complete_request_length(buf: bytes) -> int | None:
 class RecordingBackend:
     """A raw TCP server thread: records every byte received per connection and answers each
     complete request (head plus Content-Length or chunked body) with a fixed response, sent in
-    one call (by default a 200 with the body "recorded"). Requests to
+    one call (by default a 200 with the body "recorded"; `respond`, given the request's bytes,
+    may choose another). Requests to
     HEALTH_PATH_FOR_RECORDER (the proxy's active health checks) are excluded by `payload()`."""
 
     RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n"
                 b"X-Pool: recorder\r\n\r\nrecorded")
 
-    def __init__(self, response: bytes = RESPONSE):
+    def __init__(self, response: bytes = RESPONSE, respond=None):
         self.response = response
+        self.respond = respond
         self.port = free_port()
         self.addr = f"{HOST}:{self.port}"
         self.lock = threading.Lock()
@@ -253,8 +255,8 @@ class RecordingBackend:
                     used = _complete_request_length(pending)
                     if used is None:
                         break
-                    pending = pending[used:]
-                    s.sendall(self.response)
+                    request, pending = pending[:used], pending[used:]
+                    s.sendall(self.respond(request) if self.respond else self.response)
         except OSError:
             return
         finally:
