@@ -29,6 +29,14 @@ def test_a_connection_flood_under_a_1024_file_limit_changes_nothing(clean_backen
     # Default flags: no --workers, no --max-connections.
     sl = Sluice(routes_dir, tmp_path / "run", workers=0, env={"SLUICE_ADMIN_TOKEN": TOKEN},
                 prefix=["prlimit", "--nofile=1024"])
+    try:
+        flood_then_serve(sl)
+    finally:
+        sl.stop()
+    assert sl.returncode == 0
+
+
+def flood_then_serve(sl: Sluice) -> None:
     flood: list[socket.socket] = []
     try:
         sl.wait_ready()
@@ -57,25 +65,22 @@ def test_a_connection_flood_under_a_1024_file_limit_changes_nothing(clean_backen
     finally:
         for s in flood:
             s.close()
-    try:
-        # The flood is gone: clients are served again (those accepted and those in the backlog
-        # are closed by the kernel or by Sluice's header timeout).
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                conn = sl.http(timeout=5)
-                conn.request("GET", "/", headers={"Host": "app.test"})
-                r = conn.getresponse()
-                r.read()
-                conn.close()
-                if r.status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "clients not served after the flood"
-            time.sleep(0.2)
-        assert admin(sl, "GET", "/routes/app/rollout")[1]["state"] == "running"
-        assert "backend unhealthy" not in sl.stderr()
-        assert "target_unhealthy" not in sl.stderr()
-    finally:
-        assert sl.stop() == 0
+    # The flood is gone: clients are served again (those accepted and those in the backlog
+    # are closed by the kernel or by Sluice's header timeout).
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            conn = sl.http(timeout=5)
+            conn.request("GET", "/", headers={"Host": "app.test"})
+            r = conn.getresponse()
+            r.read()
+            conn.close()
+            if r.status == 200:
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "clients not served after the flood"
+        time.sleep(0.2)
+    assert admin(sl, "GET", "/routes/app/rollout")[1]["state"] == "running"
+    assert "backend unhealthy" not in sl.stderr()
+    assert "target_unhealthy" not in sl.stderr()
