@@ -51,26 +51,29 @@ public struct Judge: Sendable {
         setReference(reference)
     }
 
-    /// Resumes a judge from persisted `state`, with the settings it was made with; nil if the
-    /// state is inconsistent.
+    /// Resumes a judge from persisted `state`, with the settings it was made with (also a state
+    /// saved with one restart component per 150 s of the planned hold, see `RestartMixture`);
+    /// nil if the state is inconsistent.
     public init?(settings: JudgeSettings, state: JudgeState) {
         self.init(settings: settings, reference: LatencyHistogram())
         let tests = JudgeTest.allCases.count
         guard let reference = LatencyHistogram(counts: state.reference),
               state.seconds >= 0,
-              state.startedComponents == 1 + state.seconds / JudgeSettings.restartSeconds,
+              (1...(1 + state.seconds / JudgeSettings.restartSeconds)).contains(state.startedComponents),
               state.logRatios.count == tests, state.tallies.count == tests * 8, state.tallies.allSatisfy(\.isFinite)
         else { return nil }
+        let startedNow = 1 + state.seconds / JudgeSettings.restartSeconds
         for index in 0..<tests {
             guard let mixture = RestartMixture(
-                width: mixtures[index].width, started: state.startedComponents, saved: state.logRatios[index])
+                width: mixtures[index].width, started: startedNow, saved: state.logRatios[index],
+                savedStarted: state.startedComponents)
             else { return nil }
             mixtures[index] = mixture
             rolloutTallies[index] = GuardTally(numbers: state.tallies, offset: index * 8)
             restartTallies[index] = GuardTally(numbers: state.tallies, offset: index * 8 + 4)
         }
         seconds = state.seconds
-        started = state.startedComponents
+        started = startedNow
         target = state.target
         stable = state.stable
         targetSinceRestart = state.targetSinceRestart

@@ -28,12 +28,26 @@ struct RestartMixture: Hashable, Sendable {
         logRatios = Array(repeating: 0, count: width * Self.rows)
     }
 
-    /// Restores the rows `saved(started:)` returned; nil unless they are that many finite numbers.
-    init?(width: Int, started: Int, saved: [Double]) {
-        guard started >= 1, saved.count == width * Self.liveRows(started: started), saved.allSatisfy(\.isFinite)
+    /// Restores the rows `saved(started:)` returned when `savedStarted` components had started,
+    /// now `started` of them. Also reads a state saved before the weights were unbounded: one
+    /// row per planned component in component order, of which `savedStarted` had started (fewer
+    /// than `started` when the hold ran past the plan); each kept component's row moves to where
+    /// it lives now, and one not started then starts now, from 0. Nil unless the rows are finite
+    /// numbers in one of those two layouts.
+    init?(width: Int, started: Int, saved: [Double], savedStarted: Int) {
+        let rowsSaved = saved.count / width
+        guard savedStarted >= 1, savedStarted <= started, saved.count % width == 0, saved.allSatisfy(\.isFinite)
         else { return nil }
-        self.width = width
-        logRatios = saved + Array(repeating: 0, count: width * Self.rows - saved.count)
+        self.init(width: width)
+        if savedStarted == started && rowsSaved == Self.liveRows(started: started) {
+            logRatios.replaceSubrange(0..<saved.count, with: saved)
+            return
+        }
+        guard rowsSaved >= savedStarted else { return nil }
+        for c in Self.kept(started: started) where c < savedStarted {
+            let row = Self.row(ofComponent: c)
+            logRatios.replaceSubrange(row * width..<(row + 1) * width, with: saved[c * width..<(c + 1) * width])
+        }
     }
 
     /// The rows of the `started` components still kept, to persist: only started rows.
@@ -44,6 +58,12 @@ struct RestartMixture: Hashable, Sendable {
     /// Rows in use once `started` components have started.
     static func liveRows(started: Int) -> Int {
         min(started, rows)
+    }
+
+    /// The components kept once `started` have started: the first and the recent restarts.
+    static func kept(started: Int) -> [Int] {
+        let firstRestart = max(1, started - JudgeSettings.recentRestarts)
+        return [0] + Array(firstRestart..<max(firstRestart, started))
     }
 
     /// The row component `c` (0 for the first, k for restart k) is kept in.
@@ -85,9 +105,7 @@ struct RestartMixture: Hashable, Sendable {
     /// components, plus the weight of those not started yet, which count as 1 (JUDGE.md step 4).
     func logStatistic(started: Int) -> Double {
         let logMean = -log(Double(width))
-        let firstRestart = max(1, started - JudgeSettings.recentRestarts)
-        let kept = [0] + Array(firstRestart..<max(firstRestart, started))
-        let terms = kept.map { c in
+        let terms = Self.kept(started: started).map { c in
             Self.logWeight(ofComponent: c)
                 + Self.logSumExp(width) { logRatios[Self.row(ofComponent: c) * width + $0] + logMean }
         } + [Self.pendingLogWeight(started: started)]

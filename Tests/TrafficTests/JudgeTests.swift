@@ -202,6 +202,44 @@ struct JudgeTests {
         #expect(Judge(settings: settings, state: wrong) == nil)
     }
 
+    @Test func aStateSavedWithOneRowPerPlannedComponentIsRead() throws {
+        // Before the unbounded weights, a canary (3.5 h planned) saved 84 rows per test, in
+        // component order, and stopped starting components at the planned end.
+        let settings = JudgeSettings(analysis: AnalysisConfig())
+        let widths = [JudgeSettings.errorRatios.count, JudgeSettings.tailRatios.count, JudgeSettings.lambdas.count]
+        var traffic = TrafficSimulator(rate: 100, blue: Self.healthy, green: Self.healthy, seed: 2)
+        var judge = Judge(settings: settings, reference: reference(&traffic))
+        for second in stream(&traffic, seconds: 1_000, percent: 25) { _ = judge.observe(target: second.green, stable: second.blue) }
+        let current = judge.state
+        #expect(current.startedComponents == 7)
+        var old = current
+        old.logRatios = zip(current.logRatios, widths).map { $0 + Array(repeating: 0, count: (84 - 7) * $1) }
+        let fromOld = try #require(Judge(settings: settings, state: old))
+        #expect(fromOld.state == current && fromOld.status == judge.status)
+
+        // 30 components started (more than are kept): each kept one moves to its row.
+        var long = current
+        long.seconds = 29 * JudgeSettings.restartSeconds + 100
+        long.startedComponents = 30
+        long.logRatios = widths.map { width in (0..<84).flatMap { c in Array(repeating: c < 30 ? Double(c) : 0, count: width) } }
+        let restored = try #require(Judge(settings: settings, state: long)).state
+        #expect(restored.startedComponents == 30)
+        for (rows, width) in zip(restored.logRatios, widths) {
+            #expect(rows.count == 17 * width)
+            #expect(rows[0] == 0)
+            for c in 14..<30 { #expect(rows[(1 + (c - 1) % 16) * width] == Double(c), "component \(c)") }
+        }
+
+        // A hold that ran past its plan: components beyond the planned ones start now, from 0.
+        var capped = long
+        capped.seconds = 40 * JudgeSettings.restartSeconds
+        let resumed = try #require(Judge(settings: settings, state: capped)).state
+        #expect(resumed.startedComponents == 41)
+        for (rows, width) in zip(resumed.logRatios, widths) {
+            for c in 25..<41 { #expect(rows[(1 + (c - 1) % 16) * width] == (c < 30 ? Double(c) : 0), "component \(c)") }
+        }
+    }
+
     @Test func withoutAReferenceOnlyTheErrorTestJudges() {
         var judge = Judge(settings: JudgeSettings(analysis: AnalysisConfig()), reference: LatencyHistogram())
         var traffic = TrafficSimulator(rate: 100, blue: Self.healthy, green: PoolBehaviour(failureRate: 0.005, addedMs: 500), seed: 4)
