@@ -47,7 +47,8 @@ extension ControlPlane {
 
     /// Runs an operator's command on `route`'s machine: refused with 409 (conflict) or 422
     /// (rollout to the stable pool) changing nothing; otherwise the state is saved (500 and
-    /// nothing changed if it cannot be), the events recorded, and the answer sent once every
+    /// nothing changed if it cannot be, except for a decision — promote, abort, rollback — which
+    /// takes effect with its save pending), the events recorded, and the answer sent once every
     /// worker has the new weights.
     private func command(_ command: RolloutCommand, _ route: Route, reason: String?, _ reply: AdminReply) {
         let name = route.name
@@ -63,12 +64,16 @@ extension ControlPlane {
         let previous = (runtime[name], machines[name])
         machines[name] = machine
         let weightsChanged = applyWeights(actions, route: route, actor: actor)
-        do {
-            try saveState()
-        } catch {
-            (runtime[name], machines[name]) = previous
-            EventLog.write(.error, "cannot save the state; the rollout is unchanged", ["route": .string(name), "error": .string(error.description)])
-            return reply.send(Self.error(500, "cannot save the state: \(error.description)"))
+        if command.isDecision {
+            saveOrKeepPending()
+        } else {
+            do {
+                try saveState()
+            } catch {
+                (runtime[name], machines[name]) = previous
+                EventLog.write(.error, "cannot save the state; the rollout is unchanged", ["route": .string(name), "error": .string(error.description)])
+                return reply.send(Self.error(500, "cannot save the state: \(error.description)"))
+            }
         }
         for action in actions { announce(action, route: name, actor: actor, reason: reason) }
         let answer = Self.json(200, rolloutStatus(route))

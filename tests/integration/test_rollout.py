@@ -247,6 +247,45 @@ def test_a_revert_whose_save_failed_is_saved_later_and_survives_kill_9(clean_bac
         assert second.stop() == 0
 
 
+def test_an_abort_whose_save_fails_takes_effect_and_is_saved_later(clean_backends, tmp_path):
+    """An operator's abort is a decision too: with state.json unwritable it still sends the
+    target to 0% (200, "stateSaved": false), and the save pending since then lands once
+    saving works, so a kill -9 and a restart come back aborted."""
+    import shutil
+    from support import write_routes
+    b = clean_backends
+    routes_dir = write_routes(tmp_path / "routes", [app_route(b)])
+    state = tmp_path / "run" / "state" / "state.json"
+    first = Sluice(routes_dir, tmp_path / "run", env=ENV)
+    try:
+        first.wait_ready()
+        assert admin(first, "POST", "/routes/app/rollout", body={"plan": [10, 100], "holds": "5m"})[0] == 200
+        time.sleep(1.5)
+        state.rename(state.with_name("kept.json"))
+        state.mkdir()
+        (state / "blocker").write_text("rename(2) cannot replace a non-empty directory")
+        status, body = admin(first, "POST", "/routes/app/rollout/abort")
+        assert status == 200 and body["state"] == "aborted" and body["stateSaved"] is False, body
+        assert admin(first, "GET", "/routes/app")[1]["weights"] == {"blue": 100, "green": 0}
+        # A command that is no decision is still refused whole while saving fails.
+        assert admin(first, "POST", "/routes/app/rollout", body={"plan": [10, 100], "holds": "5m"})[0] == 500
+        shutil.rmtree(state)
+        state.with_name("kept.json").rename(state)
+        saved = wait_for(first, lambda r: r["stateSaved"], 5)
+        assert saved["stateSaved"] is True and saved["state"] == "aborted", saved
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait(10)
+    finally:
+        first.stop()
+    second = Sluice(routes_dir, tmp_path / "run", env=ENV)
+    try:
+        second.wait_ready()
+        after = rollout_state(second)
+        assert after["state"] == "aborted" and after["weight"] == 0, after
+    finally:
+        assert second.stop() == 0
+
+
 def test_ctl_wait_exit_codes_and_commands(clean_backends, sluice_factory):
     b = clean_backends
     sl = sluice_factory([app_route(b)], env=ENV)
