@@ -83,6 +83,9 @@ extension CtlCommand {
             if rollout["holdExtended"]?.boolValue == true { line += " (hold extended: too few requests)" }
         }
         if let reason = rollout["reason"]?.stringValue { line += ": \(reason)" }
+        if rollout["stateSaved"]?.boolValue == false {
+            line += "\n  NOT SAVED for \(text(rollout["stateUnsavedFor"], or: "?")) (retrying every second): \(text(rollout["stateError"], or: "?"))"
+        }
         print(line)
     }
 

@@ -267,6 +267,8 @@ def test_an_abort_whose_save_fails_takes_effect_and_is_saved_later(clean_backend
         status, body = admin(first, "POST", "/routes/app/rollout/abort")
         assert status == 200 and body["state"] == "aborted" and body["stateSaved"] is False, body
         assert admin(first, "GET", "/routes/app")[1]["weights"] == {"blue": 100, "green": 0}
+        shown = ctl(first, "status", "app").stdout
+        assert "NOT SAVED for" in shown and "state.json" in shown, shown
         # A command that is no decision is still refused whole while saving fails.
         assert admin(first, "POST", "/routes/app/rollout", body={"plan": [10, 100], "holds": "5m"})[0] == 500
         shutil.rmtree(state)
