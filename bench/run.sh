@@ -6,6 +6,8 @@
 #   bench/run.sh --targets newconn    # a new client connection per request
 #   bench/run.sh --proxies nginx2,haproxy2,sluice2   # 2 workers / 2 threads each
 #   bench/run.sh --tls                # the same over HTTPS (one dev certificate for every proxy)
+#   bench/run.sh --tls --targets storm --conns 16   # 16 keep-alive clients measured while 64
+#                                     # others make a TLS handshake per request (--storm-conns N)
 #   bench/run.sh mem -n 10000         # resident memory with N idle keep-alive connections
 #   bench/run.sh --proxies nginx,sluice,sluiceroll   # plain proxying against a rollout running
 #   bench/run.sh --targets upload1m --conns 16       # 1 MiB POST bodies on keep-alive connections

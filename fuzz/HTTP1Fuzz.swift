@@ -244,7 +244,7 @@ func checkRequest(_ r: RequestHead, _ buf: UnsafeRawBufferPointer, headStart: In
     check(r.headEnd == headEnd, "headEnd \(r.headEnd) != scanned \(headEnd)")
     check(r.method.lowerBound == headStart && !r.method.isEmpty, "method \(r.method) not at head start \(headStart)")
     for i in r.method { check(isTokenByte(buf[i]), "non-token method") }
-    check(buf[r.method.upperBound] == SP && r.target.lowerBound == r.method.upperBound + 1 && !r.target.isEmpty, "target misplaced")
+    check(buf[r.method.upperBound] == SP && r.target.lowerBound >= r.method.upperBound + 1 && !r.target.isEmpty, "target misplaced") // >: absolute form
     for i in r.target { check(buf[i] > 0x20 && buf[i] < 0x7F, "control byte in target") }
     let firstTarget = buf[r.target.lowerBound]
     check(firstTarget == UInt8(ascii: "/") || (r.target.count == 1 && firstTarget == UInt8(ascii: "*")), "target not origin-form or *")

@@ -11,7 +11,9 @@ extension ControlPlane {
     static let router = AdminRouter<ControlPlane>([
         Endpoint("GET", "/health", open: true) { _, _, reply in reply.send(json(200, ["status": "ok"])) },
         Endpoint("GET", "/health/live", open: true) { _, _, reply in reply.send(json(200, ["status": "ok"])) },
-        Endpoint("GET", "/health/ready", open: true) { _, _, reply in reply.send(json(200, ["status": "ok"])) },
+        Endpoint("GET", "/health/ready", open: true) { plane, _, reply in
+            reply.send(json(200, .object(["status": "ok"].merging(plane.stateSavedJSON()) { $1 })))
+        },
         Endpoint("GET", "/metrics", open: true) { plane, _, reply in reply.send(plane.metrics()) },
         Endpoint("GET", "/routes") { plane, _, reply in plane.listRoutes(reply) },
         Endpoint("GET", "/routes/{name}") { plane, call, reply in plane.showRoute(call, reply) },

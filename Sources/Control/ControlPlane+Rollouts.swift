@@ -50,7 +50,8 @@ extension ControlPlane {
 
     /// Runs an operator's command on `route`'s machine: refused with 409 (conflict) or 422
     /// (rollout to the stable pool) changing nothing; otherwise the state is saved (500 and
-    /// nothing changed if it cannot be), the events recorded, and the answer sent once every
+    /// nothing changed if it cannot be, except for a decision — promote, abort, rollback — which
+    /// takes effect with its save pending), the events recorded, and the answer sent once every
     /// worker has the new weights.
     private func command(_ command: RolloutCommand, _ route: Route, reason: String?, _ reply: AdminReply) {
         let name = route.name
@@ -64,11 +65,18 @@ extension ControlPlane {
         }
         let actor = token?.name ?? "admin"
         var weightsChanged = false
-        let failure = saveOrRollBack(name, unchanged: "the rollout is unchanged") {
+        func apply() {
             machines[name] = machine
             weightsChanged = applyWeights(actions, route: route, actor: actor)
         }
-        if let failure { return reply.send(failure) }
+        if command.isDecision {
+            // A promotion, abort or rollback takes effect even when its save fails: the save
+            // stays pending and is retried every tick (docs/rollouts.md).
+            apply()
+            saveOrKeepPending()
+        } else if let failure = saveOrRollBack(name, unchanged: "the rollout is unchanged", apply) {
+            return reply.send(failure)
+        }
         for action in actions { announce(action, route: name, actor: actor, reason: reason) }
         let answer = Self.json(200, rolloutStatus(route))
         if weightsChanged { install { reply.send(answer) } } else { reply.send(answer) }
@@ -77,9 +85,11 @@ extension ControlPlane {
     /// Runs once a second on the admin loop (from `everySecond`): hands every route's machine
     /// the evidence of the second since the last tick and the target pool's health, then
     /// carries out its actions. An active rollout's state is saved every second, so a restart
-    /// resumes with the evidence so far; a revert reaches the workers even if the save fails.
+    /// resumes with the evidence so far; a revert reaches the workers even if the save fails,
+    /// and the save stays pending, retried every tick until it is written.
     func tickRollouts(_ totals: StatsTotals) {
         let now = clock()
+        var attempted = false
         for route in routes.routes.map(effective) {
             let name = route.name
             let cumulative = totals.evidence[name] ?? SecondEvidence()
@@ -94,13 +104,24 @@ extension ControlPlane {
             machines[name] = machine
             guard wasActive else { continue }
             let weightsChanged = applyWeights(actions, route: route, actor: "sluice")
-            do {
-                try saveState()
-            } catch {
-                EventLog.write(.error, "cannot save the rollout state", ["route": .string(name), "error": .string(error.description)])
-            }
+            saveOrKeepPending()
+            attempted = true
             for action in actions { announce(action, route: name, actor: "sluice", reason: nil) }
             if weightsChanged { install {} }
+        }
+        if pendingSave != nil && !attempted { saveOrKeepPending() }
+    }
+
+    /// Saves the state; on failure keeps the save pending (since its first failure), to be
+    /// retried by the next tick.
+    private func saveOrKeepPending() {
+        do {
+            try saveState()
+        } catch {
+            if pendingSave == nil {
+                EventLog.write(.error, "cannot save the rollout state; retrying every second", ["error": .string(error.description)])
+            }
+            pendingSave = PendingSave(sinceMs: pendingSave?.sinceMs ?? clock(), error: error)
         }
     }
 
@@ -187,7 +208,7 @@ extension ControlPlane {
     /// The rollout part of `GET /routes/{name}` and the answer of `GET /routes/{name}/rollout`.
     func rolloutStatus(_ route: Route) -> JSONValue {
         guard let machine = machines[route.name], let progress = machine.rollout, let figures = machine.judgeStatus else {
-            return ["state": "idle", "stable": .string(route.stable.name)]
+            return .object(["state": "idle", "stable": .string(route.stable.name)].merging(stateSavedJSON()) { $1 })
         }
         var status: [String: JSONValue] = [
             "state": .string(progress.state.rawValue),
@@ -210,6 +231,7 @@ extension ControlPlane {
         if case .object(let judged) = RolloutFigures.json(figures, target: progress.target) {
             status.merge(judged) { _, judged in judged }
         }
+        status.merge(stateSavedJSON()) { $1 }
         return .object(status)
     }
 

@@ -37,6 +37,8 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     var reverts: [String: [String: Int]] = [:]
     /// Milliseconds of a monotonic clock: the rollouts' time.
     let clock: @Sendable () -> Int
+    /// Set while a decision is in memory but not in `state.json`; retried every tick.
+    var pendingSave: PendingSave?
 
     /// `saved`: the state file read at start (nil for none or `--reset-state`); entries for
     /// routes that no longer exist are dropped. `clock`: monotonic milliseconds (default
@@ -231,6 +233,15 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
             file[name]?.rollout = RolloutRecord.encode(progress, judge: judge)
         }
         try state.save(StateFile(routes: file))
+        if let pending = pendingSave {
+            pendingSave = nil
+            EventLog.write(.info, "the state is saved again", ["unsavedFor": .string(formatDuration(ms: clock() - pending.sinceMs))])
+        }
+    }
+
+    /// `stateSaved` true, or the pending save's fields: for status and `/health/ready`.
+    func stateSavedJSON() -> [String: JSONValue] {
+        pendingSave?.json(nowMs: clock()) ?? ["stateSaved": true]
     }
 
     /// Sends the current snapshot to every worker; `applied` runs once all use it.
@@ -298,7 +309,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
                 state: machine?.state ?? .idle, step: machine?.rollout.map { $0.step + 1 } ?? 0, reverts: reverts[route.name] ?? [:])
         }
         let text = MetricsText.render(totals: StatsTotals(workers: server?.workerStats() ?? []), routes: served,
-                                      backendHealth: backends, rollouts: rollouts)
+                                      backendHealth: backends, rollouts: rollouts, stateUnsaved: pendingSave != nil)
         return AdminResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(text.utf8))
     }
 

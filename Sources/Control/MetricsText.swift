@@ -15,7 +15,7 @@ public enum MetricsText {
     }
 
     public static func render(totals: StatsTotals, routes: [Route], backendHealth: [String: Bool],
-                              rollouts: [String: RolloutGauge]) -> String {
+                              rollouts: [String: RolloutGauge], stateUnsaved: Bool) -> String {
         var out = ""
         let names = totals.series.keys.sorted()
         func labels(_ name: String, _ pool: Int) -> String {
@@ -91,6 +91,10 @@ public enum MetricsText {
                 out += "sluice_rollout_reverts_total{route=\"\(escape(route.name))\",reason=\"\(escape(reason))\"} \(count)\n"
             }
         }
+
+        out += "# HELP sluice_state_unsaved Whether a change (such as a revert) is not yet in state.json (1): saving failed and is retried every second.\n"
+        out += "# TYPE sluice_state_unsaved gauge\n"
+        out += "sluice_state_unsaved \(stateUnsaved ? 1 : 0)\n"
 
         out += "# HELP sluice_backend_healthy Whether a backend passes its active health checks (1) or not (0), per route and pool it serves.\n"
         out += "# TYPE sluice_backend_healthy gauge\n"

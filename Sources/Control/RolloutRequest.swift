@@ -78,7 +78,7 @@ public struct RolloutRequest: Sendable {
             return try RolloutPlan(steps: steps, holdsMs: holdsMs)
         } catch {
             switch error {
-            case .holdCount, .holdTooShort: decoder.fail(holdsNode, error.description)
+            case .holdCount, .holdTooShort, .holdTooLong: decoder.fail(holdsNode, error.description)
             case .noStepBelowFull, .stepsNotIncreasing, .lastStepNotFull: decoder.fail(node, error.description)
             }
             return nil

@@ -27,7 +27,7 @@ struct RouteFileDecoder {
     mutating func decode(_ bytes: [UInt8]) -> Route? {
         let root = JSONNode(value: parseJSON(bytes), keyPath: "")
         let keys = ["name", "match", "pools", "stable", "weights", "health", "sticky", "override",
-                    "exposePool", "analysis", "timeouts", "retries", "webhook"]
+                    "exposePool", "analysis", "timeouts", "retries", "webhook", "upgrades"]
         guard object(root, keys: keys) else { return nil }
         name = decodeName(root["name"])
         matchRule = decodeMatch(root["match"])
@@ -46,7 +46,7 @@ struct RouteFileDecoder {
             exposePool: bool(root["exposePool"]) ?? false,
             health: decodeHealth(root["health"]), analysis: decodeAnalysis(root["analysis"]),
             timeouts: decodeTimeouts(root["timeouts"]), retries: decodeRetries(root["retries"]),
-            webhook: decodeWebhook(root["webhook"])
+            webhook: decodeWebhook(root["webhook"]), upgrades: decodeUpgrades(root["upgrades"])
         )
         return errors.isEmpty ? route : nil
     }
@@ -295,6 +295,24 @@ struct RouteFileDecoder {
             return nil
         }
         return text
+    }
+
+    /// `upgrades`: the protocols a client may switch to (`["websocket"]` by default; `[]` for
+    /// none); `h2c` is refused.
+    private mutating func decodeUpgrades(_ node: JSONNode) -> UpgradePolicy {
+        guard let elements = array(node) else { return .websocket }
+        var names: [String] = []
+        for element in elements {
+            guard let name = string(element) else { continue }
+            if name.lowercased() == "h2c" {
+                fail(element, "h2c is never tunnelled: its requests would pass every route rule unseen")
+            } else if UpgradePolicy(names: [name]) == nil {
+                fail(element, "expected a protocol name such as \"websocket\" (letters, digits and !#$%&'*+-.^_`|~), got \"\(name)\"")
+            } else {
+                names.append(name)
+            }
+        }
+        return UpgradePolicy(names: names) ?? .websocket
     }
 
     /// A path starting with `/`, of visible ASCII without `#`, and without `?` unless `allowQuery`.

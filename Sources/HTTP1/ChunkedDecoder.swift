@@ -1,9 +1,11 @@
 /// Decodes a chunked body (RFC 9112 7.1) as it streams through, one buffer at a time.
 ///
 /// Runs on every read of a chunked body. It validates the framing strictly (hex sizes
-/// without whitespace, CRLF after every line and chunk, bounded extensions and trailers)
-/// and hands out the data bytes as ranges of the input, so the proxy can re-frame them.
-/// Extensions and trailer fields are consumed and dropped. Memory use is constant.
+/// without whitespace, CRLF after every line and chunk, bounded extensions and trailers,
+/// extensions by RFC 9112 7.1.1's grammar without the optional whitespace:
+/// `*( ";" token [ "=" ( token / quoted-string ) ] )`) and hands out the data bytes as
+/// ranges of the input, so the proxy can re-frame them. Extensions and trailer fields are
+/// consumed and dropped. Memory use is constant.
 public struct ChunkedDecoder: Sendable {
     public enum Status: Equatable, Sendable {
         /// All bytes given were used; call again with more.
@@ -23,7 +25,16 @@ public struct ChunkedDecoder: Sendable {
 
     private enum State: Sendable, Equatable {
         case size(digits: Int, value: UInt64)
-        case extensions
+        /// In a chunk extension's name (after ";"), empty so far or not.
+        case extensionName(empty: Bool)
+        /// After "=": a token or a quoted string follows.
+        case extensionValueStart
+        case extensionToken
+        case extensionQuoted
+        /// After a backslash in a quoted string.
+        case extensionQuotedPair
+        /// After a quoted string's closing quote: ";" or the line's end.
+        case extensionQuotedEnd
         case sizeLF(last: Bool)
         case data(remaining: UInt64)
         case dataCR
@@ -64,7 +75,7 @@ public struct ChunkedDecoder: Sendable {
                     lineBytes += 1
                 } else if digits > 0 && b == UInt8(ascii: ";") {
                     chunkSize = value
-                    state = .extensions
+                    state = .extensionName(empty: true)
                     lineBytes += 1
                 } else if digits > 0 && b == 0x0D {
                     chunkSize = value
@@ -73,13 +84,11 @@ public struct ChunkedDecoder: Sendable {
                     return fail(i)
                 }
                 i += 1
-            case .extensions:
-                if b == 0x0D {
-                    state = .sizeLF(last: chunkSize == 0)
-                } else {
-                    guard ByteClass.fieldValue[Int(b)], lineBytes < maxLine else { return fail(i) }
-                    lineBytes += 1
-                }
+            case .extensionName, .extensionValueStart, .extensionToken, .extensionQuoted, .extensionQuotedPair,
+                 .extensionQuotedEnd:
+                guard let next = extensionState(after: b), b == 0x0D || lineBytes < maxLine else { return fail(i) }
+                state = next
+                lineBytes += 1
                 i += 1
             case .sizeLF(let last):
                 guard b == 0x0A else { return fail(i) }
@@ -137,6 +146,39 @@ public struct ChunkedDecoder: Sendable {
         }
         if state == .done { return Output(consumed: i, data: i..<i, status: .end) }
         return Output(consumed: i, data: i..<i, status: .needMore)
+    }
+
+    /// The state after byte `b` of a chunk extension (RFC 9112 7.1.1), nil if `b` breaks the
+    /// grammar. A CR ends the line after a name or a value, never after ";" or "=".
+    private func extensionState(after b: UInt8) -> State? {
+        let isToken = ByteClass.token[Int(b)]
+        let lineEnd = State.sizeLF(last: chunkSize == 0)
+        switch state {
+        case .extensionName(let empty):
+            if isToken { return .extensionName(empty: false) }
+            guard !empty else { return nil }
+            if b == UInt8(ascii: "=") { return .extensionValueStart }
+            if b == UInt8(ascii: ";") { return .extensionName(empty: true) }
+            return b == 0x0D ? lineEnd : nil
+        case .extensionValueStart:
+            if isToken { return .extensionToken }
+            return b == UInt8(ascii: "\"") ? .extensionQuoted : nil
+        case .extensionToken:
+            if isToken { return .extensionToken }
+            if b == UInt8(ascii: ";") { return .extensionName(empty: true) }
+            return b == 0x0D ? lineEnd : nil
+        case .extensionQuoted:
+            if b == UInt8(ascii: "\"") { return .extensionQuotedEnd }
+            if b == UInt8(ascii: "\\") { return .extensionQuotedPair }
+            return ByteClass.fieldValue[Int(b)] ? .extensionQuoted : nil
+        case .extensionQuotedPair:
+            return ByteClass.fieldValue[Int(b)] ? .extensionQuoted : nil
+        case .extensionQuotedEnd:
+            if b == UInt8(ascii: ";") { return .extensionName(empty: true) }
+            return b == 0x0D ? lineEnd : nil
+        default:
+            return nil
+        }
     }
 
     private mutating func fail(_ at: Int) -> Output {

@@ -7,6 +7,8 @@ public enum ParseError: Error, Equatable, Sendable {
     case uriTooLong
     /// Header section (or header count) over the limit: 431.
     case headersTooLarge
+    /// CONNECT or TRACE, which Sluice never forwards: 405.
+    case methodNotAllowed
 
     public enum Reason: String, Sendable {
         case bareCR = "bare CR"
@@ -14,6 +16,8 @@ public enum ParseError: Error, Equatable, Sendable {
         case badRequestLine = "malformed request line"
         case badVersion = "unsupported HTTP version"
         case badTarget = "invalid request target"
+        case dotSegment = "dot-segment or backslash in the path"
+        case hostMismatch = "Host differs from the absolute-form target's authority"
         case badMethod = "invalid method"
         case badHeaderName = "invalid header name"
         case spaceBeforeColon = "whitespace before colon"
@@ -36,6 +40,7 @@ public enum ParseError: Error, Equatable, Sendable {
         case .badRequest: return 400
         case .uriTooLong: return 414
         case .headersTooLarge: return 431
+        case .methodNotAllowed: return 405
         }
     }
 
@@ -45,6 +50,7 @@ public enum ParseError: Error, Equatable, Sendable {
         case .badRequest: return "bad request"
         case .uriTooLong: return "request line too long"
         case .headersTooLarge: return "header section too large"
+        case .methodNotAllowed: return "method not allowed"
         }
     }
 }

@@ -105,9 +105,12 @@ public struct AdminLoopHandle: Sendable {
     }
 }
 
-/// Accepts admin connections.
+/// Accepts admin connections. Out of file descriptors it pauses for 100 ms (until the next
+/// tick) instead of spinning on a listener that stays readable; the client-connection budget
+/// keeps descriptors for it (`FileDescriptorBudget`).
 private final class AdminListener: EventHandler {
     unowned let server: AdminServer
+    private var pausedUntil: Int64?
 
     init(fd: Int32, server: AdminServer) {
         self.server = server
@@ -119,8 +122,20 @@ private final class AdminListener: EventHandler {
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         while true {
             let fd = shim_accept(self.fd, &storage, &length)
-            guard fd >= 0 else { return }
+            guard fd >= 0 else {
+                if Syscall.isResourceShortage(shim_errno()) {
+                    pausedUntil = server.loop.now + 100
+                    server.loop.setEvents(self, 0)
+                }
+                return
+            }
             server.accepted(fd: fd)
         }
+    }
+
+    override func tick(now: Int64) {
+        guard let until = pausedUntil, now >= until else { return }
+        pausedUntil = nil
+        server.loop.setEvents(self, shim_EPOLLIN)
     }
 }

@@ -42,6 +42,12 @@ extension ClientConnection {
         }
         routeIndex = route
         let config = routeEntry.route
+        if requests.request.wantsUpgrade, let u = requests.request.head.upgradeIndex,
+           !config.upgrades.allows(UnsafeRawBufferPointer(rebasing: buf[requests.request.head.fields[u].value])) {
+            // A protocol the route does not tunnel: forwarded as a plain request (no Upgrade),
+            // and a 101 to it is refused.
+            requests.request.head.upgradeIndex = nil
+        }
         exchange = Exchange(retries: config.retries, timeouts: config.timeouts, requestHasBody: framing != .none, wantsUpgrade: requests.request.wantsUpgrade)
         pool = choosePool(buf)
         writeRequestHead(buf, framing: framing)

@@ -81,11 +81,17 @@ final class HealthChecker {
         }
     }
 
-    /// Called by a probe when it ends; a probe of an older snapshot is ignored. `failure`
-    /// says why a TLS probe failed (logged when the backend turns unhealthy).
-    func report(backend b: Int, generation: Int, success: Bool, failure: String? = nil) {
+    /// Called by a probe when it ends; a probe of an older snapshot is ignored. `success`
+    /// nil: no verdict (Sluice could not open a socket), the tracker is left as it is and
+    /// the backend probed again in a second. `failure` says why a TLS probe failed (logged
+    /// when the backend turns unhealthy).
+    func report(backend b: Int, generation: Int, success: Bool?, failure: String? = nil) {
         guard generation == snapshot.generation else { return }
         probing[b] = false
+        guard let success else {
+            nextProbe[b] = min(nextProbe[b], loop.now + 1_000)
+            return
+        }
         let config = snapshot.backendHealth[b]
         guard trackers[b].observe(success: success, unhealthyAfter: config.unhealthyAfter, healthyAfter: config.healthyAfter) else { return }
         broadcast()

@@ -29,15 +29,21 @@ final class HealthProbe: EventHandler {
         super.init(fd: fd)
     }
 
-    /// Starts a probe; reports failure at once if the connect fails immediately.
+    /// Starts a probe; reports failure at once if the connect fails immediately, and no
+    /// verdict at all when Sluice itself is short of descriptors or memory (EMFILE, ENFILE,
+    /// ENOBUFS, ENOMEM): a flood of clients must not mark healthy backends down.
     static func start(backend: Int, generation: Int, address: SocketAddress, tlsHost: String?, request: [UInt8], timeoutMs: Int64,
                       checker: HealthChecker) {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return checker.report(backend: backend, generation: generation, success: false) }
+        guard fd >= 0 else {
+            let shortage = Syscall.isResourceShortage(shim_errno())
+            return checker.report(backend: backend, generation: generation, success: shortage ? nil : false)
+        }
         let rc = address.connect(fd)
-        if rc != 0 && shim_errno() != EINPROGRESS {
+        if rc != 0, case let e = shim_errno(), e != EINPROGRESS {
             Glibc.close(fd)
-            return checker.report(backend: backend, generation: generation, success: false)
+            let shortage = Syscall.isResourceShortage(e) || e == EAGAIN // EAGAIN: no local port left
+            return checker.report(backend: backend, generation: generation, success: shortage ? nil : false)
         }
         var tls: TLSStream? = nil
         if let tlsHost {

@@ -18,6 +18,12 @@ enum IOResult {
 /// Every socket syscall goes through these wrappers: EINTR is retried, EAGAIN becomes
 /// `.wouldBlock`, and nothing here ever blocks (the sockets are non-blocking).
 enum Syscall {
+    /// Whether `error` (of accept, socket or connect) means the process or the system is
+    /// short of descriptors or memory: a reason to pause and retry, never a verdict on a peer.
+    static func isResourceShortage(_ error: Int32) -> Bool {
+        error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM
+    }
+
     @inline(__always)
     static func read(_ fd: Int32, _ buf: UnsafeMutableRawBufferPointer) -> IOResult {
         while true {

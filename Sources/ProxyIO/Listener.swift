@@ -11,6 +11,11 @@ import Glibc
 /// At the worker's connection limit it stops accepting, so new connections wait in the
 /// kernel's backlog instead of being refused; it resumes when a client connection closes.
 /// When the process is out of file descriptors it pauses for 100 ms instead of spinning.
+///
+/// The TLS listener takes one connection per loop iteration (as NGINX does by default): each
+/// one costs a handshake, and during a reconnect storm the requests of established
+/// connections, ready in the same iteration, go first; the listener stays readable, so the
+/// next connection is taken in the next iteration.
 final class Listener: EventHandler {
     /// Unchecked: the worker owns the loop that owns this handler, and closes every handler
     /// before it goes, so the reference is always valid (and reading it costs no refcount).
@@ -27,7 +32,7 @@ final class Listener: EventHandler {
     }
 
     override func handleEvent(_ events: UInt32) {
-        acceptPending(limit: 64)
+        acceptPending(limit: tls ? 1 : 64)
     }
 
     /// Accepts up to `limit` queued connections (all of them with `Int.max`).
@@ -40,7 +45,7 @@ final class Listener: EventHandler {
             let fd = shim_accept(self.fd, &storage, &length)
             if fd < 0 {
                 let e = shim_errno()
-                if e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM { pause(until: worker.loop.now + 100) }
+                if Syscall.isResourceShortage(e) { pause(until: worker.loop.now + 100) }
                 return // EAGAIN: the queue is empty; other errors concern that one connection
             }
             _ = shim_set_int_option(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)

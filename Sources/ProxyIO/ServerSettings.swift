@@ -10,7 +10,8 @@ public struct ServerSettings: Sendable {
     public var clientIdleTimeoutMs: Int64 = 60_000
     /// On shutdown, in-flight exchanges get this long to finish.
     public var drainTimeoutMs: Int64 = 30_000
-    /// Client connections one worker serves at once; more wait in the listen backlog.
+    /// Client connections one worker serves at once; more wait in the listen backlog. `sluice
+    /// serve` derives the default from the open-file limit (`FileDescriptorBudget`).
     public var maxConnectionsPerWorker = 10_000
     /// Connections one worker keeps busy on one backend at once; at the limit the backend
     /// is skipped like an unhealthy one. No limit by default.

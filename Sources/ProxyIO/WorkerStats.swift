@@ -20,7 +20,7 @@ public struct WorkerStats: Sendable {
     private static let boundsMicros: [Int64] = bucketBoundsMs.map { Int64($0 * 1000) }
 
     public enum Rejection: Int, CaseIterable, Sendable {
-        case badRequest, requestTimeout, uriTooLong, headersTooLarge, noRoute, noBackend
+        case badRequest, requestTimeout, uriTooLong, headersTooLarge, noRoute, noBackend, methodNotAllowed
         /// The rejection a status the proxy answers by itself stands for (502 and 504 are
         /// backend failures, counted per pool instead).
         init?(status: Int) {
@@ -31,6 +31,7 @@ public struct WorkerStats: Sendable {
             case 431: self = .headersTooLarge
             case 404: self = .noRoute
             case 503: self = .noBackend
+            case 405: self = .methodNotAllowed
             default: return nil
             }
         }
@@ -43,6 +44,7 @@ public struct WorkerStats: Sendable {
             case .headersTooLarge: return "headers_too_large"
             case .noRoute: return "no_route"
             case .noBackend: return "no_backend"
+            case .methodNotAllowed: return "method_not_allowed"
             }
         }
     }

@@ -9,8 +9,8 @@ import Darwin
 /// error-attribution and a slow-tail attribution mixture SPRT and a rank-score e-process, each mixed over restart components
 /// started every 150 s, compared with log(1/α) and gated by practical guards. By Ville's
 /// inequality a rollout of two equal pools is reverted with probability at most 1%, however
-/// often it is looked at. Memory is fixed when the rollout starts; a second costs
-/// O(buckets × tilts + components × grid).
+/// often it is looked at and however long it holds. Memory is fixed, and a second costs
+/// O(buckets × tilts + kept components × grid), whatever the hold (see `RestartMixture`).
 public struct Judge: Sendable {
     public let settings: JudgeSettings
     /// The stable pool's latencies the tail threshold and the rank scores come from.
@@ -26,6 +26,7 @@ public struct Judge: Sendable {
     private var rolloutTallies: [GuardTally]
     private var restartTallies: [GuardTally]
     private var seconds = 0
+    /// Restart components started so far, the first included (dropped ones too).
     private var started = 1
     /// Both pools' counters over the rollout...
     private var target = PoolSecond()
@@ -33,10 +34,6 @@ public struct Judge: Sendable {
     /// ...and since the last restart component started (the guards' two spans).
     private var targetSinceRestart = PoolSecond()
     private var stableSinceRestart = PoolSecond()
-    /// log w_s of each restart component: 1/2 for the first, the rest share the other half.
-    private let logWeights: [Double]
-    /// Indexed by the number of started components: log of the weight of those not started.
-    private let pendingLogWeights: [Double]
     /// Scratch space for one second's increments.
     private var increments: [Double]
 
@@ -47,39 +44,36 @@ public struct Judge: Sendable {
         self.reference = LatencyHistogram()
         tilts = []
         let widths = [JudgeSettings.errorRatios.count, JudgeSettings.tailRatios.count, JudgeSettings.lambdas.count]
-        mixtures = widths.map { RestartMixture(width: $0, components: settings.components) }
+        mixtures = widths.map { RestartMixture(width: $0) }
         rolloutTallies = Array(repeating: GuardTally(), count: widths.count)
         restartTallies = rolloutTallies
-        let n = settings.components
-        let weights = n == 1 ? [1.0] : [0.5] + Array(repeating: 0.5 / Double(n - 1), count: n - 1)
-        logWeights = weights.map { log($0) }
-        pendingLogWeights = (0...n).map { started in
-            started == n ? -.infinity : log(weights[started...].reduce(0, +))
-        }
         increments = Array(repeating: 0, count: widths.max() ?? 0)
         setReference(reference)
     }
 
-    /// Resumes a judge from persisted `state`, with the settings it was made with; nil if the
-    /// state does not fit them.
+    /// Resumes a judge from persisted `state`, with the settings it was made with (also a state
+    /// saved with one restart component per 150 s of the planned hold, see `RestartMixture`);
+    /// nil if the state is inconsistent.
     public init?(settings: JudgeSettings, state: JudgeState) {
         self.init(settings: settings, reference: LatencyHistogram())
         let tests = JudgeTest.allCases.count
         guard let reference = LatencyHistogram(counts: state.reference),
               state.seconds >= 0,
-              state.startedComponents == min(settings.components, 1 + state.seconds / JudgeSettings.restartSeconds),
+              (1...(1 + state.seconds / JudgeSettings.restartSeconds)).contains(state.startedComponents),
               state.logRatios.count == tests, state.tallies.count == tests * 8, state.tallies.allSatisfy(\.isFinite)
         else { return nil }
+        let startedNow = 1 + state.seconds / JudgeSettings.restartSeconds
         for index in 0..<tests {
             guard let mixture = RestartMixture(
-                width: mixtures[index].width, components: settings.components, logRatios: state.logRatios[index])
+                width: mixtures[index].width, started: startedNow, saved: state.logRatios[index],
+                savedStarted: state.startedComponents)
             else { return nil }
             mixtures[index] = mixture
             rolloutTallies[index] = GuardTally(numbers: state.tallies, offset: index * 8)
             restartTallies[index] = GuardTally(numbers: state.tallies, offset: index * 8 + 4)
         }
         seconds = state.seconds
-        started = state.startedComponents
+        started = startedNow
         target = state.target
         stable = state.stable
         targetSinceRestart = state.targetSinceRestart
@@ -91,7 +85,7 @@ public struct Judge: Sendable {
     public var state: JudgeState {
         JudgeState(
             seconds: seconds, startedComponents: started, reference: reference.counts,
-            logRatios: mixtures.map(\.logRatios),
+            logRatios: mixtures.map { $0.saved(started: started) },
             tallies: zip(rolloutTallies, restartTallies).flatMap { $0.numbers + $1.numbers },
             target: target, stable: stable, targetSinceRestart: targetSinceRestart,
             stableSinceRestart: stableSinceRestart)
@@ -153,7 +147,8 @@ public struct Judge: Sendable {
         stableSinceRestart.add(stable)
         seconds += 1
         let result = status
-        if seconds % JudgeSettings.restartSeconds == 0, started < settings.components {
+        if seconds % JudgeSettings.restartSeconds == 0 {
+            for index in mixtures.indices { mixtures[index].start(component: started) }
             started += 1
             restartTallies = Array(repeating: GuardTally(), count: restartTallies.count)
             targetSinceRestart.reset()
@@ -168,8 +163,7 @@ public struct Judge: Sendable {
             let index = test.position
             return TestStatus(
                 test: test,
-                statistic: mixtures[index].logStatistic(
-                    started: started, logWeights: logWeights, pendingLogWeight: pendingLogWeights[started]),
+                statistic: mixtures[index].logStatistic(started: started),
                 threshold: test.threshold,
                 guardHolds: guardHolds(test, rolloutTallies[index], target.latency, stable.latency)
                     || guardHolds(test, restartTallies[index], targetSinceRestart.latency, stableSinceRestart.latency),

@@ -10,6 +10,8 @@ public struct JudgeSettings: Hashable, Sendable {
     public static let lambdas: [Double] = [0.5, 1, 2, 4, 8]
     /// A fresh component of every test starts this often.
     public static let restartSeconds = 150
+    /// Restart components kept besides the first: the most recent ones (JUDGE.md step 4).
+    public static let recentRestarts = 16
     /// A success is slow when it lands above the bucket of this quantile of the reference.
     public static let tailQuantile = 0.99
     /// The error and tail tests never fire on fewer bad green requests than this.
@@ -18,8 +20,6 @@ public struct JudgeSettings: Hashable, Sendable {
     /// the median).
     public static let rankGap = 0.03
 
-    /// Restart components: one per `restartSeconds` of the planned duration, at least one.
-    public var components: Int
     /// The error guard: green's error rate must exceed stable's by this much...
     public var errorRateMaxIncrease: Double
     /// ...and be at least this many times stable's.
@@ -33,12 +33,10 @@ public struct JudgeSettings: Hashable, Sendable {
     /// quantile must exceed stable's by this many milliseconds (0: no absolute margin).
     public var latencyMaxIncreaseMs: Double
 
-    /// Settings for a rollout planned to hold for `plannedSeconds` in all, with the margins of
-    /// `analysis` (`errorRateMaxIncrease`, `errorRateMaxRatio`, `latencyMaxRatio` as the tail
+    /// Settings for a rollout with the margins of `analysis` (`errorRateMaxIncrease`, `errorRateMaxRatio`, `latencyMaxRatio` as the tail
     /// guard's ratio, `latencyQuantile` and `latencyMaxIncreaseMs` as the latency tests'
     /// absolute margin).
-    public init(analysis: AnalysisConfig, plannedSeconds: Int) {
-        components = max(1, plannedSeconds / Self.restartSeconds)
+    public init(analysis: AnalysisConfig) {
         errorRateMaxIncrease = analysis.errorRateMaxIncrease
         errorRateMaxRatio = analysis.errorRateMaxRatio
         slowRatio = analysis.latencyMaxRatio

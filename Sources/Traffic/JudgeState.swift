@@ -3,12 +3,14 @@
 public struct JudgeState: Hashable, Sendable {
     /// Seconds judged.
     public var seconds: Int
-    /// Restart components started so far (1 at the first second).
+    /// Restart components started so far (1 at the first second, then one more every
+    /// `JudgeSettings.restartSeconds`), dropped ones included.
     public var startedComponents: Int
     /// The reference histogram's counts (`LatencyHistogram.bucketCount` of them).
     public var reference: [UInt64]
     /// Per test in `JudgeTest.allCases` order: the log likelihood ratios, one row of the test's
-    /// grid per restart component, row after row.
+    /// grid per kept started component (the first, then the recent restarts in the rows they
+    /// reuse, at most `1 + JudgeSettings.recentRestarts`), row after row.
     public var logRatios: [[Double]]
     /// Per test in `JudgeTest.allCases` order, two guard tallies (over the rollout, then since
     /// the last restart) of four numbers each: target events, target exposure, stable events,

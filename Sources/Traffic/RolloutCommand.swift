@@ -3,6 +3,16 @@ public enum RolloutCommand: Hashable, Sendable {
     /// Starts a rollout of `target` (the pool that is not stable) along `plan`, judged with the
     /// margins of `analysis`.
     case start(RolloutPlan, target: Pool, analysis: AnalysisConfig)
+
+    /// Whether the command moves traffic for good (promote, abort, rollback): when its save
+    /// fails it still takes effect and the save stays pending (SPEC section 6), rather than
+    /// being refused like the others.
+    public var isDecision: Bool {
+        switch self {
+        case .promote, .abort, .rollback: true
+        case .start, .pause, .resume: false
+        }
+    }
     /// Stops advancing; a regression still reverts.
     case pause
     /// Advances again when the hold is over.

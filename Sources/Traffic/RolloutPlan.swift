@@ -12,8 +12,13 @@ public struct RolloutPlan: Hashable, Sendable {
     public static let canary = RolloutPlan(
         checkedPercents: [5, 25, 50, 100], holdsMs: [1_800_000, 3_600_000, 7_200_000])
 
+    /// The longest hold of a step: 30 days. With at most 10,000 steps (two decimals), no sum
+    /// of holds or time held can overflow.
+    public static let longestHoldMs = 30 * 24 * 3_600_000
+
     /// Validates a plan: at least one step below 100%, increasing above 0, ending at 100%, and
-    /// either one hold for every step below 100% or one hold per such step, each at least 1 s.
+    /// either one hold for every step below 100% or one hold per such step, each from 1 s to
+    /// 30 days.
     public init(steps: [Weight], holdsMs: [Int]) throws(RolloutPlanError) {
         guard steps.count >= 2 else { throw .noStepBelowFull }
         guard steps[0].basisPoints > 0, zip(steps, steps.dropFirst()).allSatisfy({ $0.basisPoints < $1.basisPoints })
@@ -24,6 +29,7 @@ public struct RolloutPlan: Hashable, Sendable {
             throw .holdCount(expected: holdCount, given: holdsMs.count)
         }
         if let short = holdsMs.first(where: { $0 < 1_000 }) { throw .holdTooShort(ms: short) }
+        if let long = holdsMs.first(where: { $0 > Self.longestHoldMs }) { throw .holdTooLong(ms: long) }
         self.steps = steps
         self.holdsMs = holdsMs.count == 1 ? Array(repeating: holdsMs[0], count: holdCount) : holdsMs
     }
@@ -32,10 +38,5 @@ public struct RolloutPlan: Hashable, Sendable {
     private init(checkedPercents: [Int], holdsMs: [Int]) {
         steps = checkedPercents.map { Weight(basisPoints: $0 * 100) ?? .full }
         self.holdsMs = holdsMs
-    }
-
-    /// The planned duration: the sum of the holds, in milliseconds.
-    public var plannedMs: Int {
-        holdsMs.reduce(0, +)
     }
 }

@@ -10,6 +10,8 @@ public enum RolloutPlanError: Error, Hashable, Sendable, CustomStringConvertible
     case holdCount(expected: Int, given: Int)
     /// A hold is shorter than a second.
     case holdTooShort(ms: Int)
+    /// A hold is longer than `RolloutPlan.longestHoldMs` (30 days).
+    case holdTooLong(ms: Int)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum RolloutPlanError: Error, Hashable, Sendable, CustomStringConvertible
         case .holdCount(let expected, let given):
             "expected one hold or \(expected) (one per step below 100%), got \(given)"
         case .holdTooShort(let ms): "a hold must be at least 1s, got \(formatDuration(ms: ms))"
+        case .holdTooLong(let ms):
+            "a hold must be at most \(formatDuration(ms: RolloutPlan.longestHoldMs)) (30 days), got \(formatDuration(ms: ms))"
         }
     }
 }

@@ -63,8 +63,8 @@ public struct RolloutProgress: Hashable, Sendable {
             && heldMs >= 0 && stepRequests >= 0
     }
 
-    /// The judge settings of this rollout: its margins and planned duration.
+    /// The judge settings of this rollout: its margins.
     var judgeSettings: JudgeSettings {
-        JudgeSettings(analysis: analysis, plannedSeconds: plan.plannedMs / 1_000)
+        JudgeSettings(analysis: analysis)
     }
 }

@@ -25,6 +25,8 @@ public struct Route: Hashable, Sendable {
     public var retries: RetryPolicy
     /// URL that receives rollout events (steps, verdicts, reverts) as JSON.
     public var webhook: String?
+    /// The protocols a client may switch to through this route (a 101 tunnel).
+    public var upgrades: UpgradePolicy
 
     /// Builds a route; without `greenWeight`, all traffic goes to the stable pool.
     public init(
@@ -32,7 +34,8 @@ public struct Route: Hashable, Sendable {
         blue: PoolConfig, green: PoolConfig, stable: Pool = .blue, greenWeight: Weight? = nil,
         sticky: StickyConfig? = nil, override: OverrideConfig? = nil, exposePool: Bool = false,
         health: HealthConfig = HealthConfig(), analysis: AnalysisConfig = AnalysisConfig(),
-        timeouts: Timeouts = Timeouts(), retries: RetryPolicy = RetryPolicy(), webhook: String? = nil
+        timeouts: Timeouts = Timeouts(), retries: RetryPolicy = RetryPolicy(), webhook: String? = nil,
+        upgrades: UpgradePolicy = .websocket
     ) {
         self.name = name
         self.host = host
@@ -49,6 +52,7 @@ public struct Route: Hashable, Sendable {
         self.timeouts = timeouts
         self.retries = retries
         self.webhook = webhook
+        self.upgrades = upgrades
     }
 
     /// The configuration of pool `p`.

@@ -132,6 +132,9 @@ extension CtlCommand {
             if state == "running" && rollout["holdExtended"]?.boolValue == true { line += " (hold extended: too few requests)" }
         }
         if let reason = rollout["reason"]?.stringValue { line += ": \(reason)" }
+        if rollout["stateSaved"]?.boolValue == false {
+            line += "\n  NOT SAVED for \(text(rollout["stateUnsavedFor"], or: "?")) (retrying every second): \(text(rollout["stateError"], or: "?"))"
+        }
         print(line)
     }
 

@@ -90,7 +90,9 @@ enum Help {
       --body-timeout DURATION    longest pause in a client's request body (408; default: 60s)
       --idle-timeout DURATION    idle keep-alive client connections are closed after this (default: 60s)
       --max-connections N        client connections served at once, over all workers; more
-                                 wait in the listen backlog (default: 10000 per worker)
+                                 wait in the listen backlog (default: from the open-file
+                                 limit, two descriptors each after keeping an eighth for
+                                 the rest; at most 10000 per worker)
       --max-backend-connections N  busy connections to one backend, over all workers; a
                                  backend at the limit is skipped like an unhealthy one
                                  (default: no limit)

@@ -38,9 +38,16 @@ enum ServeCommand {
         case "off": settings.accessLog = nil
         case let other: throw UsageError("--access-log: '\(other)' is not stdout or off")
         }
+        let fileLimit = raiseFileLimit()
+        settings.maxConnectionsPerWorker = FileDescriptorBudget.clientConnectionsPerWorker(limit: fileLimit, workers: workers)
         if let text = options.value("max-connections") {
             guard let n = Int(text), n >= 1 else { throw UsageError("--max-connections: '\(text)' is not a positive number") }
             settings.maxConnectionsPerWorker = max(1, (n + workers - 1) / workers)
+            if FileDescriptorBudget.exceeds(perWorker: settings.maxConnectionsPerWorker, workers: workers, limit: fileLimit) {
+                EventLog.write(.warning, "--max-connections may exhaust the open-file limit: health checks, backends and the admin API could fail under a flood",
+                               ["max_connections": .number(Double(n)), "open_file_limit": .number(Double(fileLimit)),
+                                "suggested": .number(Double(FileDescriptorBudget.clientConnectionsPerWorker(limit: fileLimit, workers: workers) * workers))])
+            }
         }
         if let text = options.value("max-backend-connections") {
             guard let n = Int(text), n >= 1 else { throw UsageError("--max-backend-connections: '\(text)' is not a positive number") }
@@ -60,10 +67,9 @@ enum ServeCommand {
             return 1
         }
         if token == nil {
-            EventLog.write(.warning, "no admin token (SLUICE_ADMIN_TOKEN or --admin-token-file): every admin endpoint but /health and /metrics will answer 403",
+            EventLog.write(.warning, "no admin token (SLUICE_ADMIN_TOKEN or --admin-token-file): every admin endpoint but /health, /metrics and /ui will answer 403",
                            ["admin": .string(adminText)])
         }
-        raiseFileLimit()
 
         let table: RouteTable
         switch RouteLoader.load(directory: routesDirectory) {
@@ -179,11 +185,17 @@ enum ServeCommand {
         return Int64(ms)
     }
 
-    /// Many client and backend sockets: raise the open-file limit to the hard limit.
-    private static func raiseFileLimit() {
+    /// Many client and backend sockets: raises the open-file limit to the hard limit and
+    /// returns the limit in force (1024, the usual default, if it cannot be read).
+    private static func raiseFileLimit() -> Int {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1_024 }
+        let hard = limit.rlim_max
+        limit.rlim_cur = hard
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+            return Int(min(hard, UInt(Int.max / 4))) // RLIM_INFINITY is the largest value
+        }
+        _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        return Int(min(limit.rlim_cur, UInt(Int.max / 4)))
     }
 }

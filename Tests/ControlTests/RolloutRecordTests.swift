@@ -57,6 +57,37 @@ struct RolloutRecordTests {
         }
     }
 
+    /// The record's size in `state.json` (pretty JSON, as saved) after `seconds` of a rollout of
+    /// `plan` at 100 req/s between identical pools.
+    private static func savedBytes(_ plan: RolloutPlan, seconds: Int) throws -> Int {
+        var traffic = TrafficSimulator(rate: 100, blue: PoolBehaviour(failureRate: 0.01), green: PoolBehaviour(failureRate: 0.01), seed: 3)
+        var machine = RolloutStateMachine(stable: .blue)
+        var now = 0
+        for _ in 0..<60 {
+            now += 1_000
+            _ = machine.tick(now: now, evidence: traffic.second(greenWeight: .zero), targetHealthy: true)
+        }
+        _ = try machine.handle(.start(plan, target: .green, analysis: AnalysisConfig()), now: now)
+        for _ in 0..<seconds {
+            now += 1_000
+            _ = machine.tick(now: now, evidence: traffic.second(greenWeight: machine.rollout!.greenWeight), targetHealthy: true)
+        }
+        try #require(machine.state == .running)
+        return try JSONValue.object(RolloutRecord.encode(machine.rollout!, judge: machine.judgeState!)).encodedPretty().count
+    }
+
+    /// A 30-day hold's saved evidence is as small as a 30-minute hold's: only the first and the
+    /// 16 most recent restart components are kept (it once held one row per 150 s planned).
+    @Test func aThirtyDayHoldSavesNoMoreThanAThirtyMinuteOne() throws {
+        let fivePercent = Weight(basisPoints: 500)!
+        let halfHour = try Self.savedBytes(RolloutPlan(steps: [fivePercent, .full], holdsMs: [1_800_000]), seconds: 1_790)
+        let canary = try Self.savedBytes(.canary, seconds: 3_000)
+        let month = try Self.savedBytes(RolloutPlan(steps: [fivePercent, .full], holdsMs: [30 * 24 * 3_600_000]), seconds: 3_000)
+        print("saved rollout record: 30-minute hold \(halfHour) bytes at 1,790 s; canary \(canary) and 30-day hold \(month) bytes at 3,000 s")
+        #expect(month <= 2 * halfHour)
+        #expect(canary <= 2 * halfHour)
+    }
+
     @Test func everyKindOfEndIsKept() throws {
         for command in [RolloutCommand.abort, .promote] {
             var (machine, _, now) = try Self.running(seconds: 5, green: PoolBehaviour(failureRate: 0.01))

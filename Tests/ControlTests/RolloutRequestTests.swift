@@ -46,6 +46,8 @@ struct RolloutRequestTests {
         (#"{"plan": [10, 101], "holds": "1m"}"#, "plan[1]", "a percentage from 0 to 100"),
         (#"{"plan": "canary", "holds": ["1m", "1m"]}"#, "holds", "expected one hold or 3"),
         (#"{"plan": "canary", "holds": "500ms"}"#, "holds", "at least 1s"),
+        (#"{"plan": [10, 100], "holds": ["999999999h"]}"#, "holds", "at most 720h (30 days)"),
+        (#"{"plan": [10, 100], "holds": ["720h1s"]}"#, "holds", "at most 720h (30 days)"),
         (#"{"plan": "canary", "holds": 30}"#, "holds", "expected an array"),
         (#"{"plan": "canary", "to": "red"}"#, "to", #"expected "blue" or "green""#),
         (#"{"plan": "canary", "analysis": {"errorRate": {"maxRatio": 0.5}}}"#, "analysis.errorRate.maxRatio", "a ratio of at least 1"),

@@ -69,6 +69,15 @@ struct RouteLoaderTests {
         #expect(route.timeouts == Timeouts())
         #expect(route.retries == RetryPolicy())
         #expect(route.webhook == nil)
+        #expect(route.upgrades == .websocket)
+    }
+
+    @Test func upgradesListTheProtocolsTunnelled() throws {
+        let file = #"{"name": "u", "pools": {"blue": {"backends": ["127.0.0.1:9001"]}, "green": {"backends": ["127.0.0.1:9002"]}}, "upgrades": ["WebSocket", "foo"]}"#
+        let route = try #require(try RouteDirectory(["u.json": file]).load().get().routes.first)
+        #expect(route.upgrades.protocols == [Array("websocket".utf8), Array("foo".utf8)])
+        let none = #"{"name": "u", "pools": {"blue": {"backends": ["127.0.0.1:9001"]}, "green": {"backends": ["127.0.0.1:9002"]}}, "upgrades": []}"#
+        #expect(try #require(try RouteDirectory(["u.json": none]).load().get().routes.first).upgrades.protocols == [])
     }
 
     @Test func optionalSectionsAndAlternativeForms() throws {
@@ -117,14 +126,14 @@ struct RouteLoaderTests {
         .init(#""name": "api","#, "", "name", "is required"),
         .init(#""name": "api""#, #""name": "my api""#, "name", #"expected letters, digits, ".", "_" and "-", got "my api""#),
         .init(#""name": "api""#, #""name": 3"#, "name", "expected a string, got a number (3)"),
-        .init(#""stable": "blue""#, #""stabel": "blue""#, "stabel", #"unknown key "stabel"; expected one of: name, match, pools, stable, weights, health, sticky, override, exposePool, analysis, timeouts, retries, webhook"#),
+        .init(#""stable": "blue""#, #""stabel": "blue""#, "stabel", #"unknown key "stabel"; expected one of: name, match, pools, stable, weights, health, sticky, override, exposePool, analysis, timeouts, retries, webhook, upgrades"#),
         .init(#""interval": "2s""#, #""intervall": "2s""#, "health.intervall", #"unknown key "intervall"; expected one of: path, interval, timeout, unhealthyAfter, healthyAfter"#),
         .init(#""match": { "host": "api.example.com", "pathPrefix": "/" }"#, #""match": "api.example.com""#, "match", #"expected an object, got a string ("api.example.com")"#),
         .init(#""host": "api.example.com""#, #""host": "api.example.com:80""#, "match.host", #"expected a host name, "*.domain", an IPv4 address or "[IPv6]" without port, got "api.example.com:80""#),
         .init(#""host": "api.example.com""#, #""host": "a.*.com""#, "match.host", #"expected a host name, "*.domain", an IPv4 address or "[IPv6]" without port, got "a.*.com""#),
         .init(#""pathPrefix": "/""#, #""pathPrefix": "api""#, "match.pathPrefix", #"expected a path starting with "/" without query, fragment, spaces or non-ASCII bytes, got "api""#),
         .init(#""pathPrefix": "/""#, #""pathPrefix": "/a?b""#, "match.pathPrefix", #"expected a path starting with "/" without query, fragment, spaces or non-ASCII bytes, got "/a?b""#),
-        .init(#""pools": {"#, #""pool": {"#, "pool", #"unknown key "pool"; expected one of: name, match, pools, stable, weights, health, sticky, override, exposePool, analysis, timeouts, retries, webhook"#,
+        .init(#""pools": {"#, #""pool": {"#, "pool", #"unknown key "pool"; expected one of: name, match, pools, stable, weights, health, sticky, override, exposePool, analysis, timeouts, retries, webhook, upgrades"#,
               andThen: [("pools", "is required")]),
         .init(#""green": { "backends": ["127.0.0.1:8002", "127.0.0.1:8003"] }"#, #""grene": { "backends": ["127.0.0.1:8002"] }"#, "pools.grene", #"unknown key "grene"; expected one of: blue, green"#,
               andThen: [("pools.green", "is required")]),
@@ -173,6 +182,9 @@ struct RouteLoaderTests {
         .init(#""http://127.0.0.1:9000/hooks/sluice""#, #""ftp://127.0.0.1/hooks""#, "webhook", #"expected an http://HOST:PORT/PATH URL (https is not supported for webhooks), got "ftp://127.0.0.1/hooks""#),
         .init(#""http://127.0.0.1:9000/hooks/sluice""#, #""https://hooks.example.com/x""#, "webhook", #"expected an http://HOST:PORT/PATH URL (https is not supported for webhooks), got "https://hooks.example.com/x""#),
         .init(#""http://127.0.0.1:9000/hooks/sluice""#, "null", "webhook", "expected a string, got null"),
+        .init(#""stable": "blue""#, #""stable": "blue", "upgrades": ["websocket", "h2c"]"#, "upgrades[1]", "h2c is never tunnelled: its requests would pass every route rule unseen"),
+        .init(#""stable": "blue""#, #""stable": "blue", "upgrades": ["web socket"]"#, "upgrades[0]", #"expected a protocol name such as "websocket" (letters, digits and !#$%&'*+-.^_`|~), got "web socket""#),
+        .init(#""stable": "blue""#, #""stable": "blue", "upgrades": "websocket""#, "upgrades", #"expected an array, got a string ("websocket")"#),
     ]
 
     @Test(arguments: brokenFields)

@@ -116,6 +116,21 @@ struct ChunkedDecoderTests {
         ("bare CR after size", "5\rhello\r\n0\r\n\r\n"),
         ("bare LF after extension", "5;a=b\nhello\r\n0\r\n\r\n"),
         ("control byte in extension", "5;a=\u{1}\r\nhello\r\n0\r\n\r\n"),
+        // RFC 9112 7.1.1: chunk-ext = *( ";" token [ "=" ( token / quoted-string ) ] ).
+        ("extension without a name", "2;\r\nhi\r\n0\r\n\r\n"),
+        ("extension name not a token", "5;@@@\r\nhello\r\n0\r\n\r\n"),
+        ("extension value not a token", "5;a=@@@\r\nhello\r\n0\r\n\r\n"),
+        ("unbalanced quote", "5;a=\"b\r\nhello\r\n0\r\n\r\n"),
+        ("unbalanced quote on the last chunk", "0;a=\"b\r\n\r\n"),
+        ("empty extension value", "5;a=\r\nhello\r\n0\r\n\r\n"),
+        ("value without a name", "5;=b\r\nhello\r\n0\r\n\r\n"),
+        ("two semicolons", "5;;a\r\nhello\r\n0\r\n\r\n"),
+        ("trailing semicolon", "5;a;\r\nhello\r\n0\r\n\r\n"),
+        ("space inside an extension", "5;a b\r\nhello\r\n0\r\n\r\n"),
+        ("space after the semicolon", "5; a\r\nhello\r\n0\r\n\r\n"),
+        ("bytes after a quoted value", "5;a=\"b\"c\r\nhello\r\n0\r\n\r\n"),
+        ("escaped CR in a quoted value", "5;a=\"\\\r\"\r\nhello\r\n0\r\n\r\n"),
+        ("NUL in a quoted value", "5;a=\"\u{0}\"\r\nhello\r\n0\r\n\r\n"),
         ("data longer than size", "5\r\nhello!\r\n0\r\n\r\n"),
         ("missing CRLF after data", "5\r\nhello0\r\n\r\n"),
         ("bare LF after data", "5\r\nhello\n0\r\n\r\n"),
@@ -161,6 +176,22 @@ struct ChunkedDecoderTests {
             let second = decoder.decode(rest)
             #expect(second.status == .error)
             #expect(second.consumed == 3, "stops at the space after the size")
+        }
+    }
+
+    @Test(arguments: [
+        "5;a\r\nhello\r\n0\r\n\r\n",
+        "5;a=b;c;d=e\r\nhello\r\n0\r\n\r\n",
+        "5;a=\"q s; \\\" \\\\ \t é\"\r\nhello\r\n0\r\n\r\n",
+        "5;a=\"\";b\r\nhello\r\n0\r\n\r\n",
+        "5;!#$%&'*+-.^_`|~09AZaz=!#$%&'*+-.^_`|~09AZaz\r\nhello\r\n0\r\n\r\n",
+        "5\r\nhello\r\n0;a=\"b\"\r\n\r\n",
+    ])
+    func validExtensionsAreAcceptedAtEverySplit(body: String) {
+        let input = bytes(body)
+        for cuts in [[]] + (0...input.count).map({ [$0] }) + [Array(1..<input.count)] {
+            let out = decodeChunked(input, cuts: cuts)
+            #expect(out.status == .end && out.data == bytes("hello") && out.consumed == input.count, "cuts \(cuts)")
         }
     }
 

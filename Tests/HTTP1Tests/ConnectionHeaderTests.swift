@@ -34,6 +34,14 @@ struct ConnectionHeaderTests {
         #expect(!r.keepAlive, "close wins over keep-alive")
     }
 
+    @Test func upgradeOnHTTP10IsIgnored() throws {
+        // RFC 9110 7.8: a server must ignore Upgrade received in an HTTP/1.0 request.
+        let text = request("Connection: keep-alive, Upgrade", "Upgrade: websocket", requestLine: "GET / HTTP/1.0")
+        let r = try #require(run(bytes(text), isRequest: true).first?.request)
+        #expect(r.head.connectionUpgrade && r.head.upgradeIndex != nil)
+        #expect(!r.wantsUpgrade)
+    }
+
     @Test func connectionCloseOnly() throws {
         let r = try #require(run(bytes(request("Connection: CLOSE")), isRequest: true).first?.request)
         #expect(r.head.connectionClose)

@@ -28,6 +28,9 @@ struct JudgeOracleTests {
         from reference_controller import RollbackController, NB, lse
         lines = sys.stdin.read().split("\\n")
         c = RollbackController()
+        # Sluice's restart weights (JUDGE.md step 4, unbounded holds): 1/2, then (1/2)/(k(k+1));
+        # the last entry carries the rest of the series, so the list sums to 1.
+        c.restart_w = [0.5] + [0.5 / (k * (k + 1)) for k in range(1, 10000)] + [0.5 / 10000]
         c.set_reference([int(x) for x in lines[0].split()])
         for line in lines[1:]:
             if not line.strip():
@@ -75,7 +78,7 @@ struct JudgeOracleTests {
         // The Swift side: the judge with the reference controller's guards (no ratio guard on errors,
         // no absolute latency margin).
         var judge = Judge(
-            settings: JudgeSettings(analysis: AnalysisConfig(errorRateMaxIncrease: 0.005, errorRateMaxRatio: 1, latencyMaxIncreaseMs: 0, latencyMaxRatio: 1.25), plannedSeconds: 1_800),
+            settings: JudgeSettings(analysis: AnalysisConfig(errorRateMaxIncrease: 0.005, errorRateMaxRatio: 1, latencyMaxIncreaseMs: 0, latencyMaxRatio: 1.25)),
             reference: reference)
         var statuses: [JudgeStatus] = []
         for second in 0..<seconds {

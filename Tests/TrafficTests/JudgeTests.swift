@@ -68,6 +68,48 @@ struct JudgeTests {
         #expect(seconds > 900 && seconds <= 900 + 40)
     }
 
+    @Test func aHoldOfAnyLengthKeepsAFixedNumberOfComponents() throws {
+        // Two identical idle pools: every log likelihood ratio stays 0, so the statistic is the
+        // log of the total weight counted: exactly 0 (the weights sum to 1) while every started
+        // component is kept; once restarts 1...d are dropped, their weight (1/2)(1 − 1/(d+1)) is
+        // missing, never more.
+        var judge = Judge(settings: JudgeSettings(analysis: AnalysisConfig()), reference: LatencyHistogram())
+        let idle = PoolSecond()
+        let kept = 1 + JudgeSettings.recentRestarts
+        for second in 1...(40 * JudgeSettings.restartSeconds) {
+            let status = judge.observe(target: idle, stable: idle)
+            let started = 1 + (second - 1) / JudgeSettings.restartSeconds
+            for test in status.tests {
+                if started <= kept {
+                    #expect(abs(test.statistic) < 1e-12, "second \(second)")
+                } else {
+                    let dropped = Double(started - kept)
+                    #expect(abs(test.statistic - log(1 - 0.5 * (1 - 1 / (dropped + 1)))) < 1e-12, "second \(second)")
+                }
+            }
+        }
+        let state = judge.state
+        #expect(state.startedComponents == 41)
+        let widths = [JudgeSettings.errorRatios.count, JudgeSettings.tailRatios.count, JudgeSettings.lambdas.count]
+        #expect(state.logRatios.map(\.count) == widths.map { $0 * kept })
+        #expect(Judge(settings: JudgeSettings(analysis: AnalysisConfig()), state: state) != nil)
+    }
+
+    @Test func aRegressionAfterManyRestartsIsCaughtByARecentComponent() throws {
+        // 40 restarts in (more than are kept), the component started at 6,000 s still reverts a
+        // 5% vs 0.5% error regression quickly.
+        var traffic = TrafficSimulator(rate: 100, blue: Self.healthy, green: Self.healthy, seed: 5)
+        let plan = try RolloutPlan(steps: [Weight(basisPoints: 2_500)!, .full], holdsMs: [3 * 3_600_000])
+        let outcome = SimulatedRollout.run(traffic: &traffic, plan: plan, maxSeconds: 7_200) { second, traffic in
+            if second == 6_000 { traffic.green.failureRate = 0.05 }
+        }
+        guard case .reverted(let seconds, .regression(.errors)) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
+        #expect(seconds > 6_000 && seconds <= 6_000 + 60)
+    }
+
     /// Evidence for `seconds` seconds of the given traffic at a constant green weight.
     private func stream(_ traffic: inout TrafficSimulator, seconds: Int, percent: Int) -> [SecondEvidence] {
         (0..<seconds).map { _ in traffic.second(greenWeight: Weight(basisPoints: percent * 100)!) }
@@ -83,10 +125,10 @@ struct JudgeTests {
     @Test func restoredStateContinuesIdentically() throws {
         var traffic = TrafficSimulator(
             rate: 100, blue: Self.healthy, green: PoolBehaviour(failureRate: 0.008, latencyFactor: 1.05), seed: 9)
-        let settings = JudgeSettings(analysis: AnalysisConfig(), plannedSeconds: 1_800)
+        let settings = JudgeSettings(analysis: AnalysisConfig())
         var original = Judge(settings: settings, reference: reference(&traffic))
-        let seconds = stream(&traffic, seconds: 400, percent: 25)
-        for second in seconds[..<200] { _ = original.observe(target: second.green, stable: second.blue) }
+        let seconds = stream(&traffic, seconds: 2_800, percent: 25)
+        for second in seconds[..<2_700] { _ = original.observe(target: second.green, stable: second.blue) }
         let saved = original.state
         // Through plain numbers only, as a state file would hold them.
         let copy = JudgeState(
@@ -98,7 +140,7 @@ struct JudgeTests {
         var restored = try #require(Judge(settings: settings, state: copy))
         #expect(restored.state == saved)
         #expect(restored.status == original.status)
-        for second in seconds[200...] {
+        for second in seconds[2_700...] {
             #expect(restored.observe(target: second.green, stable: second.blue)
                 == original.observe(target: second.green, stable: second.blue))
         }
@@ -143,7 +185,7 @@ struct JudgeTests {
     }
 
     @Test func stateThatDoesNotFitIsRefused() {
-        let settings = JudgeSettings(analysis: AnalysisConfig(), plannedSeconds: 1_800)
+        let settings = JudgeSettings(analysis: AnalysisConfig())
         let state = Judge(settings: settings, reference: LatencyHistogram()).state
         #expect(Judge(settings: settings, state: state) != nil)
         var wrong = state
@@ -158,11 +200,48 @@ struct JudgeTests {
         wrong = state
         wrong.reference = [1, 2]
         #expect(Judge(settings: settings, state: wrong) == nil)
-        #expect(Judge(settings: JudgeSettings(analysis: AnalysisConfig(), plannedSeconds: 600), state: state) == nil)
+    }
+
+    @Test func aStateSavedWithOneRowPerPlannedComponentIsRead() throws {
+        // Before the unbounded weights, a canary (3.5 h planned) saved 84 rows per test, in
+        // component order, and stopped starting components at the planned end.
+        let settings = JudgeSettings(analysis: AnalysisConfig())
+        let widths = [JudgeSettings.errorRatios.count, JudgeSettings.tailRatios.count, JudgeSettings.lambdas.count]
+        var traffic = TrafficSimulator(rate: 100, blue: Self.healthy, green: Self.healthy, seed: 2)
+        var judge = Judge(settings: settings, reference: reference(&traffic))
+        for second in stream(&traffic, seconds: 1_000, percent: 25) { _ = judge.observe(target: second.green, stable: second.blue) }
+        let current = judge.state
+        #expect(current.startedComponents == 7)
+        var old = current
+        old.logRatios = zip(current.logRatios, widths).map { $0 + Array(repeating: 0, count: (84 - 7) * $1) }
+        let fromOld = try #require(Judge(settings: settings, state: old))
+        #expect(fromOld.state == current && fromOld.status == judge.status)
+
+        // 30 components started (more than are kept): each kept one moves to its row.
+        var long = current
+        long.seconds = 29 * JudgeSettings.restartSeconds + 100
+        long.startedComponents = 30
+        long.logRatios = widths.map { width in (0..<84).flatMap { c in Array(repeating: c < 30 ? Double(c) : 0, count: width) } }
+        let restored = try #require(Judge(settings: settings, state: long)).state
+        #expect(restored.startedComponents == 30)
+        for (rows, width) in zip(restored.logRatios, widths) {
+            #expect(rows.count == 17 * width)
+            #expect(rows[0] == 0)
+            for c in 14..<30 { #expect(rows[(1 + (c - 1) % 16) * width] == Double(c), "component \(c)") }
+        }
+
+        // A hold that ran past its plan: components beyond the planned ones start now, from 0.
+        var capped = long
+        capped.seconds = 40 * JudgeSettings.restartSeconds
+        let resumed = try #require(Judge(settings: settings, state: capped)).state
+        #expect(resumed.startedComponents == 41)
+        for (rows, width) in zip(resumed.logRatios, widths) {
+            for c in 25..<41 { #expect(rows[(1 + (c - 1) % 16) * width] == (c < 30 ? Double(c) : 0), "component \(c)") }
+        }
     }
 
     @Test func withoutAReferenceOnlyTheErrorTestJudges() {
-        var judge = Judge(settings: JudgeSettings(analysis: AnalysisConfig(), plannedSeconds: 1_800), reference: LatencyHistogram())
+        var judge = Judge(settings: JudgeSettings(analysis: AnalysisConfig()), reference: LatencyHistogram())
         var traffic = TrafficSimulator(rate: 100, blue: Self.healthy, green: PoolBehaviour(failureRate: 0.005, addedMs: 500), seed: 4)
         for second in stream(&traffic, seconds: 120, percent: 50) {
             let status = judge.observe(target: second.green, stable: second.blue)
@@ -176,8 +255,7 @@ struct JudgeTests {
 
     @Test func statusReportsTestsAndPools() throws {
         var traffic = TrafficSimulator(rate: 1_000, blue: Self.healthy, green: PoolBehaviour(failureRate: 0.02), seed: 2)
-        let settings = JudgeSettings(analysis: AnalysisConfig(), plannedSeconds: 1_800)
-        #expect(settings.components == 12)
+        let settings = JudgeSettings(analysis: AnalysisConfig())
         var judge = Judge(settings: settings, reference: reference(&traffic))
         var status = judge.status
         for second in stream(&traffic, seconds: 10, percent: 50) {

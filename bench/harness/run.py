@@ -38,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +65,10 @@ TARGETS = {
     "upload1m": ("static", "/upload", (), 1 << 20),  # 1 MiB POST bodies, read and dropped by nginx
     "fastapi": ("fastapi", "/", (), 0),      # uvicorn+FastAPI small JSON
     "fastapi64k": ("fastapi", "/bytes/65536", (), 0),
+    # keep-alive clients measured (--conns) while --storm-conns others open a new connection
+    # per request (with --tls: a TLS handshake each), as in a reconnect storm; storm_rps in
+    # runs.jsonl and the storm table is the newcomers' rate (handshakes/s with --tls)
+    "storm": ("static", "/", (), 0),
 }
 
 BUILTIN_PROXIES = {
@@ -567,8 +572,32 @@ def foreign_cpu(args, proxy, d):
     return busy - d["proxy_cpu"] - d["backend_cpu"] - d["wrk_cpu"]
 
 
-def measure(args, proxy, backend, path, conns, headers=(), body=0):
+class Storm:
+    """A wrk of --storm-conns connections with `Connection: close` beside the measured one,
+    started before its warm-up and running past its end; `result` is that wrk's report."""
+
+    def __init__(self, args, proxy, path, cpus):
+        seconds = args.warmup + args.duration + 2
+        self.result = None
+        self.thread = threading.Thread(target=self._run, args=(args, proxy, path, cpus, seconds), daemon=True)
+
+    def _run(self, args, proxy, path, cpus, seconds):
+        self.result = run_wrk(args, proxy.port, path, args.storm_conns, seconds, cpus, proxy.scheme,
+                              ("Connection: close",))
+
+    def start(self):
+        self.thread.start()
+        time.sleep(0.5)
+        return self
+
+    def join(self):
+        self.thread.join()
+        return self.result
+
+
+def measure(args, proxy, backend, path, conns, headers=(), body=0, storm=False):
     cpus_wrk = None if args.no_pin else args.cpu_wrk
+    stormer = Storm(args, proxy, path, cpus_wrk).start() if storm else None
     if args.warmup > 0:
         run_wrk(args, proxy.port, path, conns, args.warmup, cpus_wrk, proxy.scheme, headers, body)
     hz = os.sysconf("SC_CLK_TCK")
@@ -589,6 +618,11 @@ def measure(args, proxy, backend, path, conns, headers=(), body=0):
     d["backend_cpu"] = (b1 - b0) / hz / wall
     d["wrk_cpu"] = d.pop("wrk_cpu_s") / wall
     d["cores_busy"] = {k: (c1[k][0] - c0[k][0]) / max(1, c1[k][1] - c0[k][1]) for k in c1}
+    if stormer:
+        s = stormer.join()
+        d["storm_rps"] = s["rps"]
+        d["storm_p99_us"] = s["p99_us"]
+        d["storm_errors"] = s["err_status"]
     return d
 
 
@@ -844,7 +878,7 @@ def cmd_bench(args):
                                     px = Proxy(n, args, workdir, be.ports, nofile, customs.get(n))
                                     px.start()
                                     try:
-                                        d = measure(args, px, be, path, c, headers, body)
+                                        d = measure(args, px, be, path, c, headers, body, storm=t == "storm")
                                     finally:
                                         px.stop()
                                     other = foreign_cpu(args, px, d)
@@ -861,6 +895,7 @@ def cmd_bench(args):
                                         f"errs(status)={d['err_status']}"
                                         + (f"  instr/req={fmt_opt(d['instr_per_req'], ',.0f')} "
                                            f"allocs/req={fmt_opt(d['allocs_per_req'], '.2f')}" if args.cost else "")
+                                        + (f"  storm={d['storm_rps']:.0f} new conns/s" if "storm_rps" in d else "")
                                         + ("  DISCARDED (interference), retrying" if d["discarded"] else ""))
                                     time.sleep(args.cooldown)
                                     if not d["discarded"]:
@@ -889,6 +924,15 @@ def cmd_bench(args):
         print(text)
         return
     table = format_summary(rows)
+    storms = [d for d in runs if "storm_rps" in d]
+    if storms:
+        table += ("\n\n# storm: --storm-conns clients opening a new connection per request beside the measured "
+                  "keep-alive clients; median over reps\n| proxy | keep-alive req/s | keep-alive p99 ms | new conns/s |\n|---|---|---|---|")
+        for n in names:
+            mine = [d for d in storms if d["proxy"] == n and not d["discarded"]]
+            if mine:
+                table += (f"\n| {n} | {med([d['rps'] for d in mine]):.0f} | {med([d['p99_us'] for d in mine]) / 1000:.2f} "
+                          f"| {med([d['storm_rps'] for d in mine]):.0f} |")
     head = (f"# wrk -t{args.threads} -d{args.duration}s (warmup {args.warmup}s), reps={args.reps}, "
             + ("HTTPS to the proxies (TLS 1.3, ECDSA P-256, keep-alive: no handshake per request), " if args.tls else "") +
             f"pinning={'none' if args.no_pin else f'proxy:{args.cpu_proxy} (multi:{args.cpu_proxy_multi}) backend:{args.cpu_backend} wrk:{args.cpu_wrk}'}\n"
@@ -1010,6 +1054,8 @@ def main():
         p.add_argument("--targets", default="static,fastapi", help="comma list from " + ",".join(TARGETS))
         p.add_argument("--conns", default="64,256")
         p.add_argument("--threads", type=int, default=1)
+        p.add_argument("--storm-conns", type=int, default=64,
+                       help="target storm: clients opening a new connection per request beside the measured ones")
         p.add_argument("--duration", type=int, default=10)
         p.add_argument("--warmup", type=int, default=2)
         p.add_argument("--reps", type=int, default=3)

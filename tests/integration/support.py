@@ -241,14 +241,16 @@ class RawServer:
 class RecordingBackend(RawServer):
     """Records every byte received per connection and answers each complete request (head
     plus Content-Length or chunked body) with a fixed response, sent in one call (by default
-    a 200 with the body "recorded"). Requests to HEALTH_PATH_FOR_RECORDER (the proxy's active
-    health checks) are excluded by `payload()`."""
+    a 200 with the body "recorded"; `respond`, given the request's bytes, may choose another).
+    Requests to HEALTH_PATH_FOR_RECORDER (the proxy's active health checks) are excluded by
+    `payload()`."""
 
     RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n"
                 b"X-Pool: recorder\r\n\r\nrecorded")
 
-    def __init__(self, response: bytes = RESPONSE):
+    def __init__(self, response: bytes = RESPONSE, respond=None):
         self.response = response
+        self.respond = respond
         super().__init__()
 
     def _serve(self, s: socket.socket, rec: bytearray):
@@ -269,8 +271,8 @@ class RecordingBackend(RawServer):
                     used = _complete_request_length(pending)
                     if used is None:
                         break
-                    pending = pending[used:]
-                    s.sendall(self.response)
+                    request, pending = pending[:used], pending[used:]
+                    s.sendall(self.respond(request) if self.respond else self.response)
         except OSError:
             return
         finally:
@@ -372,7 +374,8 @@ class Sluice:
     """A running `sluice serve`. stdout/stderr go to files (never a pipe that could fill)."""
 
     def __init__(self, routes_dir: Path, workdir: Path, workers: int = 1,
-                 extra_args: list[str] | None = None, env: dict | None = None):
+                 extra_args: list[str] | None = None, env: dict | None = None,
+                 prefix: list[str] | None = None):
         if not SLUICE_BIN.exists():
             pytest.fail(f"sluice binary not found at {SLUICE_BIN} (build it with "
                         f"`swift build -c release` or set SLUICE_BIN)")
@@ -384,8 +387,10 @@ class Sluice:
         self.stderr_path = workdir / "sluice.stderr"
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
-        self.args = [str(SLUICE_BIN), "serve", "--routes", str(routes_dir),
-                     "--listen", f"{HOST}:{self.port}", "--workers", str(workers)]
+        # `prefix` runs the binary through a command that execs it, e.g. prlimit.
+        self.args = (prefix or []) + [str(SLUICE_BIN), "serve", "--routes", str(routes_dir),
+                                      "--listen", f"{HOST}:{self.port}"]
+        self.args += ["--workers", str(workers)] if workers else []
         self.args += extra_args or []
         # Flags beyond the tested contract go through SLUICE_* env vars so that an older
         # binary that lacks them still starts: own admin port and state dir per instance.

@@ -182,6 +182,112 @@ def test_kill_9_in_a_hold_resumes_the_same_step(clean_backends, sluice_factory, 
         assert second.stop() == 0
 
 
+def test_a_revert_whose_save_failed_is_saved_later_and_survives_kill_9(clean_backends, tmp_path):
+    """The revert's save fails (state.json is, for a while, a directory that rename cannot
+    replace): the revert still reaches the workers, status, /health/ready and a metric say the
+    state is unsaved, the save is retried every second, and once it works a kill -9 and a
+    restart come back reverted, not running again."""
+    import shutil
+    import urllib.request
+    from support import write_routes
+    b = clean_backends
+    routes_dir = write_routes(tmp_path / "routes", [app_route(b)])
+    state = tmp_path / "run" / "state" / "state.json"
+    first = Sluice(routes_dir, tmp_path / "run", env=ENV)
+
+    def ready_body() -> dict:
+        import json
+        with urllib.request.urlopen(f"http://{HOST}:{first.admin_port}/health/ready", timeout=5) as r:
+            assert r.status == 200
+            return json.loads(r.read())
+
+    def unsaved_metric() -> str:
+        text = urllib.request.urlopen(f"http://{HOST}:{first.admin_port}/metrics", timeout=5).read().decode()
+        return next(line for line in text.splitlines() if line.startswith("sluice_state_unsaved "))
+
+    try:
+        first.wait_ready()
+        status, body = admin(first, "POST", "/routes/app/rollout", body={"plan": [10, 100], "holds": "5m"})
+        assert status == 200 and body["stateSaved"] is True, body
+        assert ready_body() == {"status": "ok", "stateSaved": True}
+        time.sleep(1.5)
+        state.rename(state.with_name("kept.json"))
+        state.mkdir()
+        (state / "blocker").write_text("rename(2) cannot replace a non-empty directory")
+        b["green1"].configure(health="fail")
+        final = wait_for(first, lambda r: r["state"] != "running", 30)
+        assert final["state"] == "reverted" and final["reasonCode"] == "target_unhealthy", final
+        assert final["stateSaved"] is False and "state.json" in final["stateError"], final
+        _, route_body = admin(first, "GET", "/routes/app")
+        assert route_body["weights"] == {"blue": 100, "green": 0}, "the revert must reach the workers unsaved"
+        ready = ready_body()
+        assert ready["status"] == "ok" and ready["stateSaved"] is False and ready["stateError"], ready
+        assert unsaved_metric() == "sluice_state_unsaved 1"
+        # Saving works again; the file on disk still says running at 10%.
+        shutil.rmtree(state)
+        state.with_name("kept.json").rename(state)
+        assert '"running"' in state.read_text()
+        saved = wait_for(first, lambda r: r["stateSaved"], 5)
+        assert saved["stateSaved"] is True and saved["state"] == "reverted", saved
+        assert unsaved_metric() == "sluice_state_unsaved 0"
+        assert '"reverted"' in state.read_text()
+        assert "cannot save the rollout state; retrying every second" in first.stderr()
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait(10)
+    finally:
+        first.stop()
+    second = Sluice(routes_dir, tmp_path / "run", env=ENV)
+    try:
+        second.wait_ready()
+        after = rollout_state(second)
+        assert after["state"] == "reverted" and after["weight"] == 0, after
+        _, route_body = admin(second, "GET", "/routes/app")
+        assert route_body["weights"] == {"blue": 100, "green": 0}, "the restart undid the revert"
+    finally:
+        assert second.stop() == 0
+
+
+def test_an_abort_whose_save_fails_takes_effect_and_is_saved_later(clean_backends, tmp_path):
+    """An operator's abort is a decision too: with state.json unwritable it still sends the
+    target to 0% (200, "stateSaved": false), and the save pending since then lands once
+    saving works, so a kill -9 and a restart come back aborted."""
+    import shutil
+    from support import write_routes
+    b = clean_backends
+    routes_dir = write_routes(tmp_path / "routes", [app_route(b)])
+    state = tmp_path / "run" / "state" / "state.json"
+    first = Sluice(routes_dir, tmp_path / "run", env=ENV)
+    try:
+        first.wait_ready()
+        assert admin(first, "POST", "/routes/app/rollout", body={"plan": [10, 100], "holds": "5m"})[0] == 200
+        time.sleep(1.5)
+        state.rename(state.with_name("kept.json"))
+        state.mkdir()
+        (state / "blocker").write_text("rename(2) cannot replace a non-empty directory")
+        status, body = admin(first, "POST", "/routes/app/rollout/abort")
+        assert status == 200 and body["state"] == "aborted" and body["stateSaved"] is False, body
+        assert admin(first, "GET", "/routes/app")[1]["weights"] == {"blue": 100, "green": 0}
+        shown = ctl(first, "status", "app").stdout
+        assert "NOT SAVED for" in shown and "state.json" in shown, shown
+        # A command that is no decision is still refused whole while saving fails.
+        assert admin(first, "POST", "/routes/app/rollout", body={"plan": [10, 100], "holds": "5m"})[0] == 500
+        shutil.rmtree(state)
+        state.with_name("kept.json").rename(state)
+        saved = wait_for(first, lambda r: r["stateSaved"], 5)
+        assert saved["stateSaved"] is True and saved["state"] == "aborted", saved
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait(10)
+    finally:
+        first.stop()
+    second = Sluice(routes_dir, tmp_path / "run", env=ENV)
+    try:
+        second.wait_ready()
+        after = rollout_state(second)
+        assert after["state"] == "aborted" and after["weight"] == 0, after
+    finally:
+        assert second.stop() == 0
+
+
 def test_ctl_wait_exit_codes_and_commands(clean_backends, sluice_factory):
     b = clean_backends
     sl = sluice_factory([app_route(b)], env=ENV)
@@ -220,6 +326,9 @@ def test_rollout_requests_are_validated(clean_backends, sluice_factory):
         ({"plan": [10, 100]}, "holds: is required"),
         ({"plan": [10, 50, 100], "holds": ["1m", "1m", "1m"]}, "expected one hold or 2"),
         ({"plan": "canary", "holds": "10ms"}, "at least 1s"),
+        # Once a fatal 1.3 TB allocation (one judge component per 150 s of planned time).
+        ({"plan": [10, 100], "holds": ["999999999h"]}, "at most 720h (30 days)"),
+        ({"plan": [10, 100], "holds": ["720h1s"]}, "at most 720h (30 days)"),
         ({"plan": "canary", "to": "purple"}, "to: expected \"blue\" or \"green\""),
         ({"plan": "canary", "analysis": {"minRequests": -1}}, "analysis.minRequests"),
         ({"plan": "canary", "extra": 1}, "unknown key \"extra\""),

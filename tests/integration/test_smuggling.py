@@ -58,6 +58,19 @@ SHAPES = {
     "chunk-size-overflow": b"POST /s HTTP/1.1\r\n" + H
     + b"Transfer-Encoding: chunked\r\n\r\nfffffffffffffffffffff\r\nhello\r\n0\r\n\r\n",
     "chunk-size-empty": b"POST /s HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n\r\nhello\r\n0\r\n\r\n",
+    # Chunk extensions (RFC 9112 7.1.1), from llhttp's strict corpus: once accepted and forwarded.
+    "chunk-ext-no-name": b"POST /s HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n2;\r\nhi\r\n0\r\n\r\n",
+    "chunk-ext-name-not-token": b"POST /s HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5;@@@\r\nhello\r\n0\r\n\r\n",
+    "chunk-ext-unbalanced-quote": b"POST /s HTTP/1.1\r\n" + H
+    + b"Transfer-Encoding: chunked\r\n\r\n5;a=\"b\r\nhello\r\n0\r\n\r\n",
+    # Request targets: a fragment, dot-segments and backslashes (a byte-prefix route would not
+    # see the path the backend resolves), an absolute-form target naming another host.
+    "target-fragment": b"GET /s#frag HTTP/1.1\r\n" + H + b"\r\n",
+    "target-dot-dot": b"GET /s/../admin HTTP/1.1\r\n" + H + b"\r\n",
+    "target-encoded-dot-dot": b"GET /s/%2e%2e/admin HTTP/1.1\r\n" + H + b"\r\n",
+    "target-dot-dot-semicolon": b"GET /s/..;/admin HTTP/1.1\r\n" + H + b"\r\n",
+    "target-backslash": b"GET /s\\..\\admin HTTP/1.1\r\n" + H + b"\r\n",
+    "absolute-form-other-host": b"GET http://internal.test/s HTTP/1.1\r\n" + H + b"\r\n",
 }
 
 
@@ -134,6 +147,22 @@ def test_large_but_allowed_headers_pass(rec_sluice, recorder):
         c.send(wire)
         assert c.read_response().status == 200
     assert b"X-Big-23" in recorder.wait_quiet(0.1)
+
+
+@pytest.mark.parametrize("method", ["CONNECT", "TRACE"])
+def test_connect_and_trace_405(rec_sluice, recorder, method):
+    assert_rejected(rec_sluice, recorder, method.encode() + b" /s HTTP/1.1\r\n" + H + b"\r\n", status=405)
+
+
+def test_absolute_form_is_served_as_origin_form(rec_sluice, recorder):
+    """RFC 9112 3.2.2: a server must accept an absolute-form target; its authority is the Host
+    (which must name the same one), and the backend gets the origin form."""
+    with rec_sluice.conn() as c:
+        c.send(b"GET HTTP://Smuggle.test/abs?q=1 HTTP/1.1\r\n" + H + b"\r\n")
+        assert c.read_response().status == 200
+    got = recorder.wait_quiet(0.1)
+    assert got.startswith(b"GET /abs?q=1 HTTP/1.1\r\n"), got[:80]
+    assert b"smuggle.test" in got.lower() and b"http://" not in got.lower()
 
 
 def test_missing_host_400(rec_sluice, recorder):

@@ -1,7 +1,7 @@
 // judge-bench: drives the real rollout state machine and judge (Sources/Traffic) with seeded
 // simulated traffic and prints JUDGE.md's two tables: seconds to revert per regression, request
 // rate and green weight, and false reverts per 30-minute rollout of two identical pools.
-// Usage: swift run -c release judge-bench [--runs N] [--aa-runs N] [--seed N]
+// Usage: swift run -c release judge-bench [--runs N] [--aa-runs N] [--long-runs N] [--seed N]
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,21 +15,23 @@ func option(_ flag: String, _ fallback: Int) -> Int {
     let arguments = CommandLine.arguments
     guard let index = arguments.firstIndex(of: flag) else { return fallback }
     guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 0 else {
-        print("usage: judge-bench [--runs N] [--aa-runs N] [--seed N]")
+        print("usage: judge-bench [--runs N] [--aa-runs N] [--long-runs N] [--seed N]")
         exit(2)
     }
     return value
 }
 
 if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
-    print("usage: judge-bench [--runs N] [--aa-runs N] [--seed N]")
-    print("  --runs N     simulated rollouts per cell of the seconds-to-revert table (default 200)")
-    print("  --aa-runs N  simulated 30-minute rollouts per row of the false-revert table (default 200)")
-    print("  --seed N     base seed (default 1)")
+    print("usage: judge-bench [--runs N] [--aa-runs N] [--long-runs N] [--seed N]")
+    print("  --runs N       simulated rollouts per cell of the seconds-to-revert table (default 200)")
+    print("  --aa-runs N    simulated 30-minute rollouts per row of the false-revert table (default 200)")
+    print("  --long-runs N  simulated 24-hour holds per row of the long-hold false-revert table (default 100)")
+    print("  --seed N       base seed (default 1)")
     exit(0)
 }
 let runs = option("--runs", 200)
 let aaRuns = option("--aa-runs", 200)
+let longRuns = option("--long-runs", 100)
 let baseSeed = UInt64(option("--seed", 1))
 let clock = ContinuousClock()
 let began = clock.now
@@ -131,5 +133,27 @@ for rate in [20.0, 100, 1000] {
 }
 let pooled = (Double(aaReverted) / Double(aaRuns * aaRow) * 10_000).rounded() / 100
 print("| all | | | \(aaReverted) of \(aaRuns * aaRow) | | \(pooled)% |")
+
+// False reverts in a long hold: one step at 25% held 24 h (576 restarts, of which the judge keeps
+// the first component and the 16 most recent), identical pools.
+print()
+print("False reverts in a 24-hour hold at 25% of identical pools (blue = green 0.5% errors), \(longRuns) runs per row; target ≤ 1%")
+print()
+print("| req/s | reverted | promoted | false-revert rate |")
+print("|---|---|---|---|")
+let dayPlan = try RolloutPlan(steps: [Weight(basisPoints: 2_500) ?? .zero, .full], holdsMs: [86_400_000])
+for (row, rate) in [20.0, 100].enumerated() {
+    var reverted = 0, promoted = 0
+    for run in 0..<longRuns {
+        var traffic = TrafficSimulator(rate: rate, blue: healthy, green: healthy, seed: seed(4, row, 0, run))
+        switch SimulatedRollout.run(traffic: &traffic, plan: dayPlan, maxSeconds: 90_000) {
+        case .reverted: reverted += 1
+        case .promoted: promoted += 1
+        case .unfinished: break
+        }
+    }
+    let rateText = (Double(reverted) / Double(longRuns) * 1_000).rounded() / 10
+    print("| \(Int(rate)) | \(reverted) | \(promoted) | \(rateText)% |")
+}
 print()
 print("elapsed: \(clock.now - began)")
