@@ -95,7 +95,7 @@ struct ControlPlaneTests {
         #expect(try StateStore.savedGreenWeight(state.path, "app") == 2_500)
     }
 
-    @Test func aFailedSaveChangesNothing() throws {
+    @Test func aFailedSaveChangesNothingButADecision() throws {
         let routes = try RouteDirectory(["app.json": Self.route])
         let state = TemporaryStateDirectory()
         let (plane, workers) = try Self.plane(routes, state)
@@ -106,12 +106,19 @@ struct ControlPlaneTests {
         defer { try? FileManager.default.removeItem(atPath: state.path + ".gone") }
         let weights = Self.ask(plane, "PUT", "/routes/app/weights", body: #"{"green": 50, "force": true}"#)
         #expect(weights.status == 500)
-        let abort = Self.ask(plane, "POST", "/routes/app/rollout/abort")
-        #expect(abort.status == 500)
+        let pause = Self.ask(plane, "POST", "/routes/app/rollout/pause")
+        #expect(pause.status == 500)
         let rollout = Self.json(Self.ask(plane, "GET", "/routes/app/rollout"))
         #expect(rollout?["state"] == "running" && rollout?["weight"] == 10)
         #expect(Self.json(Self.ask(plane, "GET", "/routes/app"))?["weights"] == ["blue": 90, "green": 10])
         #expect(workers.installed.withLock { $0.count } == installs)
+        // A decision (abort) takes effect with its save pending, and says so.
+        let abort = Self.ask(plane, "POST", "/routes/app/rollout/abort")
+        #expect(abort.status == 200)
+        let aborted = Self.json(abort)
+        #expect(aborted?["state"] == "aborted" && aborted?["stateSaved"] == false)
+        #expect(Self.json(Self.ask(plane, "GET", "/routes/app"))?["weights"] == ["blue": 100, "green": 0])
+        #expect(workers.installed.withLock { $0.count } == installs + 1)
     }
 
     @Test func eventsArePagedByNext() throws {
