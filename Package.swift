@@ -23,6 +23,9 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // PURE: HTTP/1.1 wire format. No I/O, no Foundation.
         .target(name: "HTTP1", swiftSettings: hotPathSettings),
+        // PURE: HTTP/2 frames, HPACK and the connection state machine. No I/O, no clock reads,
+        // no Foundation. Not wired into the proxy yet.
+        .target(name: "HTTP2", dependencies: ["HTTP1"], swiftSettings: hotPathSettings),
         // PURE: routes, pools, weights, sticky hashing, addresses. No I/O, no Foundation.
         .target(name: "Traffic", swiftSettings: hotPathSettings),
         // The thin I/O shell: sockets, epoll loops, the proxy session, TLS streams.
@@ -36,6 +39,7 @@ let package = Package(
         // `swift run -c release judge-bench`: JUDGE.md's tables measured on the real judge.
         .executableTarget(name: "judge-bench", dependencies: ["JudgeSimulation", "Traffic"], path: "bench/judge/Bench", swiftSettings: swiftSettings),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"], swiftSettings: swiftSettings),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
         .testTarget(name: "ControlTests", dependencies: ["Control", "ProxyIO", "Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
     ]

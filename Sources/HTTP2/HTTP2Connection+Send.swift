@@ -1,0 +1,103 @@
+/// The sending side: what a stream's exchange hands to the client, and the bytes it has passed
+/// on. Each call writes frames to `outbound`; a call for a stream that is gone (reset) does
+/// nothing and says so.
+extension HTTP2Connection {
+    /// Connection-specific fields an HTTP/1.1 response may carry and HTTP/2 forbids (RFC 9113
+    /// section 8.2.2); dropped from what is sent.
+    static let connectionSpecific: [[UInt8]] = ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"].map { Array($0.utf8) }
+
+    /// The response head of stream `s`: `:status` and `fields` (any case; connection-specific
+    /// ones dropped). False when the stream is gone or its head was already sent.
+    public mutating func sendHeaders(_ s: UInt32, status: Int, fields: HeaderList, endStream: Bool) -> Bool {
+        guard state != .closed, var stream = streams[s], stream.local == .awaitingHeaders else { return false }
+        var block: [UInt8] = []
+        encoder.beginBlock(into: &block)
+        var digits: [UInt8] = []
+        var n = status
+        repeat { digits.insert(UInt8(0x30 + n % 10), at: 0); n /= 10 } while n > 0
+        encoder.encode(name: ":status".utf8, value: digits, into: &block)
+        encodeFields(fields, into: &block)
+        FrameWriter.headers(&outbound, stream: s, block: block, endStream: endStream, maxFrameSize: peerMaxFrameSize)
+        stream.local = endStream ? .closed : .sendingBody
+        streams[s] = stream
+        closeIfDone(s)
+        return true
+    }
+
+    /// Response body bytes of stream `s`: sends as many as both send windows allow, in frames
+    /// of at most the client's SETTINGS_MAX_FRAME_SIZE; END_STREAM goes with the last byte when
+    /// `endStream` and all were taken. Returns how many bytes were taken (retry the rest after
+    /// `.sendWindowOpened`), nil when the stream is gone.
+    public mutating func sendData(_ s: UInt32, _ bytes: UnsafeRawBufferPointer, endStream: Bool, nowMs: Int) -> Int? {
+        guard state != .closed, var stream = streams[s], stream.local == .sendingBody else { return nil }
+        let n = max(0, min(bytes.count, connectionSendWindow, stream.sendWindow))
+        var at = 0
+        repeat {
+            let chunk = min(n - at, peerMaxFrameSize)
+            let last = at + chunk == n
+            FrameWriter.data(&outbound, stream: s, UnsafeRawBufferPointer(rebasing: bytes[at..<at + chunk]), endStream: last && endStream && n == bytes.count)
+            at += chunk
+        } while at < n
+        connectionSendWindow -= n
+        stream.sendWindow -= n
+        if n == bytes.count {
+            stream.blockedSinceMs = nil
+            if endStream { stream.local = .closed }
+        } else {
+            // Only a wait without any progress counts towards the stall timeout.
+            stream.blockedSinceMs = n > 0 ? nowMs : (stream.blockedSinceMs ?? nowMs)
+        }
+        streams[s] = stream
+        closeIfDone(s)
+        return n
+    }
+
+    /// The response's trailer section; ends the stream. False when the stream is gone.
+    public mutating func sendTrailers(_ s: UInt32, fields: HeaderList) -> Bool {
+        guard state != .closed, var stream = streams[s], stream.local == .sendingBody else { return false }
+        var block: [UInt8] = []
+        encoder.beginBlock(into: &block)
+        encodeFields(fields, into: &block)
+        FrameWriter.headers(&outbound, stream: s, block: block, endStream: true, maxFrameSize: peerMaxFrameSize)
+        stream.local = .closed
+        streams[s] = stream
+        closeIfDone(s)
+        return true
+    }
+
+    /// Ends stream `s` abnormally (the backend failed mid-response, the exchange was dropped).
+    public mutating func resetStream(_ s: UInt32, code: HTTP2ErrorCode) -> Output {
+        if state != .closed, streams[s] != nil {
+            FrameWriter.rstStream(&outbound, stream: s, code: code)
+            remove(s, .resetByUs)
+        }
+        return finish(Output())
+    }
+
+    /// `count` body bytes of stream `s` delivered by `.data` events have been passed on (or
+    /// dropped): the client may send that much more. Reports for streams already gone are
+    /// ignored: their bytes went back to the connection window when they went.
+    public mutating func dataConsumed(_ s: UInt32, count: Int) -> Output {
+        if state != .closed, var stream = streams[s] {
+            stream.outstanding -= count
+            streams[s] = stream
+            credit(s, count)
+        }
+        return finish(Output())
+    }
+
+    mutating func encodeFields(_ fields: HeaderList, into block: inout [UInt8]) {
+        for i in 0..<fields.count {
+            let name = fields.name(i)
+            if Self.connectionSpecific.contains(where: { ByteClassLower.equal(name, $0) }) { continue }
+            encoder.encode(name: name, value: fields.value(i), into: &block)
+        }
+    }
+}
+
+/// ASCII case-insensitive comparison against a lowercase name.
+enum ByteClassLower {
+    static func equal(_ a: ArraySlice<UInt8>, _ lowercase: [UInt8]) -> Bool {
+        a.count == lowercase.count && zip(a, lowercase).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+    }
+}

@@ -1,0 +1,117 @@
+public import HTTP1
+
+/// A request's field section, checked against RFC 9113 sections 8.2 and 8.3 and the proxy's
+/// HTTP/1.1 rules, with the pseudo-header fields located.
+///
+/// Built once per request HEADERS block. Every rule broken makes the request malformed: a
+/// stream error of type PROTOCOL_ERROR (section 8.1.1), so nothing malformed is forwarded.
+public struct RequestFields: Equatable, Sendable {
+    public var list: HeaderList
+    /// Indices in `list` of the pseudo-header fields (nil when absent).
+    public var method: Int?
+    public var scheme: Int?
+    public var authority: Int?
+    public var path: Int?
+    /// The first `host` field, which must agree with `:authority` when both are present.
+    public var host: Int?
+    /// The Content-Length the request declared; DATA must add up to it.
+    public var contentLength: Int?
+
+    public var isConnect: Bool { method.map { list.value($0).elementsEqual("CONNECT".utf8) } ?? false }
+
+    /// Checks a request's first HEADERS block on `stream`.
+    public static func validate(_ list: HeaderList, stream: UInt32) -> Result<RequestFields, HTTP2Error> {
+        var r = RequestFields(list: list)
+        func malformed(_ cause: String) -> Result<RequestFields, HTTP2Error> {
+            .failure(.stream(stream, .protocolError, .fields, cause))
+        }
+        var regularSeen = false
+        for i in 0..<list.count {
+            let name = list.name(i)
+            let value = list.value(i)
+            if let cause = fieldCause(name: name, value: value) { return malformed(cause) }
+            if name.first == UInt8(ascii: ":") {
+                guard !regularSeen else { return malformed("pseudo-header field after a regular field") }
+                let slot: WritableKeyPath<RequestFields, Int?>
+                if name.elementsEqual(":method".utf8) { slot = \.method }
+                else if name.elementsEqual(":scheme".utf8) { slot = \.scheme }
+                else if name.elementsEqual(":authority".utf8) { slot = \.authority }
+                else if name.elementsEqual(":path".utf8) { slot = \.path }
+                else { return malformed("pseudo-header field \(String(decoding: name, as: UTF8.self)) not allowed in a request") }
+                guard r[keyPath: slot] == nil else { return malformed("duplicate \(String(decoding: name, as: UTF8.self))") }
+                r[keyPath: slot] = i
+                continue
+            }
+            regularSeen = true
+            if name.elementsEqual("host".utf8) {
+                guard r.host == nil else { return malformed("more than one host field") }
+                r.host = i
+            } else if name.elementsEqual("content-length".utf8) {
+                guard let n = decimal(value), r.contentLength == nil || r.contentLength == n else {
+                    return malformed("invalid or conflicting content-length")
+                }
+                r.contentLength = n
+            }
+        }
+        guard let method = r.method else { return malformed("no :method") }
+        guard list.value(method).allSatisfy({ ByteClass.token[Int($0)] }), !list.value(method).isEmpty else {
+            return malformed(":method is not a token")
+        }
+        if r.isConnect {
+            guard r.authority != nil, r.scheme == nil, r.path == nil else { return malformed("CONNECT needs :authority and no :scheme or :path") }
+        } else {
+            guard let scheme = r.scheme, let path = r.path else { return malformed("no :scheme or no :path") }
+            guard !list.value(scheme).isEmpty else { return malformed("empty :scheme") }
+            let p = list.value(path)
+            let asterisk = p.elementsEqual("*".utf8) && list.value(method).elementsEqual("OPTIONS".utf8)
+            guard p.first == UInt8(ascii: "/") || asterisk else { return malformed(":path is empty or not origin-form") }
+            guard p.allSatisfy({ ByteClass.target[Int($0)] }) else { return malformed("invalid byte in :path") }
+        }
+        guard r.authority != nil || r.host != nil else { return malformed("neither :authority nor host") }
+        if let a = r.authority, let h = r.host, !list.value(a).elementsEqual(list.value(h)) {
+            return malformed("host differs from :authority")
+        }
+        return .success(r)
+    }
+
+    /// Checks a trailer section: no pseudo-header fields, the same field rules.
+    public static func validateTrailers(_ list: HeaderList, stream: UInt32) -> HTTP2Error? {
+        for i in 0..<list.count {
+            let name = list.name(i)
+            if name.first == UInt8(ascii: ":") { return .stream(stream, .protocolError, .fields, "pseudo-header field in trailers") }
+            if let cause = fieldCause(name: name, value: list.value(i)) { return .stream(stream, .protocolError, .fields, cause) }
+        }
+        return nil
+    }
+
+    /// What is wrong with one field, if anything: bytes not allowed in a lowercase name or a
+    /// value (section 8.2.1), surrounding whitespace, a connection-specific field, or a `te`
+    /// other than `trailers` (section 8.2.2).
+    static func fieldCause(name: ArraySlice<UInt8>, value: ArraySlice<UInt8>) -> String? {
+        let bare = name.first == UInt8(ascii: ":") ? name.dropFirst() : name
+        guard !bare.isEmpty else { return "empty field name" }
+        for b in bare {
+            if b >= 0x41 && b <= 0x5A { return "uppercase byte in field name" }
+            if !ByteClass.token[Int(b)] { return "invalid byte in field name" }
+        }
+        guard value.allSatisfy({ ByteClass.fieldValue[Int($0)] }) else { return "invalid byte in field value" }
+        if let f = value.first, f == 0x20 || f == 0x09 { return "field value starts with whitespace" }
+        if let l = value.last, l == 0x20 || l == 0x09 { return "field value ends with whitespace" }
+        for forbidden in ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"] where name.elementsEqual(forbidden.utf8) {
+            return "connection-specific field \(forbidden)"
+        }
+        if name.elementsEqual("te".utf8) && !value.elementsEqual("trailers".utf8) { return "te other than trailers" }
+        return nil
+    }
+
+    /// `1*DIGIT` as an Int, nil when empty, not digits or too large.
+    static func decimal(_ bytes: ArraySlice<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var n = 0
+        for b in bytes {
+            guard b >= 0x30 && b <= 0x39 else { return nil }
+            n = n * 10 + Int(b - 0x30)
+        }
+        return n
+    }
+}
