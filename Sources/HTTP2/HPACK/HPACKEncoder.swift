@@ -68,10 +68,10 @@ public struct HPACKEncoder: Sendable {
             || name.elementsEqual("cookie".utf8) || name.elementsEqual("set-cookie".utf8)
     }
 
-    /// A string literal (section 5.2), Huffman-coded when shorter.
+    /// A string literal (section 5.2), Huffman-coded unless that is longer.
     static func writeString(_ bytes: some Collection<UInt8>, into out: inout [UInt8]) {
         let huffmanLength = Huffman.encodedLength(bytes)
-        if huffmanLength < bytes.count {
+        if huffmanLength <= bytes.count {
             HPACKInteger.encode(huffmanLength, prefixBits: 7, flags: 0x80, into: &out)
             Huffman.encode(bytes, into: &out)
         } else {
