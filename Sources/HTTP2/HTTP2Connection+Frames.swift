@@ -70,12 +70,16 @@ extension HTTP2Connection {
     func isIdle(_ s: UInt32) -> Bool { s > lastPeerStream }
 
     /// A frame on a stream that has no record and is not idle: what it means depends on how the
-    /// stream closed (section 5.1). Returns normally when the frame is to be ignored.
+    /// stream closed (section 5.1). Returns normally when the frame is to be ignored. A stream
+    /// not remembered was never opened (skipped ids close implicitly) or closed long ago:
+    /// HEADERS on it reuse an old id (PROTOCOL_ERROR, section 5.1.1), anything else is late.
     func closedStreamFrame(_ s: UInt32, _ what: String) throws(HTTP2Error) {
         switch closedStreams.lookup(s) {
         case .resetByUs: return
         case .resetByPeer: throw .stream(s, .streamClosed, .streamState, "\(what) after RST_STREAM")
-        case .ended, nil: throw .connection(.streamClosed, .streamState, "\(what) on a closed stream")
+        case .ended: throw .connection(.streamClosed, .streamState, "\(what) on a closed stream")
+        case nil where what == "HEADERS": throw .connection(.protocolError, .streamState, "HEADERS on stream \(s), below one already used")
+        case nil: throw .connection(.streamClosed, .streamState, "\(what) on a closed stream")
         }
     }
 

@@ -4,7 +4,7 @@
 /// (HTTP/1.1 backends send mixed case; HTTP/2 requires lowercase). A field found whole in a
 /// table is sent as an index; otherwise as a literal, added to the dynamic table unless it is
 /// a credential (never indexed, section 7.1.3) or too large to be worth keeping. Strings are
-/// Huffman-coded when that is shorter.
+/// Huffman-coded unless that is longer.
 public struct HPACKEncoder: Sendable {
     public private(set) var table: HPACKDynamicTable
     /// The table size this side prefers; the peer's SETTINGS_HEADER_TABLE_SIZE may lower it.
