@@ -31,13 +31,15 @@ extension HTTP2Connection {
     public mutating func sendData(_ s: UInt32, _ bytes: UnsafeRawBufferPointer, endStream: Bool, nowMs: Int) -> Int? {
         guard state != .closed, var stream = streams[s], stream.local == .sendingBody else { return nil }
         let n = max(0, min(bytes.count, connectionSendWindow, stream.sendWindow))
+        if bytes.isEmpty && endStream {
+            FrameWriter.data(&outbound, stream: s, bytes, endStream: true)
+        }
         var at = 0
-        repeat {
+        while at < n {
             let chunk = min(n - at, peerMaxFrameSize)
-            let last = at + chunk == n
-            FrameWriter.data(&outbound, stream: s, UnsafeRawBufferPointer(rebasing: bytes[at..<at + chunk]), endStream: last && endStream && n == bytes.count)
+            FrameWriter.data(&outbound, stream: s, UnsafeRawBufferPointer(rebasing: bytes[at..<at + chunk]), endStream: endStream && at + chunk == bytes.count)
             at += chunk
-        } while at < n
+        }
         connectionSendWindow -= n
         stream.sendWindow -= n
         if n == bytes.count {
