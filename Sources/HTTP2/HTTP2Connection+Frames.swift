@@ -267,12 +267,14 @@ extension HTTP2Connection {
     }
 
     /// Drops a stream's record, remembering how it closed; body bytes delivered and not yet
-    /// consumed go back to the connection window. False when it had none.
+    /// consumed go back to the connection window; a draining connection closes with its last
+    /// stream. False when it had none.
     @discardableResult
     mutating func remove(_ s: UInt32, _ how: ClosedHow) -> Bool {
         closedStreams.add(s, how)
         guard let stream = streams.removeValue(forKey: s) else { return false }
         if stream.outstanding > 0 { credit(connectionOnly: stream.outstanding) }
+        closeIfDrained()
         return true
     }
 }

@@ -190,16 +190,19 @@ public struct HTTP2Connection: Sendable {
         return finish(Output())
     }
 
-    /// Closes once a draining connection (ours or the client's GOAWAY) has no stream left;
-    /// marks the output.
+    /// Marks the output closed when the connection is over.
     mutating func finish(_ out: Output) -> Output {
         var out = out
-        if case .goingAway = state, streams.isEmpty, pending == nil { state = .closed }
-        if peerGoingAway, streams.isEmpty, pending == nil, state != .closed { state = .closed }
-        if state == .closed {
-            out.close = true
-        }
+        closeIfDrained()
+        out.close = state == .closed
         return out
+    }
+
+    /// Closes a draining connection (our GOAWAY or the client's) once no stream is left.
+    mutating func closeIfDrained() {
+        guard streams.isEmpty, pending == nil else { return }
+        if case .goingAway = state { state = .closed }
+        if peerGoingAway { state = .closed }
     }
 
     /// A connection error: GOAWAY with its code, then nothing more is read.
