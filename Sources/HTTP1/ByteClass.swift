@@ -26,7 +26,7 @@ public enum ByteClass {
         return t
     }()
 
-    @inline(__always) static func lower(_ b: UInt8) -> UInt8 {
+    @inline(__always) public static func lower(_ b: UInt8) -> UInt8 {
         (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
     }
 

@@ -73,13 +73,14 @@ extension HTTP2Connection {
     /// stream closed (section 5.1). Returns normally when the frame is to be ignored. A stream
     /// not remembered was never opened (skipped ids close implicitly) or closed long ago:
     /// HEADERS on it reuse an old id (PROTOCOL_ERROR, section 5.1.1), anything else is late.
-    func closedStreamFrame(_ s: UInt32, _ what: String) throws(HTTP2Error) {
+    func closedStreamFrame(_ s: UInt32, headers: Bool) throws(HTTP2Error) {
+        let what = headers ? "HEADERS" : "DATA"
         switch closedStreams.lookup(s) {
         case .resetByUs: return
         case .resetByPeer: throw .stream(s, .streamClosed, .streamState, "\(what) after RST_STREAM")
         case .ended: throw .connection(.streamClosed, .streamState, "\(what) on a closed stream")
-        case nil where what == "HEADERS": throw .connection(.protocolError, .streamState, "HEADERS on stream \(s), below one already used")
-        case nil: throw .connection(.streamClosed, .streamState, "\(what) on a closed stream")
+        case nil where headers: throw .connection(.protocolError, .streamState, "HEADERS on stream \(s), below one already used")
+        case nil: throw .connection(.streamClosed, .streamState, "DATA on a closed stream")
         }
     }
 
@@ -117,7 +118,7 @@ extension HTTP2Connection {
             closeIfDone(s)
             return
         }
-        guard isIdle(s) else { return try closedStreamFrame(s, "HEADERS") }
+        guard isIdle(s) else { return try closedStreamFrame(s, headers: true) }
         guard s % 2 == 1 else { throw .connection(.protocolError, .streamState, "client stream id \(s) is even") }
         lastPeerStream = s
         if case .goingAway(let last) = state, s > last { return } // after our GOAWAY: ignored
@@ -156,7 +157,7 @@ extension HTTP2Connection {
         guard !isIdle(s) else { throw .connection(.protocolError, .streamState, "DATA on idle stream \(s)") }
         guard var stream = streams[s] else {
             credit(connectionOnly: flowLength)
-            return try closedStreamFrame(s, "DATA")
+            return try closedStreamFrame(s, headers: false)
         }
         guard case .open(let contentLength, var received) = stream.remote else {
             credit(connectionOnly: flowLength)

@@ -2,10 +2,6 @@
 /// on. Each call writes frames to `outbound`; a call for a stream that is gone (reset) does
 /// nothing and says so.
 extension HTTP2Connection {
-    /// Connection-specific fields an HTTP/1.1 response may carry and HTTP/2 forbids (RFC 9113
-    /// section 8.2.2); dropped from what is sent.
-    static let connectionSpecific: [[UInt8]] = ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"].map { Array($0.utf8) }
-
     /// The response head of stream `s`: `:status` and `fields` (any case; connection-specific
     /// ones dropped). False when the stream is gone or its head was already sent.
     public mutating func sendHeaders(_ s: UInt32, status: Int, fields: HeaderList, endStream: Bool) -> Bool {
@@ -91,15 +87,9 @@ extension HTTP2Connection {
     mutating func encodeFields(_ fields: HeaderList, into block: inout [UInt8]) {
         for i in 0..<fields.count {
             let name = fields.name(i)
-            if Self.connectionSpecific.contains(where: { ByteClassLower.equal(name, $0) }) { continue }
+            // An HTTP/1.1 response's connection-specific fields have no place in HTTP/2.
+            if RequestFields.isConnectionSpecific(name) { continue }
             encoder.encode(name: name, value: fields.value(i), into: &block)
         }
-    }
-}
-
-/// ASCII case-insensitive comparison against a lowercase name.
-enum ByteClassLower {
-    static func equal(_ a: ArraySlice<UInt8>, _ lowercase: [UInt8]) -> Bool {
-        a.count == lowercase.count && zip(a, lowercase).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
     }
 }

@@ -1,4 +1,4 @@
-public import HTTP1
+import HTTP1
 
 /// A request's field section, checked against RFC 9113 sections 8.2 and 8.3 and the proxy's
 /// HTTP/1.1 rules, with the pseudo-header fields located.
@@ -97,11 +97,18 @@ public struct RequestFields: Equatable, Sendable {
         guard value.allSatisfy({ ByteClass.fieldValue[Int($0)] }) else { return "invalid byte in field value" }
         if let f = value.first, f == 0x20 || f == 0x09 { return "field value starts with whitespace" }
         if let l = value.last, l == 0x20 || l == 0x09 { return "field value ends with whitespace" }
-        for forbidden in ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"] where name.elementsEqual(forbidden.utf8) {
-            return "connection-specific field \(forbidden)"
-        }
+        if isConnectionSpecific(name) { return "connection-specific field \(String(decoding: name, as: UTF8.self))" }
         if name.elementsEqual("te".utf8) && !value.elementsEqual("trailers".utf8) { return "te other than trailers" }
         return nil
+    }
+
+    /// Fields that belong to one HTTP/1.1 connection and may not appear in HTTP/2 (section
+    /// 8.2.2), lowercase.
+    static let connectionSpecific: [[UInt8]] = ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"].map { Array($0.utf8) }
+
+    /// True when `name` (any case) is one of `connectionSpecific`.
+    public static func isConnectionSpecific(_ name: ArraySlice<UInt8>) -> Bool {
+        connectionSpecific.contains { $0.count == name.count && zip(name, $0).allSatisfy { ByteClass.lower($0) == $1 } }
     }
 
     /// `1*DIGIT` as an Int, nil when empty, not digits or too large.

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// Encodes header blocks (RFC 7541 section 6) for one connection's sending side.
 ///
 /// Runs once per header block we send, in the order the blocks go out. Names are lowercased
@@ -38,7 +40,7 @@ public struct HPACKEncoder: Sendable {
     /// Appends one field.
     public mutating func encode(name rawName: some Collection<UInt8>, value: some Collection<UInt8>, into out: inout [UInt8]) {
         name.removeAll(keepingCapacity: true)
-        for b in rawName { name.append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b) }
+        for b in rawName { name.append(ByteClass.lower(b)) }
         let (staticName, staticFull) = HPACKStaticTable.find(name: name, value: value)
         if let staticFull {
             HPACKInteger.encode(staticFull, prefixBits: 7, flags: 0x80, into: &out)
