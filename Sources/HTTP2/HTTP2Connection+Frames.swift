@@ -55,6 +55,7 @@ extension HTTP2Connection {
         case .goaway(let lastStream, let code, _):
             peerGoingAway = true
             out.events.append(.peerGoingAway(lastStream: lastStream, code))
+            closeIfDrained() // at once: what follows in this read must not depend on where it was cut
         case .windowUpdate(let s, let increment):
             try receiveWindowUpdate(s, Int(increment), &out)
         case .unknown:

@@ -187,3 +187,19 @@ struct DefenceTests {
         #expect(t.events.last == "data 1 ok END")
     }
 }
+
+/// Inputs the fuzzer found (fuzz/HTTP2Fuzz.swift), kept as regressions.
+struct FuzzRegressionTests {
+    @Test func peerGoawayOnAnIdleConnectionClosesAtOnceWhereverTheReadIsCut() {
+        // Was: the connection closed at the end of the read holding the GOAWAY, so frames
+        // after it in the same read were handled only when the read was not cut after it.
+        var client = Client.started()
+        client.headers(1, get, endStream: true)
+        client.rst(1)
+        client.frame(type: FrameType.goaway, stream: 0, be32(1) + be32(0))
+        client.headers(3, get + [("x-after", "goaway")])
+        let t = expectSplitInvariant(client.bytes)
+        #expect(t.closed)
+        #expect(t.events.last == "goaway 1 NO_ERROR")
+    }
+}
