@@ -3,7 +3,8 @@
 /// nothing and says so.
 extension HTTP2Connection {
     /// The response head of stream `s`: `:status` and `fields` (any case; connection-specific
-    /// ones dropped). False when the stream is gone or its head was already sent.
+    /// ones dropped). An interim (1xx) head may come before the final one. False when the
+    /// stream is gone or its final head was already sent.
     public mutating func sendHeaders(_ s: UInt32, status: Int, fields: HeaderList, endStream: Bool) -> Bool {
         guard state != .closed, var stream = streams[s], stream.local == .awaitingHeaders else { return false }
         var block: [UInt8] = []
@@ -14,7 +15,7 @@ extension HTTP2Connection {
         encoder.encode(name: ":status".utf8, value: digits, into: &block)
         encodeFields(fields, into: &block)
         FrameWriter.headers(&outbound, stream: s, block: block, endStream: endStream, maxFrameSize: peerMaxFrameSize)
-        stream.local = endStream ? .closed : .sendingBody
+        stream.local = endStream ? .closed : status < 200 ? .awaitingHeaders : .sendingBody
         streams[s] = stream
         closeIfDone(s)
         return true

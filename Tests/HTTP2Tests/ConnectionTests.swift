@@ -221,3 +221,62 @@ struct FlowControlTests {
         #expect(frames(c.takeOutbound()).map(\.payload.count) == [16_384, 16_384, 7_232])
     }
 }
+
+struct InterimResponseTests {
+    @Test func continueThenFinalResponse() {
+        var client = Client.started()
+        client.headers(1, post(length: 2) + [("expect", "100-continue")], endStream: false)
+        var c = HTTP2Connection()
+        _ = feed(&c, client.bytes)
+        _ = c.takeOutbound()
+        let interim = c.sendHeaders(1, status: 100, fields: HeaderList(), endStream: false)
+        let final = c.sendHeaders(1, status: 201, fields: HeaderList(), endStream: true)
+        let again = c.sendHeaders(1, status: 200, fields: HeaderList(), endStream: true)
+        #expect(interim && final && !again)
+        var decoder = HPACKDecoder()
+        let blocks = responseBlocks(frames(c.takeOutbound()), decoder: &decoder)
+        #expect(blocks.map(\.fields) == [[":status=100"], [":status=201"]])
+        #expect(blocks.map(\.endStream) == [false, true])
+    }
+}
+
+/// Seeded random inputs: well-formed client byte streams with bytes flipped, fed whole and
+/// cut at random points, must give the same transcript (the CI-sized cousin of
+/// fuzz/HTTP2Fuzz.swift).
+struct SeededFuzzTests {
+    @Test func mutatedInputsAreSplitInvariant() {
+        var rng = SplitMix(seed: 0x5EED)
+        var base = Client.started()
+        base.headers(1, post(length: 6) + [("te", "trailers")], endStream: false)
+        base.data(1, Array("abc".utf8))
+        base.ping()
+        base.headers(3, get)
+        base.data(1, Array("def".utf8))
+        base.headers(1, [("x-t", "1")])
+        base.windowUpdate(0, 10)
+        base.rst(3)
+        for round in 0..<300 {
+            var input = base.bytes
+            for _ in 0..<Int(rng.next() % 4) + 1 {
+                input[24 + Int(rng.next() % UInt64(input.count - 24))] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            let (whole, _) = run(input)
+            let cuts = [Int(rng.next() % UInt64(input.count)), Int(rng.next() % UInt64(input.count))].sorted()
+            let (split, _) = run(input, cuts: cuts)
+            #expect(split == whole, "round \(round) cut at \(cuts)")
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64).
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
