@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "JudgeSimulation", dependencies: ["Traffic"], path: "bench/judge/Simulation", swiftSettings: swiftSettings),
         // `swift run -c release judge-bench`: JUDGE.md's tables measured on the real judge.
         .executableTarget(name: "judge-bench", dependencies: ["JudgeSimulation", "Traffic"], path: "bench/judge/Bench", swiftSettings: swiftSettings),
+        // `swift run -c release http2-bench`: the CPU cost of the pure HTTP/2 layer per request.
+        .executableTarget(name: "http2-bench", dependencies: ["HTTP2"], path: "bench/http2", swiftSettings: swiftSettings),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"], swiftSettings: swiftSettings),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
