@@ -149,6 +149,16 @@ struct HPACKDecoderTests {
         #expect(d.table.maxSize == 0)
     }
 
+    @Test func aFailedBlockLeavesTheListAsItWas() {
+        // Found by the fuzzer: a literal's name read, then its value cut short, left the name's
+        // bytes in the list (over the list limit).
+        var d = HPACKDecoder(maxHeaderListSize: 64)
+        var list = HeaderList([("a", "b")])
+        let literal: [UInt8] = [0x00, 0x7F, 0x01] + [UInt8](repeating: 0x61, count: 128) + [0x05, 0x61]
+        #expect(hpackDecode(&d, literal, into: &list) == .truncated)
+        #expect(list == HeaderList([("a", "b")]))
+    }
+
     @Test func sizeUpdateEvicts() throws {
         var d = HPACKDecoder()
         #expect(error("400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572", decoder: &d) == nil)

@@ -20,7 +20,21 @@ public struct HPACKDecoder: Sendable {
 
     /// Decodes `block` into `list` (appending). Throws `.headerListTooLarge` after reading the
     /// whole block when the list went over the limit; `list` then holds the fields that fit.
+    /// After any other error `list` is as it was (a string read before the fault is dropped).
     public mutating func decode(_ block: UnsafeRawBufferPointer, into list: inout HeaderList) throws(HPACKError) {
+        let mark = (bytes: list.bytes.count, fields: list.fields.count)
+        do {
+            try decodeFields(block, into: &list)
+        } catch .headerListTooLarge {
+            throw .headerListTooLarge
+        } catch {
+            list.bytes.removeSubrange(mark.bytes...)
+            list.fields.removeSubrange(mark.fields...)
+            throw error
+        }
+    }
+
+    private mutating func decodeFields(_ block: UnsafeRawBufferPointer, into list: inout HeaderList) throws(HPACKError) {
         var at = 0
         var fieldSeen = false
         var listSize = 0
