@@ -2,6 +2,8 @@
 /// on. Each call writes frames to `outbound`; a call for a stream that is gone (reset) does
 /// nothing and says so.
 extension HTTP2Connection {
+    static let statusName = Array(":status".utf8)
+
     /// The response head of stream `s`: `:status` and `fields` (any case; connection-specific
     /// ones dropped). An interim (1xx) head may come before the final one. False when the
     /// stream is gone or its final head was already sent.
@@ -12,7 +14,7 @@ extension HTTP2Connection {
         var digits: [UInt8] = []
         var n = status
         repeat { digits.insert(UInt8(0x30 + n % 10), at: 0); n /= 10 } while n > 0
-        encoder.encode(name: ":status".utf8, value: digits, into: &block)
+        encoder.encode(name: Self.statusName, value: digits, into: &block)
         encodeFields(fields, into: &block)
         FrameWriter.headers(&outbound, stream: s, block: block, endStream: endStream, maxFrameSize: peerMaxFrameSize)
         stream.local = endStream ? .closed : status < 200 ? .awaitingHeaders : .sendingBody

@@ -17,7 +17,34 @@ public struct RequestFields: Equatable, Sendable {
     /// The Content-Length the request declared; DATA must add up to it.
     public var contentLength: Int?
 
-    public var isConnect: Bool { method.map { list.value($0).elementsEqual("CONNECT".utf8) } ?? false }
+    public var isConnect: Bool { method.map { list.value($0).elementsEqual(Names.connect) } ?? false }
+
+    /// The request pseudo-header fields (RFC 9113 section 8.3.1).
+    enum Pseudo {
+        case method, scheme, authority, path
+
+        init?(_ name: ArraySlice<UInt8>) {
+            if name.elementsEqual(Names.method) { self = .method }
+            else if name.elementsEqual(Names.scheme) { self = .scheme }
+            else if name.elementsEqual(Names.authority) { self = .authority }
+            else if name.elementsEqual(Names.path) { self = .path }
+            else { return nil }
+        }
+    }
+
+    /// Names and values compared on every request, as bytes.
+    enum Names {
+        static let method = Array(":method".utf8)
+        static let scheme = Array(":scheme".utf8)
+        static let authority = Array(":authority".utf8)
+        static let path = Array(":path".utf8)
+        static let host = Array("host".utf8)
+        static let contentLength = Array("content-length".utf8)
+        static let te = Array("te".utf8)
+        static let trailers = Array("trailers".utf8)
+        static let connect = Array("CONNECT".utf8)
+        static let options = Array("OPTIONS".utf8)
+    }
 
     /// Checks a request's first HEADERS block on `stream`.
     public static func validate(_ list: HeaderList, stream: UInt32) -> Result<RequestFields, HTTP2Error> {
@@ -32,21 +59,22 @@ public struct RequestFields: Equatable, Sendable {
             if let cause = fieldCause(name: name, value: value) { return malformed(cause) }
             if name.first == UInt8(ascii: ":") {
                 guard !regularSeen else { return malformed("pseudo-header field after a regular field") }
-                let slot: WritableKeyPath<RequestFields, Int?>
-                if name.elementsEqual(":method".utf8) { slot = \.method }
-                else if name.elementsEqual(":scheme".utf8) { slot = \.scheme }
-                else if name.elementsEqual(":authority".utf8) { slot = \.authority }
-                else if name.elementsEqual(":path".utf8) { slot = \.path }
-                else { return malformed("pseudo-header field \(String(decoding: name, as: UTF8.self)) not allowed in a request") }
-                guard r[keyPath: slot] == nil else { return malformed("duplicate \(String(decoding: name, as: UTF8.self))") }
-                r[keyPath: slot] = i
+                let previous: Int?
+                switch Pseudo(name) {
+                case .method: previous = r.method; r.method = i
+                case .scheme: previous = r.scheme; r.scheme = i
+                case .authority: previous = r.authority; r.authority = i
+                case .path: previous = r.path; r.path = i
+                case nil: return malformed("pseudo-header field \(String(decoding: name, as: UTF8.self)) not allowed in a request")
+                }
+                guard previous == nil else { return malformed("duplicate \(String(decoding: name, as: UTF8.self))") }
                 continue
             }
             regularSeen = true
-            if name.elementsEqual("host".utf8) {
+            if name.elementsEqual(Names.host) {
                 guard r.host == nil else { return malformed("more than one host field") }
                 r.host = i
-            } else if name.elementsEqual("content-length".utf8) {
+            } else if name.elementsEqual(Names.contentLength) {
                 guard let n = decimal(value), r.contentLength == nil || r.contentLength == n else {
                     return malformed("invalid or conflicting content-length")
                 }
@@ -54,7 +82,8 @@ public struct RequestFields: Equatable, Sendable {
             }
         }
         guard let method = r.method else { return malformed("no :method") }
-        guard list.value(method).allSatisfy({ ByteClass.token[Int($0)] }), !list.value(method).isEmpty else {
+        let token = ByteClass.token
+        guard list.value(method).allSatisfy({ token[Int($0)] }), !list.value(method).isEmpty else {
             return malformed(":method is not a token")
         }
         if r.isConnect {
@@ -63,9 +92,10 @@ public struct RequestFields: Equatable, Sendable {
             guard let scheme = r.scheme, let path = r.path else { return malformed("no :scheme or no :path") }
             guard !list.value(scheme).isEmpty else { return malformed("empty :scheme") }
             let p = list.value(path)
-            let asterisk = p.elementsEqual("*".utf8) && list.value(method).elementsEqual("OPTIONS".utf8)
+            let asterisk = p.count == 1 && p.first == UInt8(ascii: "*") && list.value(method).elementsEqual(Names.options)
             guard p.first == UInt8(ascii: "/") || asterisk else { return malformed(":path is empty or not origin-form") }
-            guard p.allSatisfy({ ByteClass.target[Int($0)] }) else { return malformed("invalid byte in :path") }
+            let target = ByteClass.target
+            guard p.allSatisfy({ target[Int($0)] }) else { return malformed("invalid byte in :path") }
         }
         guard r.authority != nil || r.host != nil else { return malformed("neither :authority nor host") }
         if let a = r.authority, let h = r.host, !list.value(a).elementsEqual(list.value(h)) {
@@ -90,15 +120,17 @@ public struct RequestFields: Equatable, Sendable {
     static func fieldCause(name: ArraySlice<UInt8>, value: ArraySlice<UInt8>) -> String? {
         let bare = name.first == UInt8(ascii: ":") ? name.dropFirst() : name
         guard !bare.isEmpty else { return "empty field name" }
+        let token = ByteClass.token
         for b in bare {
             if b >= 0x41 && b <= 0x5A { return "uppercase byte in field name" }
-            if !ByteClass.token[Int(b)] { return "invalid byte in field name" }
+            if !token[Int(b)] { return "invalid byte in field name" }
         }
-        guard value.allSatisfy({ ByteClass.fieldValue[Int($0)] }) else { return "invalid byte in field value" }
+        let valueBytes = ByteClass.fieldValue
+        guard value.allSatisfy({ valueBytes[Int($0)] }) else { return "invalid byte in field value" }
         if let f = value.first, f == 0x20 || f == 0x09 { return "field value starts with whitespace" }
         if let l = value.last, l == 0x20 || l == 0x09 { return "field value ends with whitespace" }
         if isConnectionSpecific(name) { return "connection-specific field \(String(decoding: name, as: UTF8.self))" }
-        if name.elementsEqual("te".utf8) && !value.elementsEqual("trailers".utf8) { return "te other than trailers" }
+        if name.elementsEqual(Names.te) && !value.elementsEqual(Names.trailers) { return "te other than trailers" }
         return nil
     }
 

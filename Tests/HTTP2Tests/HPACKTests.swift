@@ -7,6 +7,8 @@ struct HuffmanTests {
         // Kraft sum of a complete prefix code is exactly 1: sum of 2^(30-len) == 2^30.
         let kraft = Huffman.lengths.reduce(0) { $0 + (1 << (30 - Int($1))) }
         #expect(kraft == 1 << 30)
+        // A complete binary tree of 257 leaves has 256 inner nodes: the decoder's states.
+        #expect(Huffman.accepting.count == 256 && Huffman.steps.count == 256 * 16)
         // Spot checks against the table as printed (code as hex, len).
         let printed: [(Int, UInt32, UInt8)] = [
             (0, 0x1ff8, 13), (1, 0x7fffd8, 23), (10, 0x3ffffffc, 30), (13, 0x3ffffffd, 30), (22, 0x3ffffffe, 30),

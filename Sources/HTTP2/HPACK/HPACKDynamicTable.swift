@@ -37,13 +37,13 @@ public struct HPACKDynamicTable: Sendable {
 
     /// The dynamic index (0 = newest) of an entry with this name, and of one with this name
     /// and value, for the encoder.
-    public func find(name: some Collection<UInt8>, value: some Collection<UInt8>) -> (nameIndex: Int?, fullIndex: Int?) {
+    public func find(name: [UInt8], value: ArraySlice<UInt8>) -> (nameIndex: Int?, fullIndex: Int?) {
         var nameIndex: Int?
         for i in 0..<count {
-            let entry = self[i]
-            guard entry.name.elementsEqual(name) else { continue }
+            let entry = entries[entries.count - 1 - i]
+            guard entry.name.count == name.count && entry.name == name else { continue }
             if nameIndex == nil { nameIndex = i }
-            if entry.value.elementsEqual(value) { return (nameIndex, i) }
+            if entry.value.count == value.count && entry.value[...] == value { return (nameIndex, i) }
         }
         return (nameIndex, nil)
     }

@@ -38,7 +38,12 @@ public struct HPACKEncoder: Sendable {
     }
 
     /// Appends one field.
-    public mutating func encode(name rawName: some Collection<UInt8>, value: some Collection<UInt8>, into out: inout [UInt8]) {
+    public mutating func encode(name: [UInt8], value: [UInt8], into out: inout [UInt8]) {
+        encode(name: name[...], value: value[...], into: &out)
+    }
+
+    /// Appends one field.
+    public mutating func encode(name rawName: ArraySlice<UInt8>, value: ArraySlice<UInt8>, into out: inout [UInt8]) {
         name.removeAll(keepingCapacity: true)
         for b in rawName { name.append(ByteClass.lower(b)) }
         let (staticName, staticFull) = HPACKStaticTable.find(name: name, value: value)
@@ -59,19 +64,20 @@ public struct HPACKEncoder: Sendable {
         } else {
             HPACKInteger.encode(nameIndex, prefixBits: 4, flags: sensitive ? 0x10 : 0x00, into: &out)
         }
-        if nameIndex == 0 { Self.writeString(name, into: &out) }
+        if nameIndex == 0 { Self.writeString(name[...], into: &out) }
         Self.writeString(value, into: &out)
         if indexing { table.insert(name: name, value: Array(value)) }
     }
 
     /// Names whose values are credentials: sent as never-indexed literals.
+    static let sensitiveNames: [[UInt8]] = ["authorization", "proxy-authorization", "cookie", "set-cookie"].map { Array($0.utf8) }
+
     static func isSensitive(_ name: [UInt8]) -> Bool {
-        name.elementsEqual("authorization".utf8) || name.elementsEqual("proxy-authorization".utf8)
-            || name.elementsEqual("cookie".utf8) || name.elementsEqual("set-cookie".utf8)
+        sensitiveNames.contains(name)
     }
 
     /// A string literal (section 5.2), Huffman-coded unless that is longer.
-    static func writeString(_ bytes: some Collection<UInt8>, into out: inout [UInt8]) {
+    static func writeString(_ bytes: ArraySlice<UInt8>, into out: inout [UInt8]) {
         let huffmanLength = Huffman.encodedLength(bytes)
         if huffmanLength <= bytes.count {
             HPACKInteger.encode(huffmanLength, prefixBits: 7, flags: 0x80, into: &out)

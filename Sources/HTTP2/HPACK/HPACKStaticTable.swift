@@ -23,11 +23,12 @@ public enum HPACKStaticTable {
 
     /// The static index (1-based) of the first entry named `name`, and of the entry that also
     /// has `value`, for the encoder.
-    public static func find(name: some Collection<UInt8>, value: some Collection<UInt8>) -> (nameIndex: Int?, fullIndex: Int?) {
+    public static func find(name: [UInt8], value: ArraySlice<UInt8>) -> (nameIndex: Int?, fullIndex: Int?) {
         var nameIndex: Int?
-        for (i, entry) in entries.enumerated() where entry.name.elementsEqual(name) {
+        let entries = entries
+        for i in entries.indices where entries[i].name.count == name.count && entries[i].name == name {
             if nameIndex == nil { nameIndex = i + 1 }
-            if entry.value.elementsEqual(value) { return (nameIndex, i + 1) }
+            if entries[i].value.count == value.count && entries[i].value[...] == value { return (nameIndex, i + 1) }
         }
         return (nameIndex, nil)
     }

@@ -42,26 +42,66 @@ public enum Huffman {
         return codes
     }()
 
-    /// For decoding, per length: the first code, and where its symbols start in `sortedSymbols`.
-    static let firstCode: [UInt32] = decodingTables.first
-    static let firstIndex: [Int] = decodingTables.index
-    static let countByLength: [Int] = decodingTables.count
-    static let sortedSymbols: [UInt16] = decodingTables.symbols
+    /// The decoder: a state machine over the code tree that takes 4 bits at a time. A state is
+    /// an inner node of the tree (256 of them; 0 is the root). As no code is shorter than 5
+    /// bits, a nibble completes at most one symbol.
+    struct Step {
+        var next: UInt8
+        var symbol: UInt8
+        /// `symbol` was completed by this nibble.
+        var emits: Bool
+        /// The nibble reached EOS.
+        var fails: Bool
+    }
 
-    private static let decodingTables: (first: [UInt32], index: [Int], count: [Int], symbols: [UInt16]) = {
-        var first = [UInt32](repeating: 0, count: maxLength + 1)
-        var index = [Int](repeating: 0, count: maxLength + 1)
-        var count = [Int](repeating: 0, count: maxLength + 1)
-        var symbols: [UInt16] = []
-        for length in 1...maxLength {
-            index[length] = symbols.count
-            for symbol in lengths.indices where Int(lengths[symbol]) == length {
-                if count[length] == 0 { first[length] = codes[symbol] }
-                count[length] += 1
-                symbols.append(UInt16(symbol))
+    /// `steps[state * 16 + nibble]`.
+    static let steps: [Step] = decoder.steps
+    /// States a string may end in: the root, or at most 7 bits into the tree, all of them ones
+    /// (a prefix of EOS, section 5.2).
+    static let accepting: [Bool] = decoder.accepting
+
+    private static let decoder: (steps: [Step], accepting: [Bool]) = {
+        // The tree: children of inner node i are children[2i] and children[2i+1]; a child is an
+        // inner node (its index) or a leaf (-1 - symbol).
+        var children: [Int] = [0, 0]
+        var depth = [0]
+        var allOnes = [true]
+        for symbol in lengths.indices {
+            var node = 0
+            for bit in stride(from: Int(lengths[symbol]) - 1, through: 0, by: -1) {
+                let b = Int(codes[symbol] >> UInt32(bit) & 1)
+                if bit == 0 {
+                    children[2 * node + b] = -1 - symbol
+                } else {
+                    if children[2 * node + b] == 0 {
+                        children[2 * node + b] = depth.count
+                        children += [0, 0]
+                        depth.append(depth[node] + 1)
+                        allOnes.append(allOnes[node] && b == 1)
+                    }
+                    node = children[2 * node + b]
+                }
             }
         }
-        return (first, index, count, symbols)
+        var steps: [Step] = []
+        for state in depth.indices {
+            for nibble in 0..<16 {
+                var node = state
+                var step = Step(next: 0, symbol: 0, emits: false, fails: false)
+                for bit in stride(from: 3, through: 0, by: -1) {
+                    let child = children[2 * node + (nibble >> bit & 1)]
+                    if child >= 0 { node = child; continue }
+                    let symbol = -1 - child
+                    if symbol == eos { step.fails = true; break }
+                    step.symbol = UInt8(symbol)
+                    step.emits = true
+                    node = 0
+                }
+                step.next = UInt8(node)
+                steps.append(step)
+            }
+        }
+        return (steps, depth.indices.map { $0 == 0 || allOnes[$0] && depth[$0] <= 7 })
     }()
 
     /// The encoded length in bytes of `bytes`.
@@ -91,24 +131,17 @@ public enum Huffman {
     /// Decodes `buf`, calling `emit` with each byte. Rejects EOS, padding over 7 bits, and padding
     /// that is not all ones (RFC 7541 section 5.2).
     public static func decode(_ buf: UnsafeRawBufferPointer, _ emit: (UInt8) -> Void) throws(HPACKError) {
-        var code: UInt32 = 0
-        var length = 0
+        let steps = steps
+        var state = 0
         for byte in buf {
-            for shift in stride(from: 7, through: 0, by: -1) {
-                code = code << 1 | UInt32(byte >> UInt8(shift) & 1)
-                length += 1
-                let offset = Int(code) - Int(firstCode[length])
-                if countByLength[length] > 0 && offset >= 0 && offset < countByLength[length] {
-                    let symbol = Int(sortedSymbols[firstIndex[length] + offset])
-                    if symbol == eos { throw .huffmanEOS }
-                    emit(UInt8(symbol))
-                    code = 0
-                    length = 0
-                }
-            }
+            let high = steps[state << 4 | Int(byte >> 4)]
+            if high.fails { throw .huffmanEOS }
+            if high.emits { emit(high.symbol) }
+            let low = steps[Int(high.next) << 4 | Int(byte & 0xF)]
+            if low.fails { throw .huffmanEOS }
+            if low.emits { emit(low.symbol) }
+            state = Int(low.next)
         }
-        // What is left must be a proper prefix of EOS: at most 7 bits, all ones.
-        if length > 7 { throw .huffmanPadding }
-        if code != (1 << UInt32(length)) - 1 { throw .huffmanPadding }
+        if !accepting[state] { throw .huffmanPadding }
     }
 }
