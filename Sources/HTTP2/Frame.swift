@@ -23,17 +23,6 @@ public enum Frame: Equatable, Sendable {
         public var exclusive: Bool
         public var weight: UInt8
     }
-
-    /// The stream the frame belongs to (0 for the connection).
-    public var stream: UInt32 {
-        switch self {
-        case .data(let s, _, _, _), .headers(let s, _, _, _, _), .priority(let s, _), .rstStream(let s, _),
-             .pushPromise(let s), .windowUpdate(let s, _), .continuation(let s, _, _), .unknown(_, let s, _):
-            s
-        case .settings, .ping, .goaway:
-            0
-        }
-    }
 }
 
 /// One SETTINGS parameter (RFC 9113 section 6.5.2). Unknown identifiers are kept: a receiver

@@ -39,10 +39,12 @@ public struct HeaderList: Equatable, Sendable {
     public var pairs: [(String, String)] {
         fields.map { (String(decoding: bytes[$0.name], as: UTF8.self), String(decoding: bytes[$0.value], as: UTF8.self)) }
     }
+}
 
-    /// The index of the first field named `name` (lowercase).
-    public func firstIndex(of name: StaticString) -> Int? {
-        let n = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        return fields.firstIndex { bytes[$0.name].elementsEqual(n) }
+extension ArraySlice<UInt8> {
+    /// True when these bytes are exactly `bytes` (compared in place, not element by element
+    /// through the generic collection path).
+    func equals(_ bytes: [UInt8]) -> Bool {
+        count == bytes.count && withUnsafeBufferPointer { a in bytes.withUnsafeBufferPointer { a.elementsEqual($0) } }
     }
 }

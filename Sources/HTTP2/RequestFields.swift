@@ -17,17 +17,17 @@ public struct RequestFields: Equatable, Sendable {
     /// The Content-Length the request declared; DATA must add up to it.
     public var contentLength: Int?
 
-    public var isConnect: Bool { method.map { list.value($0).elementsEqual(Names.connect) } ?? false }
+    public var isConnect: Bool { method.map { list.value($0).equals(Names.connect) } ?? false }
 
     /// The request pseudo-header fields (RFC 9113 section 8.3.1).
     enum Pseudo {
         case method, scheme, authority, path
 
         init?(_ name: ArraySlice<UInt8>) {
-            if name.elementsEqual(Names.method) { self = .method }
-            else if name.elementsEqual(Names.scheme) { self = .scheme }
-            else if name.elementsEqual(Names.authority) { self = .authority }
-            else if name.elementsEqual(Names.path) { self = .path }
+            if name.equals(Names.method) { self = .method }
+            else if name.equals(Names.scheme) { self = .scheme }
+            else if name.equals(Names.authority) { self = .authority }
+            else if name.equals(Names.path) { self = .path }
             else { return nil }
         }
     }
@@ -71,10 +71,10 @@ public struct RequestFields: Equatable, Sendable {
                 continue
             }
             regularSeen = true
-            if name.elementsEqual(Names.host) {
+            if name.equals(Names.host) {
                 guard r.host == nil else { return malformed("more than one host field") }
                 r.host = i
-            } else if name.elementsEqual(Names.contentLength) {
+            } else if name.equals(Names.contentLength) {
                 guard let n = decimal(value), r.contentLength == nil || r.contentLength == n else {
                     return malformed("invalid or conflicting content-length")
                 }
@@ -82,8 +82,7 @@ public struct RequestFields: Equatable, Sendable {
             }
         }
         guard let method = r.method else { return malformed("no :method") }
-        let token = ByteClass.token
-        guard list.value(method).allSatisfy({ token[Int($0)] }), !list.value(method).isEmpty else {
+        guard allIn(list.value(method), ByteClass.token), !list.value(method).isEmpty else {
             return malformed(":method is not a token")
         }
         if r.isConnect {
@@ -92,10 +91,9 @@ public struct RequestFields: Equatable, Sendable {
             guard let scheme = r.scheme, let path = r.path else { return malformed("no :scheme or no :path") }
             guard !list.value(scheme).isEmpty else { return malformed("empty :scheme") }
             let p = list.value(path)
-            let asterisk = p.count == 1 && p.first == UInt8(ascii: "*") && list.value(method).elementsEqual(Names.options)
+            let asterisk = p.count == 1 && p.first == UInt8(ascii: "*") && list.value(method).equals(Names.options)
             guard p.first == UInt8(ascii: "/") || asterisk else { return malformed(":path is empty or not origin-form") }
-            let target = ByteClass.target
-            guard p.allSatisfy({ target[Int($0)] }) else { return malformed("invalid byte in :path") }
+            guard allIn(p, ByteClass.target) else { return malformed("invalid byte in :path") }
         }
         guard r.authority != nil || r.host != nil else { return malformed("neither :authority nor host") }
         if let a = r.authority, let h = r.host, !list.value(a).elementsEqual(list.value(h)) {
@@ -120,18 +118,23 @@ public struct RequestFields: Equatable, Sendable {
     static func fieldCause(name: ArraySlice<UInt8>, value: ArraySlice<UInt8>) -> String? {
         let bare = name.first == UInt8(ascii: ":") ? name.dropFirst() : name
         guard !bare.isEmpty else { return "empty field name" }
-        let token = ByteClass.token
-        for b in bare {
-            if b >= 0x41 && b <= 0x5A { return "uppercase byte in field name" }
-            if !token[Int(b)] { return "invalid byte in field name" }
+        if !allIn(bare, lowercaseToken) {
+            return bare.contains { $0 >= 0x41 && $0 <= 0x5A } ? "uppercase byte in field name" : "invalid byte in field name"
         }
-        let valueBytes = ByteClass.fieldValue
-        guard value.allSatisfy({ valueBytes[Int($0)] }) else { return "invalid byte in field value" }
+        guard allIn(value, ByteClass.fieldValue) else { return "invalid byte in field value" }
         if let f = value.first, f == 0x20 || f == 0x09 { return "field value starts with whitespace" }
         if let l = value.last, l == 0x20 || l == 0x09 { return "field value ends with whitespace" }
         if isConnectionSpecific(name) { return "connection-specific field \(String(decoding: name, as: UTF8.self))" }
-        if name.elementsEqual(Names.te) && !value.elementsEqual(Names.trailers) { return "te other than trailers" }
+        if name.equals(Names.te) && !value.equals(Names.trailers) { return "te other than trailers" }
         return nil
+    }
+
+    /// The bytes of a field name: lowercase token characters.
+    static let lowercaseToken: [Bool] = (0..<256).map { ByteClass.token[$0] && !($0 >= 0x41 && $0 <= 0x5A) }
+
+    /// True when every byte of `bytes` is in the byte class `table`.
+    static func allIn(_ bytes: ArraySlice<UInt8>, _ table: [Bool]) -> Bool {
+        table.withUnsafeBufferPointer { t in bytes.withUnsafeBufferPointer { $0.allSatisfy { t[Int($0)] } } }
     }
 
     /// Fields that belong to one HTTP/1.1 connection and may not appear in HTTP/2 (section
