@@ -17,6 +17,7 @@ extension HTTP2Connection {
         case .data(let s, let data, let endStream, let flowLength):
             try receiveData(s, data, endStream: endStream, flowLength: flowLength, buf: buf, base: base, nowMs: nowMs, &out)
         case .headers(let s, let fragment, let endStream, let endHeaders, let priority):
+            try checkBlockSize(fragment.count)
             if fragment.isEmpty && !endHeaders { try spendEmpty(nowMs) }
             block.removeAll(keepingCapacity: true)
             block.append(contentsOf: buf[fragment])
@@ -31,9 +32,7 @@ extension HTTP2Connection {
             guard p.continuations <= configuration.maxContinuationFrames else {
                 throw .connection(.enhanceYourCalm, .abuse, "more than \(configuration.maxContinuationFrames) CONTINUATION frames in one header block")
             }
-            guard block.count + fragment.count <= configuration.maxHeaderBlockSize else {
-                throw .connection(.enhanceYourCalm, .abuse, "header block over \(configuration.maxHeaderBlockSize) bytes")
-            }
+            try checkBlockSize(block.count + fragment.count)
             if fragment.isEmpty && !endHeaders { try spendEmpty(nowMs) }
             block.append(contentsOf: buf[fragment])
             if endHeaders { try completeBlock(nowMs: nowMs, &out) }
@@ -60,6 +59,13 @@ extension HTTP2Connection {
             try receiveWindowUpdate(s, Int(increment), &out)
         case .unknown:
             try spendEmpty(nowMs)
+        }
+    }
+
+    /// A header block (HEADERS and CONTINUATION frames together) stays within its limit.
+    func checkBlockSize(_ size: Int) throws(HTTP2Error) {
+        guard size <= configuration.maxHeaderBlockSize else {
+            throw .connection(.enhanceYourCalm, .abuse, "header block over \(configuration.maxHeaderBlockSize) bytes")
         }
     }
 

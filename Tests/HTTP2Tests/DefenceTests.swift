@@ -190,6 +190,17 @@ struct DefenceTests {
 
 /// Inputs the fuzzer found (fuzz/HTTP2Fuzz.swift), kept as regressions.
 struct FuzzRegressionTests {
+    @Test func aSingleHeadersFrameIsHeldToTheBlockLimitToo() {
+        // Was: only CONTINUATION frames were checked against maxHeaderBlockSize.
+        var configuration = HTTP2Configuration()
+        configuration.maxHeaderBlockSize = 100
+        var client = Client.started()
+        client.rawHeaders(1, ConformanceTests.raw([(":method", "GET"), (":scheme", "https"), (":path", "/"),
+                                                   (":authority", "a"), ("x-pad", String(repeating: "p", count: 100))]))
+        let t = expectSplitInvariant(client.bytes, configuration: configuration)
+        #expect(t.goaway == .enhanceYourCalm)
+    }
+
     @Test func peerGoawayOnAnIdleConnectionClosesAtOnceWhereverTheReadIsCut() {
         // Was: the connection closed at the end of the read holding the GOAWAY, so frames
         // after it in the same read were handled only when the read was not cut after it.
