@@ -82,6 +82,7 @@ extension HTTP2Connection {
     /// HEADERS on it reuse an old id (PROTOCOL_ERROR, section 5.1.1), anything else is late.
     func closedStreamFrame(_ s: UInt32, headers: Bool) throws(HTTP2Error) {
         let what = headers ? "HEADERS" : "DATA"
+        if case .goingAway(let last) = state, s > last { return } // opened after our GOAWAY: ignored
         switch closedStreams.lookup(s) {
         case .resetByUs: return
         case .resetByPeer: throw .stream(s, .streamClosed, .streamState, "\(what) after RST_STREAM")

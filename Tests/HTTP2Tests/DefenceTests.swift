@@ -154,9 +154,12 @@ struct DefenceTests {
         #expect(!c.shutdown().close)
         var late = Client(bytes: [])
         late.encoder = client.encoder
-        late.headers(3, get)
+        late.headers(3, post(), endStream: false)
+        late.data(3, Array("ignored".utf8), endStream: true)
+        late.headers(5, get)
         let (events, out) = feed(&c, late.bytes)
         #expect(events.isEmpty && !out.close)
+        #expect(c.openStreams == 1)
         let sent = c.sendHeaders(1, status: 204, fields: HeaderList(), endStream: true)
         #expect(sent && c.isClosed)
         let w = frames(c.takeOutbound())
