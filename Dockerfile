@@ -22,6 +22,7 @@ COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
 COPY bench/judge ./bench/judge
+COPY bench/http2 ./bench/http2
 RUN swift build -c release --product sluice --static-swift-stdlib \
     && install -D -m 0755 "$(swift build -c release --product sluice --static-swift-stdlib --show-bin-path)/sluice" /out/sluice \
     && /out/sluice --version
