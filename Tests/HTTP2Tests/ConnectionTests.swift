@@ -50,9 +50,9 @@ struct ExchangeTests {
         #expect(settingsAck.map(\.type) == [FrameType.settings] && settingsAck[0].flags == FrameFlags.ack)
         #expect(c.openStreams == 1)
 
-        let sent1 = c.sendHeaders(1, status: 200, fields: HeaderList([("Content-Type", "text/plain"), ("Connection", "keep-alive"),
+        let headSent = c.sendHeaders(1, status: 200, fields: HeaderList([("Content-Type", "text/plain"), ("Connection", "keep-alive"),
                                                                    ("Transfer-Encoding", "chunked"), ("X-Id", "7")]), endStream: false)
-        #expect(sent1)
+        #expect(headSent)
         let body = Array("hello".utf8)
         #expect(send(&c, 1, body[...], endStream: true) == 5)
         #expect(c.openStreams == 0)
@@ -63,8 +63,8 @@ struct ExchangeTests {
         #expect(blocks[0].fields == [":status=200", "content-type=text/plain", "x-id=7"])
         #expect(w.last == Written(type: FrameType.data, flags: FrameFlags.endStream, stream: 1, payload: body))
         // Sending on a finished stream does nothing.
-        let sent2 = c.sendHeaders(1, status: 200, fields: HeaderList(), endStream: true)
-        #expect(!sent2)
+        let sentAgain = c.sendHeaders(1, status: 200, fields: HeaderList(), endStream: true)
+        #expect(!sentAgain)
         #expect(send(&c, 1, body[...], endStream: true) == nil)
     }
 
@@ -121,8 +121,8 @@ struct ExchangeTests {
         _ = feed(&c, client.bytes)
         _ = c.takeOutbound()
         let long = String(repeating: "v", count: 30_000)
-        let sent3 = c.sendHeaders(1, status: 404, fields: HeaderList([("x-long", long), ("x-again", "a")]), endStream: true)
-        #expect(sent3)
+        let headSent = c.sendHeaders(1, status: 404, fields: HeaderList([("x-long", long), ("x-again", "a")]), endStream: true)
+        #expect(headSent)
         let w = frames(c.takeOutbound())
         #expect(w.map(\.type) == [FrameType.headers, FrameType.continuation])
         #expect(w.allSatisfy { $0.payload.count <= 20_000 })
@@ -190,8 +190,8 @@ struct FlowControlTests {
         client.headers(1, get)
         var c = HTTP2Connection()
         _ = feed(&c, client.bytes)
-        let sent4 = c.sendHeaders(1, status: 200, fields: HeaderList(), endStream: false)
-        #expect(sent4)
+        let headSent = c.sendHeaders(1, status: 200, fields: HeaderList(), endStream: false)
+        #expect(headSent)
         _ = c.takeOutbound()
         let body = [UInt8](repeating: 0x7A, count: 25)
         #expect(send(&c, 1, body[...], endStream: true) == 10)
@@ -213,8 +213,8 @@ struct FlowControlTests {
         client.windowUpdate(0, 200_000)
         var c = HTTP2Connection()
         _ = feed(&c, client.bytes)
-        let sent5 = c.sendHeaders(1, status: 200, fields: HeaderList(), endStream: false)
-        #expect(sent5)
+        let headSent = c.sendHeaders(1, status: 200, fields: HeaderList(), endStream: false)
+        #expect(headSent)
         _ = c.takeOutbound()
         let body = [UInt8](repeating: 1, count: 40_000)
         #expect(send(&c, 1, body[...], endStream: false) == 40_000)

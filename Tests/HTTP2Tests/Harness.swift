@@ -1,3 +1,4 @@
+import Testing
 @testable import HTTP2
 
 /// Bytes from hex text; spaces ignored.
@@ -186,7 +187,6 @@ func expectSplitInvariant(_ input: [UInt8], configuration: HTTP2Configuration = 
     return whole
 }
 
-import Testing
 
 // Typed-throws closures handed to withUnsafeBytes crash the 6.3 compiler (IRGen), so the
 // tests reach the throwing decoders through these non-throwing wrappers.
