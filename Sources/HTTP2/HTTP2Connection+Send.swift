@@ -4,19 +4,17 @@
 extension HTTP2Connection {
     static let statusName = Array(":status".utf8)
 
-    /// The response head of stream `s`: `:status` and `fields` (any case; connection-specific
-    /// ones dropped). An interim (1xx) head may come before the final one. False when the
-    /// stream is gone or its final head was already sent.
+    /// The response head of stream `s`: `:status` (100-999) and `fields` (any case;
+    /// connection-specific ones dropped). An interim (1xx) head may come before the final one.
+    /// False when the stream is gone, its final head was already sent, or the status is invalid.
     public mutating func sendHeaders(_ s: UInt32, status: Int, fields: HeaderList, endStream: Bool) -> Bool {
-        guard state != .closed, var stream = streams[s], stream.local == .awaitingHeaders else { return false }
-        var block: [UInt8] = []
-        encoder.beginBlock(into: &block)
-        var digits: [UInt8] = []
-        var n = status
-        repeat { digits.insert(UInt8(0x30 + n % 10), at: 0); n /= 10 } while n > 0
-        encoder.encode(name: Self.statusName, value: digits, into: &block)
+        guard state != .closed, var stream = streams[s], stream.local == .awaitingHeaders, (100...999).contains(status) else { return false }
+        var block = takeSendBlock()
+        let digits = [UInt8(0x30 + status / 100), UInt8(0x30 + status / 10 % 10), UInt8(0x30 + status % 10)]
+        encoder.encode(name: Self.statusName[...], value: digits[...], into: &block)
         encodeFields(fields, into: &block)
         FrameWriter.headers(&outbound, stream: s, block: block, endStream: endStream, maxFrameSize: peerMaxFrameSize)
+        sendBlock = block
         stream.local = endStream ? .closed : status < 200 ? .awaitingHeaders : .sendingBody
         streams[s] = stream
         closeIfDone(s)
@@ -56,10 +54,10 @@ extension HTTP2Connection {
     /// The response's trailer section; ends the stream. False when the stream is gone.
     public mutating func sendTrailers(_ s: UInt32, fields: HeaderList) -> Bool {
         guard state != .closed, var stream = streams[s], stream.local == .sendingBody else { return false }
-        var block: [UInt8] = []
-        encoder.beginBlock(into: &block)
+        var block = takeSendBlock()
         encodeFields(fields, into: &block)
         FrameWriter.headers(&outbound, stream: s, block: block, endStream: true, maxFrameSize: peerMaxFrameSize)
+        sendBlock = block
         stream.local = .closed
         streams[s] = stream
         closeIfDone(s)
@@ -85,6 +83,16 @@ extension HTTP2Connection {
             credit(s, count)
         }
         return finish(Output())
+    }
+
+    /// The reused buffer for a header block we send, emptied, with the size updates the
+    /// encoder owes already in it. Put back into `sendBlock` after use.
+    mutating func takeSendBlock() -> [UInt8] {
+        var block: [UInt8] = []
+        swap(&block, &sendBlock)
+        block.removeAll(keepingCapacity: true)
+        encoder.beginBlock(into: &block)
+        return block
     }
 
     mutating func encodeFields(_ fields: HeaderList, into block: inout [UInt8]) {

@@ -5,8 +5,8 @@
 /// `sendTrailers`/`resetStream` when a stream's exchange has something for the client,
 /// `dataConsumed` when a stream's request body bytes have been passed on, `shutdown` to drain.
 /// Each returns what happened for the streams (`Output.events`); frames to write collect in
-/// `outbound` (the shell takes them with `takeOutbound` and writes them, and should stop
-/// reading while they pile up). When `Output.close` (or `isClosed`) is true the shell writes
+/// `outbound` (the shell writes them and calls `consumeOutbound` with what was written, or
+/// takes them all with `takeOutbound`, and should stop reading while they pile up). When `Output.close` (or `isClosed`) is true the shell writes
 /// what is left and closes. The time enters as milliseconds; nothing here reads a clock.
 ///
 /// Connection errors end in GOAWAY with the RFC's error code; stream errors in RST_STREAM and a
@@ -77,6 +77,8 @@ public struct HTTP2Connection: Sendable {
     var block: [UInt8] = []
     /// The decoded list (reused).
     var fields = HeaderList()
+    /// The header block being encoded (reused).
+    var sendBlock: [UInt8] = []
 
     /// The client's settings that shape what we send.
     var peerInitialWindow = 65_535
@@ -120,6 +122,12 @@ public struct HTTP2Connection: Sendable {
     public mutating func takeOutbound() -> [UInt8] {
         defer { outbound.removeAll(keepingCapacity: false) }
         return outbound
+    }
+
+    /// The first `count` bytes of `outbound` were written (a partial write keeps the rest);
+    /// the buffer keeps its capacity.
+    public mutating func consumeOutbound(_ count: Int) {
+        outbound.removeFirst(count)
     }
 
     /// Bytes arrived: parses every whole frame in `buf` (all bytes not consumed before) at

@@ -280,3 +280,25 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+struct OutboundTests {
+    @Test func partialWritesKeepTheRest() {
+        var c = HTTP2Connection()
+        let all = c.outbound
+        c.consumeOutbound(5)
+        #expect(c.outbound == Array(all[5...]))
+        c.consumeOutbound(c.outbound.count)
+        #expect(c.outbound.isEmpty)
+    }
+
+    @Test func anInvalidStatusIsRefused() {
+        var client = Client.started()
+        client.headers(1, get)
+        var c = HTTP2Connection()
+        _ = feed(&c, client.bytes)
+        let tooLow = c.sendHeaders(1, status: 99, fields: HeaderList(), endStream: true)
+        let tooHigh = c.sendHeaders(1, status: 1000, fields: HeaderList(), endStream: true)
+        let fine = c.sendHeaders(1, status: 503, fields: HeaderList(), endStream: true)
+        #expect(!tooLow && !tooHigh && fine)
+    }
+}
