@@ -98,7 +98,9 @@ public struct HTTP2Connection: Sendable {
     /// A connection whose server preface (our SETTINGS, and a WINDOW_UPDATE raising the
     /// connection window) is already in `outbound`.
     public init(configuration: HTTP2Configuration = HTTP2Configuration()) {
-        precondition(configuration.initialWindowSize >= 65_535 && configuration.connectionWindowSize >= 65_535)
+        precondition(configuration.initialWindowSize >= 65_535 && configuration.initialWindowSize <= FrameLimits.maxWindow
+            && configuration.connectionWindowSize >= 65_535 && configuration.connectionWindowSize <= FrameLimits.maxWindow)
+        precondition(configuration.maxFrameSize >= FrameLimits.minMaxFrameSize && configuration.maxFrameSize <= FrameLimits.maxMaxFrameSize)
         self.configuration = configuration
         parser = FrameParser(maxFrameSize: configuration.maxFrameSize)
         decoder = HPACKDecoder(maxTableSize: configuration.headerTableSize, maxHeaderListSize: configuration.maxHeaderListSize)
