@@ -23,6 +23,7 @@ COPY Sources ./Sources
 COPY Tests ./Tests
 COPY bench/judge ./bench/judge
 COPY bench/store ./bench/store
+COPY bench/http2 ./bench/http2
 RUN swift build -c release --product sluice --static-swift-stdlib \
     && install -D -m 0755 "$(swift build -c release --product sluice --static-swift-stdlib --show-bin-path)/sluice" /out/sluice \
     && /out/sluice --version

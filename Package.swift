@@ -25,6 +25,9 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // PURE: HTTP/1.1 wire format. No I/O, no Foundation.
         .target(name: "HTTP1", swiftSettings: hotPathSettings),
+        // PURE: HTTP/2 frames, HPACK and the connection state machine. No I/O, no clock reads,
+        // no Foundation. Not wired into the proxy yet.
+        .target(name: "HTTP2", dependencies: ["HTTP1"], swiftSettings: hotPathSettings),
         // PURE: routes, pools, weights, sticky hashing, addresses. No I/O, no Foundation.
         .target(name: "Traffic", swiftSettings: hotPathSettings),
         // PURE: the exchange state machine and its Outcome. No I/O, no clock reads.
@@ -42,7 +45,10 @@ let package = Package(
         // `bash bench/store/run.sh`: the store client's round trips to a real etcd, and a watch's delay.
         .executableTarget(name: "store-bench", dependencies: ["ProxyIO", "Control"], path: "bench/store",
                           exclude: ["run.sh"], swiftSettings: swiftSettings),
+        // `swift run -c release http2-bench`: the CPU cost of the pure HTTP/2 layer per request.
+        .executableTarget(name: "http2-bench", dependencies: ["HTTP2"], path: "bench/http2", swiftSettings: swiftSettings),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"], swiftSettings: swiftSettings),
         .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "HTTP1", "Traffic"], swiftSettings: swiftSettings),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
         .testTarget(name: "ControlTests", dependencies: ["Control", "ProxyIO", "Traffic", "JudgeSimulation"], exclude: ["Fixtures"],

@@ -1,7 +1,7 @@
 /// Byte classes of RFC 9110 section 5.6 used by the parsers, as 256-entry lookup tables.
 public enum ByteClass {
     /// `tchar`: the bytes of a token (field names, methods, transfer codings).
-    static let token: [Bool] = {
+    public static let token: [Bool] = {
         var t = [Bool](repeating: false, count: 256)
         for b in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(b)] = true }
         for b in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(b)] = true }
@@ -11,7 +11,7 @@ public enum ByteClass {
     }()
 
     /// Bytes allowed inside a field value: HTAB, SP, VCHAR and obs-text. No CR, LF, NUL, DEL.
-    static let fieldValue: [Bool] = {
+    public static let fieldValue: [Bool] = {
         var t = [Bool](repeating: false, count: 256)
         t[0x09] = true
         for b in 0x20...0x7E { t[b] = true }
@@ -20,13 +20,13 @@ public enum ByteClass {
     }()
 
     /// Bytes allowed in a request target: visible ASCII only.
-    static let target: [Bool] = {
+    public static let target: [Bool] = {
         var t = [Bool](repeating: false, count: 256)
         for b in 0x21...0x7E { t[b] = true }
         return t
     }()
 
-    @inline(__always) static func lower(_ b: UInt8) -> UInt8 {
+    @inline(__always) public static func lower(_ b: UInt8) -> UInt8 {
         (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
     }
 

@@ -1,0 +1,35 @@
+/// The static table of RFC 7541 Appendix A: indices 1 to 61.
+public enum HPACKStaticTable {
+    public static let entries: [(name: [UInt8], value: [UInt8])] = [
+        (":authority", ""), (":method", "GET"), (":method", "POST"), (":path", "/"),
+        (":path", "/index.html"), (":scheme", "http"), (":scheme", "https"), (":status", "200"),
+        (":status", "204"), (":status", "206"), (":status", "304"), (":status", "400"),
+        (":status", "404"), (":status", "500"), ("accept-charset", ""), ("accept-encoding", "gzip, deflate"),
+        ("accept-language", ""), ("accept-ranges", ""), ("accept", ""), ("access-control-allow-origin", ""),
+        ("age", ""), ("allow", ""), ("authorization", ""), ("cache-control", ""),
+        ("content-disposition", ""), ("content-encoding", ""), ("content-language", ""), ("content-length", ""),
+        ("content-location", ""), ("content-range", ""), ("content-type", ""), ("cookie", ""),
+        ("date", ""), ("etag", ""), ("expect", ""), ("expires", ""),
+        ("from", ""), ("host", ""), ("if-match", ""), ("if-modified-since", ""),
+        ("if-none-match", ""), ("if-range", ""), ("if-unmodified-since", ""), ("last-modified", ""),
+        ("link", ""), ("location", ""), ("max-forwards", ""), ("proxy-authenticate", ""),
+        ("proxy-authorization", ""), ("range", ""), ("referer", ""), ("refresh", ""),
+        ("retry-after", ""), ("server", ""), ("set-cookie", ""), ("strict-transport-security", ""),
+        ("transfer-encoding", ""), ("user-agent", ""), ("vary", ""), ("via", ""),
+        ("www-authenticate", ""),
+    ].map { (Array($0.0.utf8), Array($0.1.utf8)) }
+
+    public static var count: Int { entries.count }
+
+    /// The static index (1-based) of the first entry named `name`, and of the entry that also
+    /// has `value`, for the encoder.
+    public static func find(name: [UInt8], value: ArraySlice<UInt8>) -> (nameIndex: Int?, fullIndex: Int?) {
+        var nameIndex: Int?
+        let entries = entries
+        for i in entries.indices where entries[i].name.count == name.count && entries[i].name == name {
+            if nameIndex == nil { nameIndex = i + 1 }
+            if entries[i].value.count == value.count && entries[i].value[...] == value { return (nameIndex, i + 1) }
+        }
+        return (nameIndex, nil)
+    }
+}
