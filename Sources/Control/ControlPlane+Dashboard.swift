@@ -1,6 +1,6 @@
 import ProxyIO
 
-/// The dashboard (SPEC section 10): its page, served open like `/health` since it holds no
+/// The dashboard (docs/dashboard.md): its page, served open like `/health` since it holds no
 /// data (it asks for the token and calls the API with it), and the recent per-second figures
 /// its charts draw.
 extension ControlPlane {

@@ -1,7 +1,7 @@
 public import HTTP1
 public import Traffic
 
-/// How a request's pool is chosen (SPEC 4): the override header from an allowed address
+/// How a request's pool is chosen (docs/routes.md, docs/proxy.md): the override header from an allowed address
 /// forces one; else, with `sticky`, the user's key decides through its hash bucket; else the
 /// weighted picker. Decided once per request from its head; the shell carries out the parts
 /// that need worker state (the picker, a new random key).

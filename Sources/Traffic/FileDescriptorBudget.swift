@@ -1,5 +1,5 @@
 /// How many client connections Sluice takes at once so that it never runs out of file
-/// descriptors (SPEC section 4, "Resource budget"). Each client connection may hold a backend
+/// descriptors (docs/proxy.md, "Limits"). Each client connection may hold a backend
 /// connection as well (and a backend's idle keep-alive pool holds at most what was busy at
 /// once), so it counts for two descriptors; a reserve is kept for everything else: the
 /// listeners, each loop's epoll and event descriptors, admin connections, health probes, the

@@ -1,4 +1,4 @@
-/// The leader's sum of every live instance's evidence (SPEC section 8): each instance
+/// The leader's sum of every live instance's evidence (docs/fleet.md): each instance
 /// publishes its cumulative counters per route (`SecondEvidence` since it started) once a
 /// second; once a second the leader takes, per route, what all live instances served since
 /// its previous take, so a late or missed publication loses nothing and nothing counts twice.

@@ -10,7 +10,7 @@ public struct JudgeSettings: Hashable, Sendable {
     public static let lambdas: [Double] = [0.5, 1, 2, 4, 8]
     /// A fresh component of every test starts this often.
     public static let restartSeconds = 150
-    /// Restart components kept besides the first: the most recent ones (JUDGE.md step 4).
+    /// Restart components kept besides the first: the most recent ones (step 4 of the judge's method in docs/rollouts.md).
     public static let recentRestarts = 16
     /// A success is slow when it lands above the bucket of this quantile of the reference.
     public static let tailQuantile = 0.99

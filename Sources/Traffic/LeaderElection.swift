@@ -1,4 +1,4 @@
-/// One instance's part in electing the fleet's leader through the store (SPEC section 8),
+/// One instance's part in electing the fleet's leader through the store (docs/fleet.md),
 /// the way etcd's `concurrency.Election` does it: the instance holds a lease, creates its
 /// leadership key `prefix + lease ID` under that lease in a transaction (create if absent),
 /// and leads once no leadership key with a lower create revision exists; until then it

@@ -5,7 +5,7 @@ public enum RolloutCommand: Hashable, Sendable {
     case start(RolloutPlan, target: Pool, analysis: AnalysisConfig)
 
     /// Whether the command moves traffic for good (promote, abort, rollback): when its save
-    /// fails it still takes effect and the save stays pending (SPEC section 6), rather than
+    /// fails it still takes effect and the save stays pending (docs/rollouts.md), rather than
     /// being refused like the others.
     public var isDecision: Bool {
         switch self {

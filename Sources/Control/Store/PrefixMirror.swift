@@ -1,5 +1,5 @@
 /// A local copy of every key under a prefix of the store, kept current by a watch: how each
-/// instance follows the fleet's shared state (SPEC section 8). It reads the whole prefix,
+/// instance follows the fleet's shared state (docs/fleet.md). It reads the whole prefix,
 /// watches from that read's revision + 1 and applies each event. When the watch ends (its
 /// member died, the connection broke) it watches again from the revision after the last
 /// one it applied; when etcd cancels that watch because those revisions were compacted

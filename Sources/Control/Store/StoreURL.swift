@@ -2,7 +2,7 @@ import Traffic
 
 /// The members of the fleet's store as `--store` (or `SLUICE_STORE`) names them:
 /// `etcd://HOST:PORT[,HOST:PORT...]`, a host being a name, an IPv4 address or a bracketed
-/// IPv6 address (SPEC section 8). Names are resolved when the instance starts.
+/// IPv6 address (docs/fleet.md). Names are resolved when the instance starts.
 public struct StoreURL: Hashable, Sendable {
     public struct Member: Hashable, Sendable {
         public let host: String
