@@ -47,8 +47,8 @@ let package = Package(
                           exclude: ["run.sh"], swiftSettings: swiftSettings),
         // `swift run -c release http2-bench`: the CPU cost of the pure HTTP/2 layer per request.
         .executableTarget(name: "http2-bench", dependencies: ["HTTP2"], path: "bench/http2", swiftSettings: swiftSettings),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
-        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Traffic"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "Traffic"], swiftSettings: swiftSettings),
         .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "HTTP1", "Traffic"], swiftSettings: swiftSettings),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "JudgeSimulation"], swiftSettings: swiftSettings),
         .testTarget(name: "ControlTests", dependencies: ["Control", "ProxyIO", "Traffic", "JudgeSimulation"], exclude: ["Fixtures"],

@@ -1,4 +1,5 @@
 import Testing
+import Traffic
 @testable import HTTP1
 
 /// Seeded random mutations of the valid corpus. Whatever the bytes, parsing never crashes
@@ -16,7 +17,7 @@ struct FuzzTests {
         "Upgrade: h2c\r\n", "HTTP/1.0", "HTTP/1.1", "ffff", "5;e=1\r\nabcde\r\n", "\r\n ",
     ].map { Array($0.utf8) }
 
-    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
+    static func mutate(_ input: [UInt8], _ rng: inout SeededGenerator) -> [UInt8] {
         var b = input
         let count = Int.random(in: 1...4, using: &rng)
         for _ in 0..<count {
@@ -51,7 +52,7 @@ struct FuzzTests {
         return b
     }
 
-    static func randomLimits(_ rng: inout SplitMix64) -> Limits {
+    static func randomLimits(_ rng: inout SeededGenerator) -> Limits {
         if Int.random(in: 0..<3, using: &rng) != 0 { return Limits() }
         return Limits(
             requestLine: Int.random(in: 10...60, using: &rng),
@@ -60,7 +61,7 @@ struct FuzzTests {
         )
     }
 
-    static func randomCuts(_ count: Int, _ rng: inout SplitMix64) -> [Int] {
+    static func randomCuts(_ count: Int, _ rng: inout SeededGenerator) -> [Int] {
         guard count > 0 else { return [] }
         return (0..<Int.random(in: 1...5, using: &rng)).map { _ in Int.random(in: 0...count, using: &rng) }
     }
@@ -76,7 +77,7 @@ struct FuzzTests {
 
     @Test(arguments: [(true, UInt64(0x5EED_0001)), (false, UInt64(0x5EED_0002))])
     func mutatedMessagesParseTheSameHoweverSplit(isRequest: Bool, seed: UInt64) {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let corpus = (isRequest ? Corpus.requests : Corpus.responses).map { Array($0.utf8) }
         var outcomes: [String: Int] = [:]
         var mismatches = 0
@@ -123,7 +124,7 @@ struct FuzzTests {
     }
 
     @Test func mutatedChunkedBodiesDecodeTheSameHoweverSplit() {
-        var rng = SplitMix64(seed: 0xC0FF_EE00)
+        var rng = SeededGenerator(seed: 0xC0FF_EE00)
         let corpus = [
             ChunkedDecoderTests.valid,
             "4\r\nWiki\r\n5;x=y\r\npedia\r\ne\r\n in\r\n\r\nchunks.\r\n0\r\nServer-Timing: db;dur=5\r\n\r\n",

@@ -1,4 +1,5 @@
 import Testing
+import Traffic
 @testable import HTTP2
 
 /// Feeds `bytes` to `connection` in one read and returns the events described.
@@ -245,7 +246,7 @@ struct InterimResponseTests {
 /// fuzz/HTTP2Fuzz.swift).
 struct SeededFuzzTests {
     @Test func mutatedInputsAreSplitInvariant() {
-        var rng = SplitMix(seed: 0x5EED)
+        var rng = SeededGenerator(seed: 0x5EED)
         var base = Client.started()
         base.headers(1, post(length: 6) + [("te", "trailers")], endStream: false)
         base.data(1, Array("abc".utf8))
@@ -265,19 +266,6 @@ struct SeededFuzzTests {
             let (split, _) = run(input, cuts: cuts)
             #expect(split == whole, "round \(round) cut at \(cuts)")
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
