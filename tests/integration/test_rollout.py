@@ -106,7 +106,11 @@ def test_identical_pools_go_through_three_steps_to_promoted(clean_backends, slui
     b = clean_backends
     hooks = WebhookReceiver()
     try:
-        sl = sluice_factory([app_route(b, webhook=hooks.url)], env=ENV)
+        # A wide latency margin: this test is about the plan's steps and promotion. Under a
+        # loaded machine (parallel builds) two identical ~1 ms backends were reverted for a
+        # latency shift of the scheduler's making; the judge's false-revert rate is measured
+        # by judge-bench, not here.
+        sl = sluice_factory([app_route(b, webhook=hooks.url, analysis={"latency": {"maxIncrease": "200ms"}})], env=ENV)
         with Load(sl, rate=100) as load:
             time.sleep(2)
             result = ctl(sl, "rollout", "app", "--plan", "10,50,100", "--hold", "3s")
