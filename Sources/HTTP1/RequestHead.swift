@@ -59,7 +59,8 @@ public struct RequestHead: Sendable {
             if let (host, path) = Self.splitAbsoluteForm(buf, target) {
                 authority = host
                 target = path
-            } else {
+            } else if !buf.equals(method, "CONNECT") {
+                // (CONNECT's authority-form target goes on to its 405 below.)
                 guard target.count == 1, first == UInt8(ascii: "*"), buf.equals(method, "OPTIONS") else {
                     return .badRequest(.badTarget)
                 }
