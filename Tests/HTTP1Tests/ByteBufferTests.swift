@@ -243,6 +243,8 @@ struct ByteBufferTests {
         (4096, 1, "1000"), (0xDEAD_BEEF, 1, "deadbeef"), (UInt64.max, 1, "ffffffffffffffff"),
         (0x1_0000_0000_0000_000, 1, "1000000000000000"), (0xAB, 4, "00ab"), (0, 2, "00"), (0xABC, 2, "abc"),
         (5, 16, "0000000000000005"), (UInt64.max, 16, "ffffffffffffffff"),
+        (0x0123_4567_89AB_CDEF, 1, "123456789abcdef"), (0xFEDC_BA98_7654_3210, 1, "fedcba9876543210"),
+        (0x9A9A_F0F0_0A0A_5F5F, 16, "9a9af0f00a0a5f5f"), (0x1_0000_0000, 3, "100000000"), (0xFFFF_FFFF, 1, "ffffffff"),
     ]
 
     @Test(arguments: hexes)
