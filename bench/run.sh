@@ -15,6 +15,8 @@
 #   bench/run.sh cost --callgrind --conns 16         # instructions counted by callgrind (no PMU needed)
 #   bench/run.sh suite [--reps N]     # every scenario below in one results directory (~20 min)
 #   bench/run.sh --proxies sluice,sluiceui --baseline sluice   # without and with 5 dashboard pages open
+#   SLUICE_BASE_BIN=/path/to/old/sluice bench/run.sh cost --callgrind --proxies sluice,sluicebase
+#                                     # this tree against an older build, in the same run
 #
 # Installs what it needs (nginx, haproxy, wrk from Debian, and perf, valgrind and a C compiler
 # for `cost`; the project's venv for the FastAPI backend, examples/fastapi), builds the release
@@ -54,8 +56,8 @@ route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_port}"]}
 # With --tls, Sluice serves HTTPS on {port} (and its unused plain listener on 18070).
 listen="--listen 127.0.0.1:{port}"
 case " $* " in *" --tls "*) listen="--listen 127.0.0.1:18070 --tls-listen 127.0.0.1:{port} --cert {cert} --key {key}";; esac
-sluice_cmd() { # $1 = workers, $2 = admin port
-    echo "mkdir -p {workdir}/routes-$1 && echo '$route' > {workdir}/routes-$1/bench.json && SLUICE_ADMIN_TOKEN=bench exec {wrap}$bin serve --routes {workdir}/routes-$1 $listen --workers $1 --admin 127.0.0.1:$2 --access-log off --state {workdir}/state-$1-$2 >/dev/null"
+sluice_cmd() { # $1 = workers, $2 = admin port, $3 = binary (default: this tree's release build)
+    echo "mkdir -p {workdir}/routes-$1-$2 && echo '$route' > {workdir}/routes-$1-$2/bench.json && SLUICE_ADMIN_TOKEN=bench exec {wrap}${3:-$bin} serve --routes {workdir}/routes-$1-$2 $listen --workers $1 --admin 127.0.0.1:$2 --access-log off --state {workdir}/state-$1-$2 >/dev/null"
 }
 # `sluiceui`: `sluice` with 5 signed-in dashboard pages (GET /ui) polling its admin listener
 # (127.0.0.1:18079) once a second each, from one headless Chromium that run.sh starts beside
@@ -80,6 +82,8 @@ harness() {
         case $p in
             sluice) custom+=(--custom "sluice=$(sluice_cmd 1 18073)");;
             sluice2) custom+=(--custom "sluice2=$(sluice_cmd 2 18074)");;
+            sluicebase) [[ -x ${SLUICE_BASE_BIN:-} ]] || { echo "sluicebase: set SLUICE_BASE_BIN to an older sluice binary" >&2; exit 2; }
+                custom+=(--custom "sluicebase=$(sluice_cmd 1 18075 "$SLUICE_BASE_BIN")");;
             sluiceui) custom+=(--custom "sluiceui=$(sluice_cmd 1 18079)")
                 taskset -c 1 "$root/.venv/bin/python" "$here/harness/dashboard_pages.py" --admin 127.0.0.1:18079 \
                     --token bench --pages 5 --wait 3600 &
