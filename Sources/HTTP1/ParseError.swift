@@ -9,6 +9,8 @@ public enum ParseError: Error, Equatable, Sendable {
     case headersTooLarge
     /// CONNECT or TRACE, which Sluice never forwards: 405.
     case methodNotAllowed
+    /// A method Sluice does not know (`RequestMethod`): 501.
+    case methodNotImplemented
 
     public enum Reason: String, Sendable {
         case bareCR = "bare CR"
@@ -41,6 +43,7 @@ public enum ParseError: Error, Equatable, Sendable {
         case .uriTooLong: return 414
         case .headersTooLarge: return 431
         case .methodNotAllowed: return 405
+        case .methodNotImplemented: return 501
         }
     }
 
@@ -51,6 +54,7 @@ public enum ParseError: Error, Equatable, Sendable {
         case .uriTooLong: return "request line too long"
         case .headersTooLarge: return "header section too large"
         case .methodNotAllowed: return "method not allowed"
+        case .methodNotImplemented: return "method not implemented"
         }
     }
 }

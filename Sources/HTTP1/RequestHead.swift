@@ -35,8 +35,8 @@ public struct RequestHead: Sendable {
     /// versions 1.0 and 1.1; and requires exactly one Host on HTTP/1.1. Refuses a fragment
     /// (`#`), a backslash or a dot-segment (`.`, `..`, also as `%2e`) in the path — a byte-prefix
     /// route match must see the path the backend will resolve — and the methods CONNECT and
-    /// TRACE (405: Sluice is no forward proxy, and TRACE would reflect credentials). Returns nil
-    /// on success.
+    /// TRACE (405: Sluice is no forward proxy, and TRACE would reflect credentials) and methods it
+    /// does not know (501, `RequestMethod`). Returns nil on success.
     public mutating func parse(_ buf: UnsafeRawBufferPointer, start: Int, headEnd: Int, limits: Limits) -> ParseError? {
         head.reset()
         self.headEnd = headEnd
@@ -89,6 +89,7 @@ public struct RequestHead: Sendable {
                 return .badRequest(.hostMismatch)
             }
         }
+        if !RequestMethod.isKnown(buf, method) { return .methodNotImplemented }
         if buf.equals(method, "CONNECT") || buf.equals(method, "TRACE") { return .methodNotAllowed }
         // A 1.0 message with Transfer-Encoding is faulty framing (RFC 9112 6.1).
         if version == .http10 && head.chunked { return .badRequest(.unsupportedTransferEncoding) }

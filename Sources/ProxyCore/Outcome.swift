@@ -33,7 +33,7 @@ public struct Outcome: Equatable, Sendable {
         case invalidBody
         /// The backend sent more bytes than the response's framing announced.
         case excessBody
-        /// The proxy refused or could not route the request (400, 404, 408, 413, 414, 431, 503).
+        /// The proxy refused or could not route the request (400, 404, 405, 408, 413, 414, 431, 501, 503).
         case rejected
 
         /// A backend failure the client saw after the response head had been sent.

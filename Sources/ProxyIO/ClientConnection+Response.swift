@@ -317,6 +317,7 @@ extension ClientConnection {
         case 408: return "Request Timeout"
         case 414: return "URI Too Long"
         case 431: return "Request Header Fields Too Large"
+        case 501: return "Not Implemented"
         case 502: return "Bad Gateway"
         case 503: return "Service Unavailable"
         case 504: return "Gateway Timeout"

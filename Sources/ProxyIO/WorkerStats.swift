@@ -21,6 +21,7 @@ public struct WorkerStats: Sendable {
 
     public enum Rejection: Int, CaseIterable, Sendable {
         case badRequest, requestTimeout, uriTooLong, headersTooLarge, noRoute, noBackend, methodNotAllowed
+        case methodNotImplemented
         /// The rejection a status the proxy answers by itself stands for (502 and 504 are
         /// backend failures, counted per pool instead).
         init?(status: Int) {
@@ -32,6 +33,7 @@ public struct WorkerStats: Sendable {
             case 404: self = .noRoute
             case 503: self = .noBackend
             case 405: self = .methodNotAllowed
+            case 501: self = .methodNotImplemented
             default: return nil
             }
         }
@@ -45,6 +47,7 @@ public struct WorkerStats: Sendable {
             case .noRoute: return "no_route"
             case .noBackend: return "no_backend"
             case .methodNotAllowed: return "method_not_allowed"
+            case .methodNotImplemented: return "method_not_implemented"
             }
         }
     }

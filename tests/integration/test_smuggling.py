@@ -3,6 +3,10 @@ connection closed, and not one byte of it reaches the backend (a raw recording s
 Also 414, 431, and missing/duplicate Host."""
 from __future__ import annotations
 
+import http.client
+import re
+import time
+
 import pytest
 
 from httpraw import ConnectionClosed, request_bytes
@@ -152,6 +156,24 @@ def test_large_but_allowed_headers_pass(rec_sluice, recorder):
 @pytest.mark.parametrize("method", ["CONNECT", "TRACE"])
 def test_connect_and_trace_405(rec_sluice, recorder, method):
     assert_rejected(rec_sluice, recorder, method.encode() + b" /s HTTP/1.1\r\n" + H + b"\r\n", status=405)
+
+
+@pytest.mark.parametrize("method", ["MKCOLA", "ANNOUNCE", "get", "PRI"])
+def test_unknown_method_501(rec_sluice, recorder, method):
+    """A method outside IANA's registry and the few llhttp knows: 501, closed, not forwarded,
+    and counted as a rejection (docs/proxy.md, "Strict parsing")."""
+    r = assert_rejected(rec_sluice, recorder, method.encode() + b" /s HTTP/1.1\r\n" + H + b"\r\n", status=501)
+    assert r.reason == "Not Implemented"
+    deadline = time.monotonic() + 3  # workers publish their counters every 250 ms
+    while True:
+        c = http.client.HTTPConnection("127.0.0.1", rec_sluice.admin_port, timeout=10)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+        if re.search(r'^sluice_rejected_requests_total\{reason="method_not_implemented"\} [1-9]', text, re.M):
+            break
+        assert time.monotonic() < deadline, text
+        time.sleep(0.1)
 
 
 def test_absolute_form_is_served_as_origin_form(rec_sluice, recorder):
