@@ -89,6 +89,7 @@ final class ClientConnection: EventHandler {
     /// A connection just accepted: it must send a request head within the header timeout.
     convenience init(fd: Int32, peer: IPAddress, worker: Worker, tls: TLSStream?) {
         self.init(fd: fd, worker: worker, tls: tls, peer: peer, deadline: worker.loop.now + worker.settings.clientHeaderTimeoutMs)
+        handshaking = tls != nil
         worker.clientOpened()
     }
 
@@ -213,6 +214,7 @@ final class ClientConnection: EventHandler {
         switch result {
         case .done(let n):
             inbuf.didWrite(n)
+            handshaking = false // bytes came through TLS: the handshake is over
             if phase == .exchange {
                 deadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
             } else if phase == .awaitingHead && wasEmpty {

@@ -6,6 +6,9 @@ class EventHandler {
     let fd: Int32
     /// The events currently registered with epoll (kept to skip redundant epoll_ctl calls).
     var registeredEvents: UInt32 = 0
+    /// A TLS handshake is under way: an event costs a handshake's CPU, so the loop serves it
+    /// after every other ready event of its iteration, and only a few per iteration.
+    var handshaking = false
 
     init(fd: Int32) { self.fd = fd }
 

@@ -8,6 +8,12 @@ import Glibc
 /// Handlers are found by fd in a loop-local table. The epoll user data carries the fd and
 /// a generation number, so an event for a socket that was closed (and its fd reused) in
 /// the same batch is dropped. Level-triggered.
+///
+/// Established connections go first: the events of handlers in a TLS handshake are served
+/// after all the others of the same wake-up, at most `handshakesPerIteration` of them; the
+/// rest stay ready (level-triggered) and come back at the next wake-up. During a reconnect
+/// storm the requests of connections already open wait for a few handshakes at most, not
+/// for every handshake that arrived with them.
 final class EventLoop {
     private let epfd: Int32
     private var handlers: [EventHandler?] = []
@@ -22,6 +28,8 @@ final class EventLoop {
     var afterIteration: () -> Void = {}
 
     static let tickInterval: Int64 = 250
+    /// Handshake events served per wake-up, after every other event.
+    static let handshakesPerIteration = 2
 
     init() {
         epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -87,12 +95,20 @@ final class EventLoop {
             let timeout = Int32(max(0, min(Self.tickInterval, nextTick - now)))
             let n = shim_epoll_wait(epfd, events, maxEvents, timeout)
             now = shim_monotonic_ms()
-            if n > 0 {
-                for i in 0..<Int(n) {
-                    let data = shim_epoll_event_data(events, Int32(i))
-                    let fd = Int(UInt32(truncatingIfNeeded: data))
-                    guard fd < handlers.count, generations[fd] == UInt32(truncatingIfNeeded: data >> 32),
-                          let handler = handlers[fd] else { continue }
+            var handshakes = 0
+            for i in 0..<Int(max(n, 0)) {
+                guard let handler = handler(ofEvent: i) else { continue }
+                if handler.handshaking {
+                    handshakes += 1
+                } else {
+                    handler.handleEvent(shim_epoll_event_flags(events, Int32(i)))
+                }
+            }
+            if handshakes > 0 {
+                var budget = Self.handshakesPerIteration
+                for i in 0..<Int(n) where budget > 0 {
+                    guard let handler = handler(ofEvent: i), handler.handshaking else { continue }
+                    budget -= 1
                     handler.handleEvent(shim_epoll_event_flags(events, Int32(i)))
                 }
             }
@@ -102,6 +118,16 @@ final class EventLoop {
             }
             afterIteration()
         }
+    }
+
+    /// The handler event `i` of the last wait is for; nil when its socket was closed since
+    /// (and its fd perhaps reused: the generation differs).
+    @inline(__always)
+    private func handler(ofEvent i: Int) -> EventHandler? {
+        let data = shim_epoll_event_data(events, Int32(i))
+        let fd = Int(UInt32(truncatingIfNeeded: data))
+        guard fd < handlers.count, generations[fd] == UInt32(truncatingIfNeeded: data >> 32) else { return nil }
+        return handlers[fd]
     }
 
     func stop() { running = false }
