@@ -54,6 +54,9 @@ extension ControlPlane {
     /// takes effect with its save pending), the events recorded, and the answer sent once every
     /// worker has the new weights.
     private func command(_ command: RolloutCommand, _ route: Route, reason: String?, _ reply: AdminReply) {
+        if fleet != nil {
+            return reply.send(Self.error(501, "rollouts are not shared through the store yet: in a fleet (--store) only weights are (docs/fleet.md)"))
+        }
         let name = route.name
         var machine = machine(for: route)
         let actions: [RolloutAction]

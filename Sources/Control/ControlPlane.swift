@@ -39,6 +39,14 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     let clock: @Sendable () -> Int
     /// Set while a decision is in memory but not in `state.json`; retried every tick.
     var pendingSave: PendingSave?
+    /// The fleet this instance belongs to (`--store`); set by `join` before anything serves.
+    /// With it, run-time weights live in the store, not in the state dir.
+    var fleet: FleetLink?
+    /// Runs work on the admin loop (set by `attach(loop:)` once the admin loop is up): how
+    /// the store's answers come back to this confined state.
+    let loop = Mutex<(@Sendable (@escaping @Sendable () -> Void) -> Void)?>(nil)
+    /// Per route, the store revision of the shared weights applied here.
+    var sharedRevisions: [String: Int64] = [:]
 
     /// `saved`: the state file read at start (nil for none or `--reset-state`); entries for
     /// routes that no longer exist are dropped. `clock`: monotonic milliseconds (default
@@ -110,6 +118,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         let totals = StatsTotals(workers: server?.workerStats() ?? [])
         rates.sample(totals, nowMs: Int64(clock()))
         tickRollouts(totals)
+        fleet?.publish(evidence: totals.evidence)
     }
 
     /// Records the start or stop of the process.
@@ -187,6 +196,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         if let machine = machines[route.name], machine.state.isActive, !force {
             return reply.send(Self.error(409, "a rollout is \(machine.state.rawValue) on \(route.name); add \"force\": true (sluice ctl weights --force) to pause it and set the weights"))
         }
+        if fleet != nil { return setSharedWeights(route, weight, actor: actor, why: why, reply) }
         let failure = saveOrRollBack(route.name, unchanged: "the weights are unchanged") {
             if machines[route.name]?.state == .running {
                 _ = try? machines[route.name]?.handle(.pause, now: clock())
@@ -196,15 +206,22 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         }
         if let failure { return reply.send(failure) }
         if pausedRollout { announce(.paused, route: route.name, actor: actor) }
-        record(.weights, route: route.name, actor: actor, reason: why,
-               details: ["from": ["blue": Self.number(route.greenWeight.complement), "green": Self.number(route.greenWeight)],
-                         "to": ["blue": Self.number(weight.complement), "green": Self.number(weight)]])
+        recordWeights(route, weight, actor: actor, why: why)
+        let answer = Self.json(200, describe(self.route(named: route.name)!, StatsTotals(workers: server?.workerStats() ?? [])))
+        install { reply.send(answer) }
+    }
+
+    /// Records and logs an operator's weight change on `route` (as it was before it).
+    func recordWeights(_ route: Route, _ weight: Weight, actor: String, why: String?) {
+        var details: [String: JSONValue] = [
+            "from": ["blue": Self.number(route.greenWeight.complement), "green": Self.number(route.greenWeight)],
+            "to": ["blue": Self.number(weight.complement), "green": Self.number(weight)]]
+        if let fleet { details["instance"] = .string(fleet.name) }
+        record(.weights, route: route.name, actor: actor, reason: why, details: details)
         var logged: [String: JSONValue] = ["route": .string(route.name), "green": Self.number(weight), "blue": Self.number(weight.complement),
                                            "by": .string(actor)]
         if let why { logged["reason"] = .string(why) }
         EventLog.write(.info, "weights changed", logged)
-        let answer = Self.json(200, describe(self.route(named: route.name)!, StatsTotals(workers: server?.workerStats() ?? [])))
-        install { reply.send(answer) }
     }
 
     /// The one transaction of an operator's change to route `name`: `change` edits `runtime`
@@ -309,7 +326,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
                 state: machine?.state ?? .idle, step: machine?.rollout.map { $0.step + 1 } ?? 0, reverts: reverts[route.name] ?? [:])
         }
         let text = MetricsText.render(totals: StatsTotals(workers: server?.workerStats() ?? []), routes: served,
-                                      backendHealth: backends, rollouts: rollouts, stateUnsaved: pendingSave != nil)
+                                      backendHealth: backends, rollouts: rollouts, stateUnsaved: pendingSave != nil) + fleetMetrics()
         return AdminResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(text.utf8))
     }
 

@@ -202,7 +202,14 @@ public final class StoreElection: Sendable {
 
 /// Why a request of the election got no usable answer: the store client's failure or
 /// etcd's.
-public enum EtcdRequestFailure: Error, Sendable {
+public enum EtcdRequestFailure: Error, Sendable, CustomStringConvertible {
     case store(StoreError)
     case etcd(EtcdFailure)
+
+    public var description: String {
+        switch self {
+        case .store(let error): error.description
+        case .etcd(let error): error.description
+        }
+    }
 }

@@ -1,0 +1,140 @@
+import ProxyIO
+import Traffic
+
+/// The control plane in a fleet (`--store`, docs/fleet.md): run-time weights are written to
+/// the store and applied from it, on every instance alike; `GET /fleet` shows the fleet.
+extension ControlPlane {
+    /// Joins `link`'s fleet before anything serves (on the main thread): the weights the
+    /// store holds (`read`, the fleet's keys read at start) win over the route files'.
+    public func join(_ link: FleetLink, read: EtcdRangeAnswer) {
+        fleet = link
+        let kvs = Dictionary(read.kvs.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+        _ = adopt(FleetView(keys: link.keys, kvs: kvs))
+        link.applied(revision: read.revision, weights: weightsInForce())
+    }
+
+    /// Gives the control plane the way onto the admin loop, once the loop is up and before
+    /// the fleet link starts.
+    public func attach(loop perform: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void) {
+        loop.withLock { $0 = perform }
+    }
+
+    /// Runs `work` on the admin loop.
+    func onLoop(_ work: @escaping @Sendable () -> Void) {
+        guard let perform = loop.withLock({ $0 }) else { return work() } // only before the loop runs: nothing else does then
+        perform(work)
+    }
+
+    /// Runs on the admin loop for whatever the fleet link learnt: new keys are applied
+    /// (weights through the install barrier, like a local change), outages recorded.
+    public func fleetChanged(_ change: FleetLink.Change) {
+        guard let fleet else { return }
+        switch change {
+        case .keys:
+            let (view, revision) = fleet.view
+            guard adopt(view) else { return fleet.applied(revision: revision, weights: weightsInForce()) }
+            let weights = weightsInForce()
+            EventLog.write(.info, "weights applied from the store", ["revision": .string(String(revision)),
+                "weights": .object(weights.mapValues(Self.number))])
+            install { fleet.applied(revision: revision, weights: weights) }
+        case .storeLost(let error):
+            EventLog.write(.warning, "the store is unreachable: serving the weights last applied", ["error": .string(error)])
+        case .storeReturned(let since, let ms):
+            record(.store, actor: "sluice", reason: "the store answers again",
+                   details: ["unreachableSince": .string(since), "unreachableFor": .string(formatDuration(ms: ms))])
+            EventLog.write(.info, "the store answers again", ["unreachableSince": .string(since), "unreachableFor": .string(formatDuration(ms: ms))])
+        case .leadership(let leading):
+            EventLog.write(.info, leading ? "leading the fleet" : "no longer leading the fleet", ["instance": .string(fleet.name)])
+        }
+    }
+
+    /// Takes the shared weights newer than those applied; true when a route's split changed.
+    private func adopt(_ view: FleetView) -> Bool {
+        var changed = false
+        for route in routes.routes {
+            guard let shared = view.weights[route.name], shared.modRevision > sharedRevisions[route.name] ?? 0 else { continue }
+            sharedRevisions[route.name] = shared.modRevision
+            let before = effective(route)
+            runtime[route.name] = shared.state
+            let after = effective(route)
+            if before.greenWeight != after.greenWeight || before.stable != after.stable { changed = true }
+        }
+        return changed
+    }
+
+    /// Green's weight per route as served now.
+    private func weightsInForce() -> [String: Weight] {
+        Dictionary(routes.routes.map { ($0.name, effective($0).greenWeight) }, uniquingKeysWith: { _, last in last })
+    }
+
+    /// `PUT /routes/{name}/weights` in a fleet: written to the store, then applied here and
+    /// answered once every worker routes with it (the other instances apply it from their
+    /// watch). A write the store did not take is 503 and changes nothing here.
+    func setSharedWeights(_ route: Route, _ weight: Weight, actor: String, why: String?, _ reply: AdminReply) {
+        guard let fleet else { return }
+        let state = RouteState(greenWeight: weight, stable: effective(route).stable, updatedBy: actor)
+        fleet.write(weights: state, route: route.name) { [self] result in
+            onLoop { [self] in
+                switch result {
+                case .success(let revision):
+                    if revision > sharedRevisions[route.name] ?? 0 {
+                        sharedRevisions[route.name] = revision
+                        runtime[route.name] = state
+                    }
+                    recordWeights(route, weight, actor: actor, why: why)
+                    let answer = Self.json(200, describe(self.route(named: route.name) ?? route, StatsTotals(workers: server?.workerStats() ?? [])))
+                    install { reply.send(answer) }
+                case .failure(let error):
+                    EventLog.write(.error, "the store did not take a weight change", ["route": .string(route.name), "error": .string(error.description)])
+                    reply.send(Self.error(503, "the store did not take the change (\(error.description)); the weights here are unchanged"))
+                }
+            }
+        }
+    }
+
+    /// `GET /fleet`: the instances, the leader and the store as this instance sees them.
+    func showFleet(_ reply: AdminReply) {
+        guard let fleet else { return reply.send(Self.error(404, "this instance is not in a fleet (start it with --store)")) }
+        let (view, revision) = fleet.view
+        let reach = fleet.reachability
+        let instances = view.instances.values.sorted { $0.name < $1.name }.map { i -> JSONValue in
+            ["name": .string(i.name), "self": .bool(i.name == fleet.name), "appliedRevision": .number(Double(i.appliedRevision)),
+             "lastSeen": .string(i.lastSeen), "startedAt": .string(i.startedAt), "admin": .string(i.admin), "listen": .string(i.listen),
+             "weights": .object(i.weights.mapValues(Self.number))]
+        }
+        let store: JSONValue = [
+            "reachable": .bool(reach.reachable), "unreachableSince": reach.unreachableSince.map { .string($0.text) } ?? .null,
+            "endpoints": .array(fleet.endpoints.map(JSONValue.string)), "prefix": .string(fleet.keys.prefix),
+            "revision": .number(Double(revision)), "requests": .number(Double(reach.requests)), "errors": .number(Double(reach.errors)),
+        ]
+        reply.send(Self.json(200, ["leader": view.leader.map(JSONValue.string) ?? .null, "self": .string(fleet.name),
+                                   "leading": .bool(fleet.isLeader), "store": store, "instances": .array(instances)]))
+    }
+
+    /// The fleet's lines of `GET /metrics` ("" outside a fleet).
+    func fleetMetrics() -> String {
+        guard let fleet else { return "" }
+        let reach = fleet.reachability
+        return """
+        # HELP sluice_fleet_instances Instances registered in the fleet, as this instance's copy of the store shows.
+        # TYPE sluice_fleet_instances gauge
+        sluice_fleet_instances \(fleet.view.0.instances.count)
+        # HELP sluice_fleet_leader 1 while this instance leads the fleet.
+        # TYPE sluice_fleet_leader gauge
+        sluice_fleet_leader \(fleet.isLeader ? 1 : 0)
+        # HELP sluice_store_reachable 1 while the store answers this instance's requests.
+        # TYPE sluice_store_reachable gauge
+        sluice_store_reachable \(reach.reachable ? 1 : 0)
+        # HELP sluice_store_requests_total Requests of this instance's fleet link to the store (registration, evidence, weights).
+        # TYPE sluice_store_requests_total counter
+        sluice_store_requests_total \(reach.requests)
+        # HELP sluice_store_request_errors_total Those requests without a usable answer.
+        # TYPE sluice_store_request_errors_total counter
+        sluice_store_request_errors_total \(reach.errors)
+        # HELP sluice_store_request_seconds_sum Time those requests took until their answer or failure.
+        # TYPE sluice_store_request_seconds_sum counter
+        sluice_store_request_seconds_sum \(Double(reach.latencyMsSum) / 1000)
+
+        """
+    }
+}
