@@ -48,9 +48,26 @@ extension ControlPlane {
         }
     }
 
-    /// Takes the shared weights newer than those applied; true when a route's split changed.
+    /// Takes the shared weights and rollout records newer than those applied; true when a
+    /// route's split changed. A record this process wrote is in force already (put there
+    /// when its write committed, with the machine's clock), so it is not made again.
     private func adopt(_ view: FleetView) -> Bool {
         var changed = false
+        for route in routes.routes {
+            guard let shared = view.rollouts[route.name], shared.modRevision > rolloutRevisions[route.name] ?? 0 else { continue }
+            rolloutRevisions[route.name] = shared.modRevision
+            guard shared.writer != fleet?.writer else { continue }
+            guard let record = shared.record else {
+                machines[route.name] = RolloutStateMachine(stable: shared.stable)
+                continue
+            }
+            guard let (progress, judge) = RolloutRecord.decode(record),
+                  let machine = RolloutStateMachine(stable: shared.stable, rollout: progress, judge: judge) else {
+                EventLog.write(.error, "the store's rollout record is inconsistent; it is not applied here", ["route": .string(route.name)])
+                continue
+            }
+            machines[route.name] = machine
+        }
         for route in routes.routes {
             guard let shared = view.weights[route.name], shared.modRevision > sharedRevisions[route.name] ?? 0 else { continue }
             sharedRevisions[route.name] = shared.modRevision
@@ -67,29 +84,69 @@ extension ControlPlane {
         Dictionary(routes.routes.map { ($0.name, effective($0).greenWeight) }, uniquingKeysWith: { _, last in last })
     }
 
-    /// `PUT /routes/{name}/weights` in a fleet: written to the store, then applied here and
-    /// answered once every worker routes with it (the other instances apply it from their
-    /// watch). A write the store did not take is 503 and changes nothing here.
-    func setSharedWeights(_ route: Route, _ weight: Weight, actor: String, why: String?, _ reply: AdminReply) {
+    /// Runs `change` (which edits `runtime[name]` and `machines[name]`) on a scratch copy:
+    /// the route's state is put back as it was, and the changed state returned, for `share`.
+    func staged(_ name: String, _ change: () -> Void) -> (RouteState?, RolloutStateMachine?) {
+        let previous = (runtime[name], machines[name])
+        change()
+        let next = (runtime[name], machines[name])
+        (runtime[name], machines[name]) = previous
+        return next
+    }
+
+    /// Writes route `route`'s changed state (`next`, from `staged`) to the store, fenced for
+    /// the leader's decisions, conditioned on the rollout record applied here being the
+    /// latest. Once committed it is put in force here (events for `actions`, every worker
+    /// routing with it) and `done` runs with nil on the admin loop; otherwise nothing
+    /// changed here and `done` gets the answer saying why (409 for a lost race, 503 when
+    /// not leading or the store did not take it). The other instances apply it from their
+    /// watch.
+    func share(_ route: Route, _ next: (RouteState?, RolloutStateMachine?), _ actions: [RolloutAction], fenced: Bool,
+               actor: String, reason: String?, done: @escaping @Sendable (AdminResponse?) -> Void) {
         guard let fleet else { return }
-        let state = RouteState(greenWeight: weight, stable: effective(route).stable, updatedBy: actor)
-        fleet.write(weights: state, route: route.name) { [self] result in
+        let name = route.name
+        let served = effective(route)
+        let state = next.0 ?? RouteState(greenWeight: served.greenWeight, stable: served.stable, updatedBy: actor)
+        let machine = next.1
+        let rollout = machine.map { m in (stable: m.stable, record: m.rollout.flatMap { p in m.judgeState.map { RolloutRecord.encode(p, judge: $0) } }) }
+        fleetWriting.insert(name)
+        fleet.write(route: name, state: state, rollout: rollout, expect: rolloutRevisions[name] ?? 0, fenced: fenced) { [self] outcome in
             onLoop { [self] in
-                switch result {
-                case .success(let revision):
-                    if revision > sharedRevisions[route.name] ?? 0 {
-                        sharedRevisions[route.name] = revision
-                        runtime[route.name] = state
+                fleetWriting.remove(name)
+                switch outcome {
+                case .written(let revision):
+                    if revision >= sharedRevisions[name] ?? 0 {
+                        sharedRevisions[name] = revision
+                        runtime[name] = state
                     }
-                    recordWeights(route, weight, actor: actor, why: why)
-                    let answer = Self.json(200, describe(self.route(named: route.name) ?? route, StatsTotals(workers: server?.workerStats() ?? [])))
-                    install { reply.send(answer) }
-                case .failure(let error):
-                    EventLog.write(.error, "the store did not take a weight change", ["route": .string(route.name), "error": .string(error.description)])
-                    reply.send(Self.error(503, "the store did not take the change (\(error.description)); the weights here are unchanged"))
+                    if let machine, revision >= rolloutRevisions[name] ?? 0 {
+                        rolloutRevisions[name] = revision
+                        machines[name] = machine
+                    }
+                    for action in actions { announce(action, route: name, actor: actor, reason: reason) }
+                    install { done(nil) }
+                case .conflict:
+                    done(Self.error(409, "the rollout of \(name) changed meanwhile (another instance wrote it); nothing changed: try again"))
+                case .notLeading:
+                    done(Self.error(503, "this instance no longer leads the fleet; nothing was written"))
+                case .failed(let error):
+                    EventLog.write(.error, "the store did not take a change", ["route": .string(name), "error": .string(error.description)])
+                    done(Self.error(503, "the store did not take the change (\(error.description)); nothing changed here"))
                 }
             }
         }
+    }
+
+    /// The evidence to judge this second, per route: on the leader the sum of every live
+    /// instance's published evidence since its last take; nil on the others, which do not
+    /// judge (their pooled sum starts afresh whenever they come to lead).
+    func fleetSecond() -> [String: SecondEvidence]? {
+        guard let fleet else { return nil }
+        guard fleet.isLeader else {
+            fleetEvidence = FleetEvidence()
+            return nil
+        }
+        return fleetEvidence.take(fleet.view.0.evidence)
     }
 
     /// `GET /fleet`: the instances, the leader and the store as this instance sees them.

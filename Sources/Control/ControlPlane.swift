@@ -47,6 +47,12 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     let loop = Mutex<(@Sendable (@escaping @Sendable () -> Void) -> Void)?>(nil)
     /// Per route, the store revision of the shared weights applied here.
     var sharedRevisions: [String: Int64] = [:]
+    /// Per route, the store revision of the shared rollout record applied here.
+    var rolloutRevisions: [String: Int64] = [:]
+    /// Routes whose write to the store is under way (the leader does not judge them then).
+    var fleetWriting: Set<String> = []
+    /// The leader's sum of every instance's evidence (made anew whenever it does not lead).
+    var fleetEvidence = FleetEvidence()
 
     /// `saved`: the state file read at start (nil for none or `--reset-state`); entries for
     /// routes that no longer exist are dropped. `clock`: monotonic milliseconds (default
@@ -196,7 +202,20 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         if let machine = machines[route.name], machine.state.isActive, !force {
             return reply.send(Self.error(409, "a rollout is \(machine.state.rawValue) on \(route.name); add \"force\": true (sluice ctl weights --force) to pause it and set the weights"))
         }
-        if fleet != nil { return setSharedWeights(route, weight, actor: actor, why: why, reply) }
+        if fleet != nil {
+            let next = staged(route.name) {
+                if machines[route.name]?.state == .running {
+                    _ = try? machines[route.name]?.handle(.pause, now: clock())
+                    pausedRollout = true
+                }
+                runtime[route.name] = RouteState(greenWeight: weight, stable: effective(route).stable, updatedBy: actor)
+            }
+            return share(route, next, pausedRollout ? [.paused] : [], fenced: false, actor: actor, reason: why) { [self] failure in
+                if let failure { return reply.send(failure) }
+                recordWeights(route, weight, actor: actor, why: why)
+                reply.send(Self.json(200, describe(self.route(named: route.name) ?? route, StatsTotals(workers: server?.workerStats() ?? []))))
+            }
+        }
         let failure = saveOrRollBack(route.name, unchanged: "the weights are unchanged") {
             if machines[route.name]?.state == .running {
                 _ = try? machines[route.name]?.handle(.pause, now: clock())

@@ -613,3 +613,54 @@ class WebhookReceiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# ---------------------------------------------------------------------------- etcd
+
+class Etcd:
+    """One etcd member (Debian's etcd-server) on free loopback ports with its data in
+    `directory`; `kill()` SIGKILLs it and `start()` brings it back on the same ports and data."""
+
+    def __init__(self, directory: Path):
+        self.binary = next((p for p in ("/usr/bin/etcd", "/usr/local/bin/etcd") if os.path.exists(p)), None)
+        if self.binary is None:
+            pytest.fail("etcd is not installed: run scripts/setup.sh (Debian package etcd-server)")
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.client_port = free_port()
+        self.peer_port = free_port()
+        self.url = f"etcd://{HOST}:{self.client_port}"
+        self.proc: subprocess.Popen | None = None
+        self._log = open(directory / "etcd.log", "ab")
+        self.start()
+
+    def start(self) -> None:
+        client, peer = f"http://{HOST}:{self.client_port}", f"http://{HOST}:{self.peer_port}"
+        self.proc = subprocess.Popen(
+            [self.binary, "--name", "m0", "--data-dir", str(self.directory / "data"),
+             "--listen-client-urls", client, "--advertise-client-urls", client,
+             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+             "--initial-cluster", f"m0={peer}", "--initial-cluster-state", "new"],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"etcd exited with {self.proc.returncode}")
+            try:
+                c = http.client.HTTPConnection(HOST, self.client_port, timeout=1)
+                c.request("POST", "/v3/kv/range", body=b'{"key":"AA=="}')
+                if c.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("etcd did not answer within 20 s")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        self.kill()
+        self._log.close()

@@ -16,14 +16,19 @@ public struct FleetKeys: Hashable, Sendable {
     public func instance(_ name: String) -> [UInt8] { Array((prefix + "instances/" + name).utf8) }
     /// An instance's published evidence, under its lease.
     public func evidence(_ name: String) -> [UInt8] { Array((prefix + "evidence/" + name).utf8) }
-    /// A route's run-time weights, under no lease.
+    public var evidence: [UInt8] { Array((prefix + "evidence/").utf8) }
+    /// A route's run-time weights and stable pool, under no lease.
     public func weights(_ route: String) -> [UInt8] { Array((prefix + "routes/" + route + "/weights").utf8) }
+    /// A route's rollout record, under no lease.
+    public func rollout(_ route: String) -> [UInt8] { Array((prefix + "routes/" + route + "/rollout").utf8) }
 
-    /// The route whose weights key `key` is; nil for any other key.
-    public func route(ofWeights key: [UInt8]) -> String? {
+    /// The route of a `routes/<route>/<leaf>` key and the leaf; nil for any other key.
+    public func route(of key: [UInt8]) -> (route: String, leaf: String)? {
         let text = String(decoding: key, as: UTF8.self)
-        let head = prefix + "routes/", tail = "/weights"
-        guard text.hasPrefix(head), text.hasSuffix(tail), text.count > head.count + tail.count else { return nil }
-        return String(text.dropFirst(head.count).dropLast(tail.count))
+        let head = prefix + "routes/"
+        guard text.hasPrefix(head), let slash = text.lastIndex(of: "/") else { return nil }
+        let route = text[text.index(text.startIndex, offsetBy: head.count)..<slash]
+        guard !route.isEmpty else { return nil }
+        return (String(route), String(text[text.index(after: slash)...]))
     }
 }

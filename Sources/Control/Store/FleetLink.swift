@@ -35,6 +35,8 @@ public final class FleetLink: Sendable {
     private let admin: String
     private let listen: String
     private let startedAt = Timestamp.now()
+    /// This process among the fleet's writers: the name and the start time.
+    public var writer: String { name + "@" + startedAt }
     private let client: StoreClient
     private let election: StoreElection
     private let mirror: StoreMirror
@@ -148,13 +150,32 @@ public final class FleetLink: Sendable {
         applied.withLock { $0 = (revision, weights) }
     }
 
-    /// Writes route `route`'s weights; `completion` (on the store's thread) gets the revision
-    /// of the write, or why it failed.
-    public func write(weights state: RouteState, route: String, completion: @escaping @Sendable (Result<Int64, EtcdRequestFailure>) -> Void) {
-        let put = EtcdRequest.put(keys.weights(route), FleetView.weightsValue(state, instance: name))
-        send(put) { result in completion(result.flatMap { json in
-            do throws(EtcdFailure) { return .success(try EtcdPutAnswer(json: json).revision) } catch { return .failure(.etcd(error)) }
-        }) }
+    /// Writes route `route`'s run-time state and, with `rollout`, its rollout record, in
+    /// one transaction conditioned on the rollout key's revision being `expect` (0: absent)
+    /// and, when `fenced`, on this instance's leadership; `completion` (on the store's
+    /// thread) gets how it ended.
+    public func write(route: String, state: RouteState, rollout: (stable: Pool, record: [String: JSONValue]?)?, expect: Int64,
+                      fenced: Bool, completion: @escaping @Sendable (StoreElection.FencedWrite) -> Void) {
+        var operations: [EtcdOperation] = [.put(key: keys.weights(route), value: FleetView.weightsValue(state, instance: name), lease: 0)]
+        if let rollout {
+            operations.append(.put(key: keys.rollout(route), value: FleetView.rolloutValue(stable: rollout.stable, record: rollout.record, writer: writer),
+                                   lease: 0))
+        }
+        let compare = [EtcdCompare(key: keys.rollout(route), .modRevision(expect))]
+        if fenced { return election.fencedWrite(operations, compare: compare, completion: completion) }
+        send(.txn(compare, success: operations)) { result in
+            switch result {
+            case .success(let json):
+                do throws(EtcdFailure) {
+                    let txn = try EtcdTxnAnswer(json: json)
+                    completion(txn.succeeded ? .written(revision: txn.revision) : .conflict)
+                } catch {
+                    completion(.failed(.etcd(error)))
+                }
+            case .failure(let error):
+                completion(.failed(error))
+            }
+        }
     }
 
     /// Publishes this instance's cumulative evidence under its lease (from the admin loop,

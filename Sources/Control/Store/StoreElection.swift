@@ -52,20 +52,42 @@ public final class StoreElection: Sendable {
     /// The lease the instance holds now, if any.
     public var leaseID: Int64? { state.withLock { $0.election.leaseID } }
 
-    /// Writes `operations` in one transaction conditioned on the fence; `completion` gets
-    /// whether they were written (false when not leading, when the fence failed — which
-    /// deposes this instance — or when the store did not answer).
-    public func fencedWrite(_ operations: [EtcdOperation], completion: @escaping @Sendable (Bool) -> Void) {
-        guard let fence else { return completion(false) }
-        let request = EtcdRequest.txn([EtcdCompare(key: fence.key, .createRevision(fence.createRevision))], success: operations)
+    /// How a fenced write ended.
+    public enum FencedWrite: Sendable {
+        /// Committed at this revision.
+        case written(revision: Int64)
+        /// The fence held but another comparison failed: nothing written.
+        case conflict
+        /// Not leading, or the fence failed (which deposes this instance): nothing written.
+        case notLeading
+        /// No usable answer (it may or may not have been written).
+        case failed(EtcdRequestFailure)
+    }
+
+    /// Writes `operations` in one transaction conditioned on the fence and on `compare`;
+    /// `completion` gets how it ended. Only a failed fence deposes this instance, not a
+    /// failed `compare` (the failure branch reads the leadership key to tell them apart).
+    public func fencedWrite(_ operations: [EtcdOperation], compare: [EtcdCompare] = [],
+                            completion: @escaping @Sendable (FencedWrite) -> Void) {
+        guard let fence else { return completion(.notLeading) }
+        let request = EtcdRequest.txn([EtcdCompare(key: fence.key, .createRevision(fence.createRevision))] + compare,
+                                      success: operations, failure: [.range(key: fence.key, end: nil)])
         send(request) { [self] result in
             switch result {
             case .success(let json):
-                guard let txn = try? EtcdTxnAnswer(json: json) else { return completion(false) }
-                if !txn.succeeded { step { $0.fenceFailed(now: $1) } }
-                completion(txn.succeeded)
-            case .failure:
-                completion(false)
+                do throws(EtcdFailure) {
+                    let txn = try EtcdTxnAnswer(json: json)
+                    if txn.succeeded { return completion(.written(revision: txn.revision)) }
+                    if case .range(let range)? = txn.responses.first, range.kvs.first?.createRevision == fence.createRevision {
+                        return completion(.conflict)
+                    }
+                    step { $0.fenceFailed(now: $1) }
+                    completion(.notLeading)
+                } catch {
+                    completion(.failed(.etcd(error)))
+                }
+            case .failure(let error):
+                completion(.failed(error))
             }
         }
     }
