@@ -10,7 +10,7 @@ extension ControlPlane {
         fleet = link
         let kvs = Dictionary(read.kvs.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
         _ = adopt(FleetView(keys: link.keys, kvs: kvs))
-        link.applied(revision: read.revision, weights: weightsInForce())
+        link.applied(revision: appliedRevision(), weights: weightsInForce())
     }
 
     /// Gives the control plane the way onto the admin loop, once the loop is up and before
@@ -31,9 +31,8 @@ extension ControlPlane {
         guard let fleet else { return }
         switch change {
         case .keys:
-            let (view, revision) = fleet.view
-            guard adopt(view) else { return fleet.applied(revision: revision, weights: weightsInForce()) }
-            let weights = weightsInForce()
+            guard adopt(fleet.view.0) else { return fleet.applied(revision: appliedRevision(), weights: weightsInForce()) }
+            let (revision, weights) = (appliedRevision(), weightsInForce())
             EventLog.write(.info, "weights applied from the store", ["revision": .string(String(revision)),
                 "weights": .object(weights.mapValues(Self.number))])
             install { fleet.applied(revision: revision, weights: weights) }
@@ -77,6 +76,12 @@ extension ControlPlane {
             if before.greenWeight != after.greenWeight || before.stable != after.stable { changed = true }
         }
         return changed
+    }
+
+    /// The store revision of the newest shared weights or rollout applied here: the same on
+    /// every instance that applied the latest change.
+    private func appliedRevision() -> Int64 {
+        max(sharedRevisions.values.max() ?? 0, rolloutRevisions.values.max() ?? 0)
     }
 
     /// Green's weight per route as served now.
@@ -124,7 +129,11 @@ extension ControlPlane {
                         machines[name] = machine
                     }
                     for action in actions { announce(action, route: name, actor: actor, reason: reason) }
-                    install { done(nil) }
+                    let (applied, weights) = (appliedRevision(), weightsInForce())
+                    install {
+                        fleet.applied(revision: applied, weights: weights)
+                        done(nil)
+                    }
                 case .conflict:
                     done(Self.error(409, "the rollout of \(name) changed meanwhile (another instance wrote it); nothing changed: try again"))
                 case .notLeading:
