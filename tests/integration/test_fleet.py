@@ -7,14 +7,17 @@ killed the instances keep serving at unchanged weights with no failed request an
 advances, and the rollout goes on once etcd is back."""
 from __future__ import annotations
 
+import http.client
+import json
 import signal
 import time
 import uuid
 
 import pytest
 
-from support import Etcd, Load, Sluice, route, write_routes
+from support import HOST, Etcd, Load, Sluice, route, write_routes
 from test_admin import TOKEN, admin
+from test_openapi import check
 
 LEASE_S = 2
 
@@ -121,9 +124,10 @@ def test_a_weight_set_on_one_instance_is_in_force_on_all_three_within_1s(fleet_f
     assert len({v["leader"] for v in views}) == 1 and sum(v["leading"] for v in views) == 1
     assert [sum(i["self"] for i in v["instances"]) for v in views] == [1, 1, 1]
     assert all(v["store"]["reachable"] for v in views)
-    _, metrics = None, None
-    import http.client
-    c = http.client.HTTPConnection("127.0.0.1", f.instances[0].admin_port, timeout=5)
+    for v in views:
+        check("GET", "/fleet", 200, "application/json", json.dumps(v).encode())
+    assert len({max(i["appliedRevision"] for i in v["instances"]) for v in views}) == 1
+    c = http.client.HTTPConnection(HOST, f.instances[0].admin_port, timeout=5)
     c.request("GET", "/metrics")
     text = c.getresponse().read().decode()
     assert "sluice_fleet_instances 3" in text and "sluice_store_reachable 1" in text
