@@ -4,7 +4,8 @@ three (by traffic) within 1 s; a canary whose green fails 10% of requests, with 
 spread over the three, is reverted on the sum of their evidence; the leader SIGKILLed
 mid-rollout is replaced within the lease TTL + 2 s and the rollout promotes; with etcd
 killed the instances keep serving at unchanged weights with no failed request and nothing
-advances, and the rollout goes on once etcd is back."""
+advances, and the rollout goes on once etcd is back; one member of a three-member cluster
+killed changes nothing a client sees."""
 from __future__ import annotations
 
 import http.client
@@ -23,8 +24,8 @@ LEASE_S = 2
 
 
 class Fleet:
-    def __init__(self, tmp_path, b, analysis: dict | None = None, n: int = 3):
-        self.etcd = Etcd(tmp_path / "etcd")
+    def __init__(self, tmp_path, b, analysis: dict | None = None, n: int = 3, members: int = 1):
+        self.etcd = Etcd(tmp_path / "etcd", members)
         extra = {"analysis": analysis} if analysis else {}
         r = route("app", [b["blue1"].addr], [b["green1"].addr], 0,
                   health={"path": "/health", "interval": "1s", "timeout": "1s"}, **extra)
@@ -236,3 +237,30 @@ def test_with_etcd_killed_the_fleet_serves_at_unchanged_weights_and_resumes_when
         assert load.errors == [], load.errors[:5]
     events = [e for s in f.instances for e in admin(s, "GET", "/events?since=0")[1]["events"]]
     assert "store" in [e["type"] for e in events]
+
+
+def test_one_member_of_a_three_member_cluster_killed_changes_nothing_for_clients(fleet_factory):
+    f = fleet_factory(members=3)
+    loads = [Load(s, rate=40, conns=2) for s in f.instances]
+    for load in loads:
+        load.__enter__()
+    try:
+        time.sleep(1)
+        f.etcd.kill(0)  # the first member listed: every instance's client starts on it
+        killed = time.monotonic()
+        time.sleep(2)
+        status, body = admin(f.instances[1], "PUT", "/routes/app/weights", body={"green": 100})
+        assert status == 200, body
+        for s in f.instances:
+            assert until(lambda: all(pool_of(s) == "green" for _ in range(10)), 2.0), f"{s.port} not on green"
+        views = [f.fleet(s) for s in f.instances]
+        assert all(v["store"]["reachable"] for v in views), views
+        assert sum(v["leading"] for v in views) == 1
+        time.sleep(1)
+    finally:
+        for load in loads:
+            load.stop()
+    for load in loads:
+        assert load.errors == [], load.errors[:5]
+        outage = load.since(killed)
+        assert len(outage) > 100 and all(r[1] == 200 for r in outage)
