@@ -619,8 +619,8 @@ class WebhookReceiver:
 
 class Etcd:
     """An etcd cluster (Debian's etcd-server) of `members` members on free loopback ports,
-    its data in `directory`. `kill(m)` SIGKILLs member m (every member without m) and
-    `start(m)` brings it back on the same ports and data."""
+    its data in `directory`. `kill(m)` SIGKILLs member m (every member without m),
+    `start(m)` brings it back on the same ports and data, `pause(m)` freezes it."""
 
     def __init__(self, directory: Path, members: int = 1):
         self.binary = next((p for p in ("/usr/bin/etcd", "/usr/local/bin/etcd") if os.path.exists(p)), None)
@@ -676,6 +676,10 @@ class Etcd:
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
+
+    def pause(self, m: int) -> None:
+        """SIGSTOP member m: its connections stay open and silent, like a partition."""
+        self.procs[m].send_signal(signal.SIGSTOP)
 
     def stop(self) -> None:
         self.kill()

@@ -71,6 +71,7 @@ public final class FleetLink: Sendable {
     /// What the election's and the mirror's callbacks share with the link.
     private final class Shared: Sendable {
         let leading = Atomic<Bool>(false)
+        let failoversSeen = Atomic<Int>(0)
         let listener = Mutex<(@Sendable (Change) -> Void)?>(nil)
 
         func report(_ change: Change) {
@@ -117,6 +118,13 @@ public final class FleetLink: Sendable {
         election.start()
         mirror.start()
         let thread = PeriodicThread(intervalMs: 250) { [self] run in
+            // The client left a member: the watches opened before may hang on it, silent,
+            // if it is gone without closing them (a partition).
+            let failovers = client.failovers
+            if shared.failoversSeen.exchange(failovers, ordering: .relaxed) != failovers {
+                mirror.rewatch()
+                election.rewatch()
+            }
             election.tick()
             mirror.tick()
             if run % 4 == 0 { register() }

@@ -43,6 +43,21 @@ public final class StoreElection: Sendable {
     /// Steps down and revokes the lease (shutdown).
     public func resign() { step { election, _ in election.resign() } }
 
+    /// Ends the watch of the key before this instance's, if one runs, and reads again: for
+    /// when its member may be gone without closing the connection (a partition), which only
+    /// a request's timeout tells.
+    public func rewatch() {
+        let running = state.withLock { s -> (Int, Int64)? in
+            guard let id = s.watch, let lease = s.election.leaseID else { return nil }
+            s.watch = nil
+            s.generation += 1
+            return (id, lease)
+        }
+        guard let (id, lease) = running else { return }
+        client.cancel(watch: id)
+        step { $0.requestFailed(.watch, lease: lease, now: $1) }
+    }
+
     /// The fence for a write sent now; nil unless leading.
     public var fence: LeaderElection.Fence? {
         let now = clock()
