@@ -158,7 +158,9 @@ def test_a_canary_failing_10_percent_is_reverted_on_the_three_instances_pooled_e
     green = [len([r for r in load.results if r[0] >= started and r[2] == "green"]) for load in loads]
     judged = final["pools"]["green"]["requests"]
     print(f"reverted after {took:.1f}s; green requests per instance {green}, in the revert's figures {judged}")
-    assert judged > 1.5 * max(green) and judged <= sum(green), (judged, green)
+    # More than any one instance served to green: the sum of several (evidence reaches the
+    # leader a second or two late, so not all of it), and never more than all served.
+    assert max(green) < judged <= sum(green), (judged, green)
     for s in f.instances:
         r = f.rollout(s)
         assert r["state"] == "reverted" and r["weight"] == 0, r
