@@ -97,11 +97,13 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         return r
     }
 
-    /// Records an event and returns it; a failure to write it is logged, never fatal to the
-    /// request (nil then).
+    /// Records an event and returns it (in a fleet with `details.instance`, the instance that
+    /// recorded it); a failure to write it is logged, never fatal to the request (nil then).
     @discardableResult
     func record(_ type: EventType, route: String? = nil, actor: String, reason: String? = nil,
                 details: [String: JSONValue] = [:]) -> Event? {
+        var details = details
+        if let fleet { details["instance"] = .string(fleet.name) }
         do {
             return try events.append(type: type, route: route, actor: actor, reason: reason, details: details)
         } catch {
@@ -232,11 +234,9 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
 
     /// Records and logs an operator's weight change on `route` (as it was before it).
     func recordWeights(_ route: Route, _ weight: Weight, actor: String, why: String?) {
-        var details: [String: JSONValue] = [
-            "from": ["blue": Self.number(route.greenWeight.complement), "green": Self.number(route.greenWeight)],
-            "to": ["blue": Self.number(weight.complement), "green": Self.number(weight)]]
-        if let fleet { details["instance"] = .string(fleet.name) }
-        record(.weights, route: route.name, actor: actor, reason: why, details: details)
+        record(.weights, route: route.name, actor: actor, reason: why,
+               details: ["from": ["blue": Self.number(route.greenWeight.complement), "green": Self.number(route.greenWeight)],
+                         "to": ["blue": Self.number(weight.complement), "green": Self.number(weight)]])
         var logged: [String: JSONValue] = ["route": .string(route.name), "green": Self.number(weight), "blue": Self.number(weight.complement),
                                            "by": .string(actor)]
         if let why { logged["reason"] = .string(why) }

@@ -169,7 +169,8 @@ def test_a_canary_failing_10_percent_is_reverted_on_the_three_instances_pooled_e
         assert load.errors == [], load.errors[:5]
         assert all(r[1] == 200 or (r[1] == 500 and r[2] == "green") for r in load.results)
     _, events = admin(leader, "GET", "/events?since=0")
-    assert "revert" in [e["type"] for e in events["events"]]
+    revert = next(e for e in events["events"] if e["type"] == "revert")
+    assert revert["details"]["instance"] == f.fleet(leader)["self"], revert
 
 
 def test_the_leader_killed_mid_rollout_is_replaced_within_ttl_plus_2s_and_the_rollout_promotes(fleet_factory):
