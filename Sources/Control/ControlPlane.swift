@@ -204,28 +204,22 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         if let machine = machines[route.name], machine.state.isActive, !force {
             return reply.send(Self.error(409, "a rollout is \(machine.state.rawValue) on \(route.name); add \"force\": true (sluice ctl weights --force) to pause it and set the weights"))
         }
-        if fleet != nil {
-            let next = staged(route.name) {
-                if machines[route.name]?.state == .running {
-                    _ = try? machines[route.name]?.handle(.pause, now: clock())
-                    pausedRollout = true
-                }
-                runtime[route.name] = RouteState(greenWeight: weight, stable: effective(route).stable, updatedBy: actor)
-            }
-            return share(route, next, pausedRollout ? [.paused] : [], fenced: false, actor: actor, reason: why) { [self] failure in
-                if let failure { return reply.send(failure) }
-                recordWeights(route, weight, actor: actor, why: why)
-                reply.send(Self.json(200, describe(self.route(named: route.name) ?? route, StatsTotals(workers: server?.workerStats() ?? []))))
-            }
-        }
-        let failure = saveOrRollBack(route.name, unchanged: "the weights are unchanged") {
+        func change() {
             if machines[route.name]?.state == .running {
                 _ = try? machines[route.name]?.handle(.pause, now: clock())
                 pausedRollout = true
             }
             runtime[route.name] = RouteState(greenWeight: weight, stable: route.stable, updatedBy: actor)
         }
-        if let failure { return reply.send(failure) }
+        if fleet != nil {
+            let next = staged(route.name, change)
+            return share(route, next, pausedRollout ? [.paused] : [], fenced: false, actor: actor, reason: why) { [self] failure in
+                if let failure { return reply.send(failure) }
+                recordWeights(route, weight, actor: actor, why: why)
+                reply.send(Self.json(200, describe(self.route(named: route.name) ?? route, StatsTotals(workers: server?.workerStats() ?? []))))
+            }
+        }
+        if let failure = saveOrRollBack(route.name, unchanged: "the weights are unchanged", change) { return reply.send(failure) }
         if pausedRollout { announce(.paused, route: route.name, actor: actor) }
         recordWeights(route, weight, actor: actor, why: why)
         let answer = Self.json(200, describe(self.route(named: route.name)!, StatsTotals(workers: server?.workerStats() ?? [])))

@@ -135,6 +135,31 @@ def test_a_weight_set_on_one_instance_is_in_force_on_all_three_within_1s(fleet_f
     assert "sluice_fleet_instances 3" in text and "sluice_store_reachable 1" in text
 
 
+def test_commands_on_any_instance_act_on_the_one_shared_rollout(fleet_factory):
+    f = fleet_factory()
+    a, b, c = f.instances
+    status, body = admin(a, "POST", "/routes/app/rollout", body={"plan": [10, 100], "holds": "10m"})
+    assert status == 200 and body["state"] == "running", body
+    assert until(lambda: all(f.rollout(s).get("state") == "running" for s in f.instances), 1.0)
+    # The rollout is everyone's: another start is refused anywhere, a weight set needs force.
+    assert admin(b, "POST", "/routes/app/rollout", body={"plan": [10, 100], "holds": "1m"})[0] == 409
+    assert admin(c, "PUT", "/routes/app/weights", body={"green": 30})[0] == 409
+    status, body = admin(c, "PUT", "/routes/app/weights", body={"green": 30, "force": True})
+    assert status == 200 and body["weights"]["green"] == 30 and body["rollout"]["state"] == "paused", body
+    assert until(lambda: all(f.rollout(s).get("state") == "paused" for s in f.instances), 1.0)
+    assert until(lambda: all(admin(s, "GET", "/routes/app")[1]["weights"]["green"] == 30 for s in f.instances), 1.0)
+    # Resumed on a third instance: the step's weight comes back everywhere.
+    status, body = admin(b, "POST", "/routes/app/rollout/resume")
+    assert status == 200 and body["state"] == "running", body
+    assert until(lambda: all(admin(s, "GET", "/routes/app")[1]["weights"]["green"] == 10 for s in f.instances), 1.0)
+    status, body = admin(a, "POST", "/routes/app/rollout/abort", body={"reason": "enough"})
+    assert status == 200 and body["state"] == "aborted", body
+    assert until(lambda: all(f.rollout(s).get("state") == "aborted" and
+                             admin(s, "GET", "/routes/app")[1]["weights"]["green"] == 0 for s in f.instances), 1.0)
+    types = {e["type"] for s in f.instances for e in admin(s, "GET", "/events?since=0")[1]["events"]}
+    assert {"rollout", "weights", "pause", "resume", "abort"} <= types, types
+
+
 def test_a_canary_failing_10_percent_is_reverted_on_the_three_instances_pooled_evidence(fleet_factory, clean_backends):
     f = fleet_factory()
     clean_backends["green1"].configure(error_rate=0.1)
