@@ -63,10 +63,12 @@ class Fleet:
         assert status == 200, body
         return body
 
-    def stop(self) -> None:
-        for s in self.instances:
-            s.stop()
+    def stop(self) -> list[int]:
+        """Stops every instance with SIGTERM (each leaves the fleet first) and etcd; the
+        instances' exit codes (-9 for one the test killed)."""
+        codes = [s.stop() for s in self.instances]
         self.etcd.stop()
+        return codes
 
 
 @pytest.fixture
@@ -80,7 +82,8 @@ def fleet_factory(clean_backends, tmp_path):
 
     yield make
     for f in made:
-        f.stop()
+        codes = f.stop()
+        assert all(code in (0, -9) for code in codes), f"exit codes on SIGTERM: {codes}"
 
 
 def pool_of(s) -> str | None:
