@@ -12,12 +12,13 @@ from __future__ import annotations
 import http.client
 import json
 import signal
+import subprocess
 import time
 import uuid
 
 import pytest
 
-from support import HOST, Etcd, Load, Sluice, route, write_routes
+from support import HOST, SLUICE_BIN, Etcd, Load, Sluice, closed_port, free_port, route, write_routes
 from test_admin import TOKEN, admin
 from test_openapi import check
 
@@ -41,6 +42,8 @@ class Fleet:
         for s in self.instances:
             s.wait_ready()
         self.leader()  # one leads before a test begins
+        registered = lambda: all(len(self.fleet(s)["instances"]) == n for s in self.instances)  # noqa: E731
+        assert until(registered, 5, 0.05), [self.fleet(s) for s in self.instances]
 
     def fleet(self, s) -> dict:
         status, body = admin(s, "GET", "/fleet")
@@ -316,3 +319,33 @@ def test_a_frozen_member_is_left_by_requests_and_watches_alike(fleet_factory):
         print(f"all three on green {1000 * (time.monotonic() - answered):.0f} ms after the answer, member frozen for {answered - frozen:.1f} s")
         assert until(lambda: sum(f.fleet(s)["leading"] for s in f.instances) == 1, 5)
     assert load.errors == [] and all(r[1] == 200 for r in load.results)
+
+
+def test_start_up_refuses_a_malformed_store_an_unreachable_one_and_a_live_duplicate_name(fleet_factory, tmp_path):
+    f = fleet_factory(n=1)
+    routes_dir = f.instances[0].args[f.instances[0].args.index("--routes") + 1]
+
+    def start(*store_args) -> subprocess.CompletedProcess:
+        return subprocess.run([str(SLUICE_BIN), "serve", "--routes", routes_dir, "--listen", f"{HOST}:{free_port()}",
+                               "--admin", f"{HOST}:{free_port()}", "--state", str(tmp_path / f"st{free_port()}"), *store_args],
+                              capture_output=True, text=True, timeout=30, env={"SLUICE_ADMIN_TOKEN": TOKEN})
+
+    malformed = start("--store", "http://127.0.0.1:2379")
+    assert malformed.returncode == 2 and "the scheme is etcd://, not http://" in malformed.stderr, malformed.stderr
+    assert start("--instance", "x").returncode == 2
+    prefix = f.instances[0].args[f.instances[0].args.index("--store-prefix") + 1]
+    unreachable = start("--store", f"etcd://{HOST}:{closed_port()}", "--instance", "late")
+    assert unreachable.returncode == 1 and "refusing to start: the store cannot be read" in unreachable.stderr
+    duplicate = start("--store", f.etcd.url, "--store-prefix", prefix, "--instance", "s0")
+    assert duplicate.returncode == 1 and "an instance named s0 is alive in the fleet" in duplicate.stderr, duplicate.stderr
+    # Another prefix is another fleet: the same name is free there (stopped at once by the test).
+    other = subprocess.Popen([str(SLUICE_BIN), "serve", "--routes", routes_dir, "--listen", f"{HOST}:{free_port()}",
+                              "--admin", f"{HOST}:{free_port()}", "--state", str(tmp_path / "other"), "--store", f.etcd.url,
+                              "--store-prefix", "/elsewhere/", "--instance", "s0"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={"SLUICE_ADMIN_TOKEN": TOKEN})
+    try:
+        time.sleep(1.5)
+        assert other.poll() is None, other.stderr.read()
+    finally:
+        other.send_signal(signal.SIGTERM)
+        assert other.wait(15) == 0

@@ -7,7 +7,8 @@ public import Traffic
 /// copy of the fleet's keys, the registration and the published evidence. Thread-safe:
 /// answers arrive on the store's thread, `publish…` and `write…` come from the admin loop,
 /// renewals and the registration from a ticker thread of its own (every 250 ms); nothing
-/// here blocks but `readAtStart`, which runs on the main thread before anything serves.
+/// here blocks but `readAtStart` and `stop`, which run on the main thread before anything
+/// serves and after everything stopped.
 public final class FleetLink: Sendable {
     /// Whether the store answered the last request, and since when it has not.
     public struct Reachability: Sendable {
@@ -72,6 +73,8 @@ public final class FleetLink: Sendable {
     private final class Shared: Sendable {
         let leading = Atomic<Bool>(false)
         let failoversSeen = Atomic<Int>(0)
+        /// Whether a registration under a lease was written (until then it is tried every tick).
+        let registered = Atomic<Bool>(false)
         let listener = Mutex<(@Sendable (Change) -> Void)?>(nil)
 
         func report(_ change: Change) {
@@ -111,7 +114,8 @@ public final class FleetLink: Sendable {
         return answer.withLock { $0 }
     }
 
-    /// Campaigns, follows the fleet's keys and starts registering once a second; every
+    /// Campaigns, follows the fleet's keys and registers as soon as it has a lease, then once
+    /// a second; every
     /// change is told to `onChange`, on the thread that learnt it.
     public func start(onChange: @escaping @Sendable (Change) -> Void) {
         shared.listener.withLock { $0 = onChange }
@@ -127,7 +131,7 @@ public final class FleetLink: Sendable {
             }
             election.tick()
             mirror.tick()
-            if run % 4 == 0 { register() }
+            if run % 4 == 0 || !shared.registered.load(ordering: .relaxed) { register() }
         }
         ticker.withLock { $0 = thread }
     }
@@ -203,7 +207,9 @@ public final class FleetLink: Sendable {
         let (revision, weights) = applied.withLock { $0 }
         let record = InstanceRecord(name: name, admin: admin, listen: listen, startedAt: startedAt, lastSeen: Timestamp.now(),
                                     appliedRevision: revision, weights: weights)
-        send(.put(keys.instance(name), (try? record.json.encoded()) ?? [], lease: lease)) { _ in }
+        send(.put(keys.instance(name), (try? record.json.encoded()) ?? [], lease: lease)) { [shared] result in
+            if case .success = result { shared.registered.store(true, ordering: .relaxed) }
+        }
     }
 
     /// Sends `request`, counting it and its latency, and tracking whether the store answers.
