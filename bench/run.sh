@@ -17,6 +17,7 @@
 #   bench/run.sh --proxies sluice,sluiceui --baseline sluice   # without and with 5 dashboard pages open
 #   SLUICE_BASE_BIN=/path/to/old/sluice bench/run.sh cost --callgrind --proxies sluice,sluicebase
 #                                     # this tree against an older build, in the same run
+#   bench/run.sh --proxies sluice,sluicefleet --baseline sluice  # without and with --store (a fleet of one on etcd)
 #
 # Installs what it needs (nginx, haproxy, wrk from Debian, and perf, valgrind and a C compiler
 # for `cost`; the project's venv for the FastAPI backend, examples/fastapi), builds the release
@@ -73,6 +74,13 @@ sticky_route='{{"name":"bench","pools":{{"blue":{{"backends":["127.0.0.1:{blue_p
 start_rollout="for i in \$(seq 100); do sleep 0.1; curl -sf -o /dev/null -H 'Authorization: Bearer bench' -d '{{\"plan\":[10,100],\"holds\":\"1h\"}}' http://127.0.0.1:18071/routes/bench/rollout && break; done"
 sluiceroll_cmd="rm -rf {workdir}/state-roll && mkdir -p {workdir}/routes-roll && echo '$sticky_route' > {workdir}/routes-roll/bench.json && ($start_rollout) & SLUICE_ADMIN_TOKEN=bench exec {wrap}$bin serve --routes {workdir}/routes-roll $listen --workers 1 --admin 127.0.0.1:18071 --access-log off --state {workdir}/state-roll >/dev/null"
 
+# `sluicefleet`: `sluice` in a fleet of its own (--store) on a one-member etcd started
+# beside it, in its process group so that the harness stops both (etcd on 127.0.0.1:18075,
+# peer 18076, a fresh data dir each run): lease renewals, the registration and the
+# published evidence once a second, the data path as in `sluice`.
+etcd_start="(etcd --name bench --data-dir {workdir}/etcd-fleet --listen-client-urls http://127.0.0.1:18075 --advertise-client-urls http://127.0.0.1:18075 --listen-peer-urls http://127.0.0.1:18076 --initial-advertise-peer-urls http://127.0.0.1:18076 --initial-cluster bench=http://127.0.0.1:18076 >/dev/null 2>&1 &); for i in \$(seq 100); do curl -sf -o /dev/null -d '{{}}' http://127.0.0.1:18075/v3/maintenance/status && break; sleep 0.1; done"
+sluicefleet_cmd="rm -rf {workdir}/etcd-fleet {workdir}/state-fleet && mkdir -p {workdir}/routes-fleet && echo '$route' > {workdir}/routes-fleet/bench.json && $etcd_start; SLUICE_ADMIN_TOKEN=bench exec {wrap}$bin serve --routes {workdir}/routes-fleet $listen --workers 1 --admin 127.0.0.1:18072 --access-log off --state {workdir}/state-fleet --store etcd://127.0.0.1:18075 --instance bench --store-lease 5s >/dev/null"
+
 # Runs the harness (run.py MODE ARGS...) with the --custom commands of the Sluice variants
 # named in --proxies: the harness runs every --custom it is given.
 harness() {
@@ -83,13 +91,14 @@ harness() {
             sluice) custom+=(--custom "sluice=$(sluice_cmd 1 18073)");;
             sluice2) custom+=(--custom "sluice2=$(sluice_cmd 2 18074)");;
             sluicebase) [[ -x ${SLUICE_BASE_BIN:-} ]] || { echo "sluicebase: set SLUICE_BASE_BIN to an older sluice binary" >&2; exit 2; }
-                custom+=(--custom "sluicebase=$(sluice_cmd 1 18075 "$SLUICE_BASE_BIN")");;
+                custom+=(--custom "sluicebase=$(sluice_cmd 1 18077 "$SLUICE_BASE_BIN")");;
             sluiceui) custom+=(--custom "sluiceui=$(sluice_cmd 1 18079)")
                 taskset -c 1 "$root/.venv/bin/python" "$here/harness/dashboard_pages.py" --admin 127.0.0.1:18079 \
                     --token bench --pages 5 --wait 3600 &
                 pages_pid=$!
                 trap 'kill "$pages_pid" 2>/dev/null; wait "$pages_pid" 2>/dev/null' EXIT;;
             sluiceroll) custom+=(--custom "sluiceroll=$sluiceroll_cmd");;
+            sluicefleet) custom+=(--custom "sluicefleet=$sluicefleet_cmd");;
         esac
     done
     (cd "$here/harness" && "$root/.venv/bin/python" run.py "$@" "${custom[@]}")

@@ -28,6 +28,7 @@ extension ControlPlane {
         Endpoint("POST", "/reload") { plane, _, reply in plane.reload(actor: plane.token?.name ?? "admin") { reply.send($0) } },
         Endpoint("GET", "/events") { plane, call, reply in plane.listEvents(call, reply) },
         Endpoint("GET", "/routes/{name}/history") { plane, call, reply in plane.history(call, reply) },
+        Endpoint("GET", "/fleet") { plane, _, reply in plane.showFleet(reply) },
     ] + dashboardFiles.map { file in
         Endpoint("GET", file.path, open: true) { _, _, reply in reply.send(dashboardFile(file.type, file.text)) }
     })

@@ -69,6 +69,11 @@ extension ControlPlane {
             machines[name] = machine
             weightsChanged = applyWeights(actions, route: route, actor: actor)
         }
+        if fleet != nil {
+            return share(route, staged(name, apply), actions, fenced: false, actor: actor, reason: reason) { [self] failure in
+                reply.send(failure ?? Self.json(200, rolloutStatus(self.route(named: name) ?? route)))
+            }
+        }
         if command.isDecision {
             // A promotion, abort or rollback takes effect even when its save fails: the save
             // stays pending and is retried every tick (docs/rollouts.md).
@@ -90,6 +95,7 @@ extension ControlPlane {
     func tickRollouts(_ totals: StatsTotals) {
         let now = clock()
         var attempted = false
+        let pooled = fleetSecond()
         for route in routes.routes.map(effective) {
             let name = route.name
             let cumulative = totals.evidence[name] ?? SecondEvidence()
@@ -100,6 +106,18 @@ extension ControlPlane {
             var machine = machine(for: route)
             let wasActive = machine.state.isActive
             let target = machine.rollout?.target ?? machine.stable.other
+            if fleet != nil {
+                // In a fleet only the leader judges, on everyone's evidence, and its
+                // decisions take effect once the store has them.
+                guard let pooled, wasActive, !fleetWriting.contains(name) else { continue }
+                let actions = machine.tick(now: now, evidence: pooled[name] ?? SecondEvidence(), targetHealthy: hasHealthyBackend(route, target))
+                let next = staged(name) {
+                    machines[name] = machine
+                    _ = applyWeights(actions, route: route, actor: "sluice")
+                }
+                share(route, next, actions, fenced: true, actor: "sluice", reason: nil) { _ in }
+                continue
+            }
             let actions = machine.tick(now: now, evidence: second, targetHealthy: hasHealthyBackend(route, target))
             machines[name] = machine
             guard wasActive else { continue }
@@ -127,7 +145,7 @@ extension ControlPlane {
 
     /// The route's machine, made on first use with the route's stable pool (and made anew,
     /// between rollouts, when a reload changed the stable pool).
-    private func machine(for route: Route) -> RolloutStateMachine {
+    func machine(for route: Route) -> RolloutStateMachine {
         if let machine = machines[route.name], machine.state.isActive || machine.stable == route.stable {
             return machine
         }
@@ -137,7 +155,7 @@ extension ControlPlane {
     /// Puts the weights the actions set into the run-time state with the machine's stable
     /// pool, and makes sure the route has run-time state to carry the rollout record. Returns
     /// whether the weights changed.
-    private func applyWeights(_ actions: [RolloutAction], route: Route, actor: String) -> Bool {
+    func applyWeights(_ actions: [RolloutAction], route: Route, actor: String) -> Bool {
         let stable = machines[route.name]?.stable ?? route.stable
         var green: Weight?
         for case .setWeight(let weight) in actions { green = weight }

@@ -39,6 +39,20 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     let clock: @Sendable () -> Int
     /// Set while a decision is in memory but not in `state.json`; retried every tick.
     var pendingSave: PendingSave?
+    /// The fleet this instance belongs to (`--store`); set by `join` before anything serves.
+    /// With it, run-time weights live in the store, not in the state dir.
+    var fleet: FleetLink?
+    /// Runs work on the admin loop (set by `attach(loop:)` once the admin loop is up): how
+    /// the store's answers come back to this confined state.
+    let loop = Mutex<(@Sendable (@escaping @Sendable () -> Void) -> Void)?>(nil)
+    /// Per route, the store revision of the shared weights applied here.
+    var sharedRevisions: [String: Int64] = [:]
+    /// Per route, the store revision of the shared rollout record applied here.
+    var rolloutRevisions: [String: Int64] = [:]
+    /// Routes whose write to the store is under way (the leader does not judge them then).
+    var fleetWriting: Set<String> = []
+    /// The leader's sum of every instance's evidence (made anew whenever it does not lead).
+    var fleetEvidence = FleetEvidence()
 
     /// `saved`: the state file read at start (nil for none or `--reset-state`); entries for
     /// routes that no longer exist are dropped. `clock`: monotonic milliseconds (default
@@ -83,11 +97,13 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         return r
     }
 
-    /// Records an event and returns it; a failure to write it is logged, never fatal to the
-    /// request (nil then).
+    /// Records an event and returns it (in a fleet with `details.instance`, the instance that
+    /// recorded it); a failure to write it is logged, never fatal to the request (nil then).
     @discardableResult
     func record(_ type: EventType, route: String? = nil, actor: String, reason: String? = nil,
                 details: [String: JSONValue] = [:]) -> Event? {
+        var details = details
+        if let fleet { details["instance"] = .string(fleet.name) }
         do {
             return try events.append(type: type, route: route, actor: actor, reason: reason, details: details)
         } catch {
@@ -110,6 +126,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         let totals = StatsTotals(workers: server?.workerStats() ?? [])
         rates.sample(totals, nowMs: Int64(clock()))
         tickRollouts(totals)
+        fleet?.publish(evidence: totals.evidence)
     }
 
     /// Records the start or stop of the process.
@@ -187,15 +204,30 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         if let machine = machines[route.name], machine.state.isActive, !force {
             return reply.send(Self.error(409, "a rollout is \(machine.state.rawValue) on \(route.name); add \"force\": true (sluice ctl weights --force) to pause it and set the weights"))
         }
-        let failure = saveOrRollBack(route.name, unchanged: "the weights are unchanged") {
+        func change() {
             if machines[route.name]?.state == .running {
                 _ = try? machines[route.name]?.handle(.pause, now: clock())
                 pausedRollout = true
             }
             runtime[route.name] = RouteState(greenWeight: weight, stable: route.stable, updatedBy: actor)
         }
-        if let failure { return reply.send(failure) }
+        if fleet != nil {
+            let next = staged(route.name, change)
+            return share(route, next, pausedRollout ? [.paused] : [], fenced: false, actor: actor, reason: why) { [self] failure in
+                if let failure { return reply.send(failure) }
+                recordWeights(route, weight, actor: actor, why: why)
+                reply.send(Self.json(200, describe(self.route(named: route.name) ?? route, StatsTotals(workers: server?.workerStats() ?? []))))
+            }
+        }
+        if let failure = saveOrRollBack(route.name, unchanged: "the weights are unchanged", change) { return reply.send(failure) }
         if pausedRollout { announce(.paused, route: route.name, actor: actor) }
+        recordWeights(route, weight, actor: actor, why: why)
+        let answer = Self.json(200, describe(self.route(named: route.name)!, StatsTotals(workers: server?.workerStats() ?? [])))
+        install { reply.send(answer) }
+    }
+
+    /// Records and logs an operator's weight change on `route` (as it was before it).
+    func recordWeights(_ route: Route, _ weight: Weight, actor: String, why: String?) {
         record(.weights, route: route.name, actor: actor, reason: why,
                details: ["from": ["blue": Self.number(route.greenWeight.complement), "green": Self.number(route.greenWeight)],
                          "to": ["blue": Self.number(weight.complement), "green": Self.number(weight)]])
@@ -203,8 +235,6 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
                                            "by": .string(actor)]
         if let why { logged["reason"] = .string(why) }
         EventLog.write(.info, "weights changed", logged)
-        let answer = Self.json(200, describe(self.route(named: route.name)!, StatsTotals(workers: server?.workerStats() ?? [])))
-        install { reply.send(answer) }
     }
 
     /// The one transaction of an operator's change to route `name`: `change` edits `runtime`
@@ -309,7 +339,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
                 state: machine?.state ?? .idle, step: machine?.rollout.map { $0.step + 1 } ?? 0, reverts: reverts[route.name] ?? [:])
         }
         let text = MetricsText.render(totals: StatsTotals(workers: server?.workerStats() ?? []), routes: served,
-                                      backendHealth: backends, rollouts: rollouts, stateUnsaved: pendingSave != nil)
+                                      backendHealth: backends, rollouts: rollouts, stateUnsaved: pendingSave != nil) + fleetMetrics()
         return AdminResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(text.utf8))
     }
 

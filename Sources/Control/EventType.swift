@@ -27,4 +27,6 @@ public enum EventType: String, Sendable, CaseIterable {
     case rollback
     case pause
     case resume
+    /// The fleet's store answers again after an outage (with since when and for how long).
+    case store
 }

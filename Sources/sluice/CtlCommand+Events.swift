@@ -79,6 +79,8 @@ extension CtlCommand {
             return "routes \((d["routes"]?.arrayValue ?? []).map { text($0) }.joined(separator: ", "))"
         case "reload_refused":
             return "\((d["errors"]?.arrayValue ?? []).count) error(s)"
+        case "store":
+            return "unreachable since \(text(d["unreachableSince"])) for \(text(d["unreachableFor"]))"
         default:
             return ""
         }

@@ -13,6 +13,7 @@ extension CtlCommand {
             if route != nil, let rollout = body["rollout"], rollout["steps"] != nil {
                 printVerdict(rollout)
             }
+            if route == nil { printFleetIfAny(client) }
         }
     }
 

@@ -11,7 +11,7 @@ enum CtlCommand {
                                    flags: ["json", "follow", "force", "watch", "dry-run"])
     /// The subcommands, for `sluice completion`.
     static let commands = ["status", "weights", "rollout", "pause", "resume", "promote", "abort", "rollback", "wait", "history",
-                           "reload", "events"]
+                           "reload", "events", "fleet"]
 
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(names, arguments: arguments)
@@ -36,6 +36,9 @@ enum CtlCommand {
                 let route = args.count == 2 ? args[1] : nil
                 if options.flag("watch") { watchStatus(client, route: route, json: json) }
                 return try showStatus(client, route: route, json: json)
+            case "fleet":
+                guard args.count == 1 else { throw UsageError("usage: sluice ctl fleet") }
+                return try showFleet(client, json: json)
             case "weights":
                 return try setWeights(client, args, options: options, json: json)
             case "reload":

@@ -116,6 +116,17 @@ enum Help {
       --admin-token-file FILE  the admin bearer token (or SLUICE_ADMIN_TOKEN); without
                          one, every admin endpoint but /health*, /metrics and /ui
                          answers 403
+      --store etcd://HOST:PORT[,HOST:PORT...]  join a fleet through etcd (3.4 or later;
+                         env SLUICE_STORE): run-time weights and rollouts are shared
+                         with every instance on the same store and prefix, the leader
+                         judges everyone's evidence (docs/fleet.md). Start-up fails
+                         (exit 1) when the store does not answer or --instance is
+                         alive in the fleet; the state dir then keeps only the event log
+      --store-prefix PREFIX  the fleet's keys              (default: /sluice/)
+      --instance NAME    this instance's unique name in the fleet
+                                                   (default: host name:listen port)
+      --store-lease DURATION  lease TTL, whole seconds: a dead instance leaves the
+                         fleet, and its leadership moves, after about this (default: 5s)
       --help             show this text
     """
 
@@ -210,6 +221,9 @@ enum Help {
                                      exit 0 promoted, 3 reverted or aborted, 1 timed out
       history ROUTE                  the route's past rollouts: start, target, outcome,
                                      duration, steps, who, and why (from the audit log)
+      fleet                          with --store: every instance, the leader, whether each
+                                     applied the newest change, and the store's state
+                                     (status shows the same under its table)
       reload                         reload the route files (refused whole if invalid)
       events [--since ID] [--limit N] [--route ROUTE] [--type TYPE] [--follow]
                                      the audit log: weight changes, rollout steps,

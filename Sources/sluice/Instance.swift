@@ -1,4 +1,5 @@
 import Control
+import Dispatch
 import Glibc
 import ProxyIO
 import Traffic
@@ -28,11 +29,23 @@ struct Instance {
         var tls: TLSListen? = nil
         var tlsText: String? = nil
         var certificates: TLSCertificates? = nil
+        /// The fleet to join (`--store`); nil for a single instance.
+        var fleet: Fleet? = nil
+    }
+
+    /// `--store`, `--store-prefix`, `--instance`, `--store-lease`, checked.
+    struct Fleet {
+        var store: StoreURL
+        var endpoints: [SocketAddress]
+        var keys: FleetKeys
+        var name: String
+        var leaseSeconds: Int
     }
 
     let control: ControlPlane
     let server: ProxyServer
     let admin: AdminLoopHandle
+    let fleet: FleetLink?
 
     /// Opens the state dir (restoring weights and rollouts unless `resetState`), starts the
     /// workers and the admin loop, and records the start. Nil, with the reason on stderr,
@@ -49,7 +62,12 @@ struct Instance {
             return nil
         }
         var saved: StateFile? = nil
-        if c.resetState {
+        var joined: (link: FleetLink, read: EtcdRangeAnswer)? = nil
+        if let fleet = c.fleet {
+            // In a fleet the store holds the run-time weights: the state dir's are not read.
+            guard let found = join(fleet, c) else { return nil }
+            joined = found
+        } else if c.resetState {
             let overrides = ((try? state.load()) ?? nil).map { StateOverride.find($0, c.routes) } ?? []
             if !overrides.isEmpty && !c.confirmReset {
                 for override in overrides {
@@ -80,6 +98,7 @@ struct Instance {
             return nil
         }
         control.certificates = c.certificates
+        if let joined { control.join(joined.link, read: joined.read) }
         let server: ProxyServer
         do {
             server = try ProxyServer(listen: c.listen, tls: c.tls, workers: c.workers, snapshot: control.snapshot(),
@@ -100,7 +119,12 @@ struct Instance {
             EventLog.write(.error, "cannot listen on \(c.adminText) (--admin): \(error.description)\(inUse(error))",
                            ["address": .string(c.adminText), "error": .string(error.description)])
             server.shutdown(drainMs: 0)
+            joined?.link.stop()
             return nil
+        }
+        if let link = joined?.link {
+            control.attach { admin.perform($0) }
+            link.start { change in admin.perform { control.fleetChanged(change) } }
         }
         var listening: [String: JSONValue] = [
             "pid": .number(Double(getpid())),
@@ -108,6 +132,11 @@ struct Instance {
             "routes": .array(c.routes.routes.map { .string($0.name) }),
             "admin": .string(c.adminText), "admin_port": .number(Double(admin.port)), "admin_tls": .bool(c.adminTLS != nil), "admin_token": .bool(c.token != nil),
             "state": .string(c.stateDirectory), "restored_routes": .array((saved?.routes.keys.sorted() ?? []).map(JSONValue.string))]
+        if let fleet = c.fleet {
+            listening["instance"] = .string(fleet.name)
+            listening["store"] = .array(fleet.store.texts.map(JSONValue.string))
+            listening["store_prefix"] = .string(fleet.keys.prefix)
+        }
         if let tlsText = c.tlsText, let certificates = c.certificates, let tlsPort = server.tlsPort {
             listening["tls_address"] = .string(tlsText)
             listening["tls_port"] = .number(Double(tlsPort))
@@ -115,7 +144,33 @@ struct Instance {
         }
         EventLog.write(.info, "listening", listening)
         control.recordLifecycle(.start, details: ["workers": .number(Double(c.workers))])
-        return Instance(control: control, server: server, admin: admin)
+        return Instance(control: control, server: server, admin: admin, fleet: joined?.link)
+    }
+
+    /// Reads the fleet's keys from the store before anything serves; nil, with the reason
+    /// logged, when the store does not answer (an instance does not start on weights the
+    /// fleet may have changed) or `--instance` names an instance alive in the fleet.
+    private static func join(_ fleet: Fleet, _ c: Configuration) -> (link: FleetLink, read: EtcdRangeAnswer)? {
+        let client = StoreClient(endpoints: fleet.endpoints)
+        let details: [String: JSONValue] = ["store": .array(fleet.store.texts.map(JSONValue.string)), "instance": .string(fleet.name)]
+        switch FleetLink.readAtStart(client: client, keys: fleet.keys) {
+        case .failed(let reason):
+            EventLog.write(.error, "refusing to start: the store cannot be read, and an instance of a fleet starts only at the fleet's weights",
+                           details.merging(["error": .string(reason)]) { $1 })
+            client.shutdown()
+            return nil
+        case .read(let read):
+            if read.kvs.contains(where: { $0.key == fleet.keys.instance(fleet.name) }) {
+                EventLog.write(.error, "refusing to start: an instance named \(fleet.name) is alive in the fleet; give another --instance, or wait for its lease (--store-lease) to expire if it died",
+                               details)
+                client.shutdown()
+                return nil
+            }
+            let link = FleetLink(client: client, endpoints: fleet.store.texts, keys: fleet.keys, name: fleet.name, admin: c.adminText,
+                                 listen: c.listenText, leaseSeconds: fleet.leaseSeconds,
+                                 clock: { Int(DispatchTime.now().uptimeNanoseconds / 1_000_000) })
+            return (link, read)
+        }
     }
 
     /// The hint after a failed bind: who may hold the address.
@@ -126,6 +181,7 @@ struct Instance {
     /// Stops the admin loop, drains the workers for up to `drainMs`, records the stop and
     /// flushes the access log.
     func stop(drainMs: Int64) {
+        fleet?.stop()
         admin.stop()
         server.shutdown(drainMs: drainMs)
         control.recordLifecycle(.stop)

@@ -10,7 +10,7 @@ enum ServeCommand {
     static let names = OptionNames(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
                                             "idle-timeout", "max-connections", "max-backend-connections", "admin",
                                             "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log",
-                                            "pid-file", "admin-cert", "admin-key"],
+                                            "pid-file", "admin-cert", "admin-key", "store", "store-prefix", "instance", "store-lease"],
                                    flags: ["reset-state", "confirm-reset"])
 
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
@@ -23,6 +23,7 @@ enum ServeCommand {
             throw UsageError("--listen (or SLUICE_LISTEN): '\(listenText)' is not HOST:PORT with an IP address, such as 0.0.0.0:8080, 127.0.0.1:8080 or localhost:8080 (other names are not resolved)")
         }
         let tls = try tlsOptions(options)
+        let fleet = try fleetOptions(options, listenText: listenText)
         var workers = usableCPUCount()
         if let text = options.value("workers") {
             guard let n = Int(text), n >= 1, n <= 256 else { throw UsageError("--workers: '\(text)' is not a number from 1 to 256") }
@@ -121,11 +122,12 @@ enum ServeCommand {
         default:
             throw UsageError("--admin-cert and --admin-key go together")
         }
-        let configuration = Instance.Configuration(
+        var configuration = Instance.Configuration(
             routesDirectory: routesDirectory, routes: table, listen: listen, listenText: listenText, workers: workers,
             settings: settings, admin: adminAddress, adminText: adminText, adminTLS: adminTLS, token: token,
             stateDirectory: options.value("state") ?? "state", resetState: options.flag("reset-state"), confirmReset: options.flag("confirm-reset"),
             tls: tlsListen, tlsText: tls?.addressText, certificates: certificates)
+        configuration.fleet = fleet
         guard let instance = Instance.start(configuration) else { return 1 }
         let pidFile = options.value("pid-file")
         if let pidFile {
@@ -176,6 +178,45 @@ enum ServeCommand {
         default:
             throw UsageError("--tls-listen needs --cert FILE and --key FILE, or --certs DIR")
         }
+    }
+
+    /// `--store URL[,URL...]` with `--store-prefix`, `--instance` and `--store-lease`; nil
+    /// without `--store` (the other three are usage errors then).
+    private static func fleetOptions(_ options: Options, listenText: String) throws(UsageError) -> Instance.Fleet? {
+        guard let text = options.value("store") else {
+            for name in ["store-prefix", "instance", "store-lease"] where options.value(name) != nil {
+                throw UsageError("--\(name) needs --store etcd://HOST:PORT")
+            }
+            return nil
+        }
+        let store: StoreURL
+        let endpoints: [SocketAddress]
+        do {
+            store = try StoreURL(parsing: text)
+            endpoints = try store.addresses()
+        } catch {
+            throw UsageError(error.description)
+        }
+        let prefix = options.value("store-prefix") ?? "/sluice/"
+        guard !prefix.isEmpty else { throw UsageError("--store-prefix: give a key prefix such as /sluice/") }
+        var seconds = 5
+        if let lease = options.value("store-lease") {
+            guard let ms = parseDuration(lease), ms >= 1_000, ms % 1_000 == 0 else {
+                throw UsageError("--store-lease: '\(lease)' is not a whole number of seconds, at least 1s, like 5s")
+            }
+            seconds = ms / 1_000
+        }
+        let name = options.value("instance") ?? defaultInstanceName(listenText: listenText)
+        guard !name.isEmpty, !name.contains("/") else { throw UsageError("--instance: '\(name)' must be non-empty and without '/'") }
+        return Instance.Fleet(store: store, endpoints: endpoints, keys: FleetKeys(prefix: prefix), name: name, leaseSeconds: seconds)
+    }
+
+    /// The host name and the listen port (`web-1:8080`), as SPEC 8 names an instance by default.
+    private static func defaultInstanceName(listenText: String) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&buffer, buffer.count) == 0 ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "sluice"
+        let port = listenText.split(separator: ":").last.map(String.init) ?? ""
+        return "\(host):\(port)"
     }
 
     /// The option `name` as milliseconds, nil when not given.

@@ -208,6 +208,7 @@ struct EventStoreTests {
 
     @Test func everyTypeIsWrittenAsItsSnakeCaseName() {
         #expect(EventType.allCases.map(\.rawValue) == ["start", "stop", "weights", "reload", "reload_refused", "health", "rollout",
-                                                       "rollout_step", "verdict", "revert", "promote", "abort", "rollback", "pause", "resume"])
+                                                       "rollout_step", "verdict", "revert", "promote", "abort", "rollback", "pause", "resume",
+                                                       "store"])
     }
 }

@@ -71,6 +71,14 @@ struct PrefixMirrorTests {
         #expect(mirror.kvs[Array("/sluice/a".utf8)]?.value == Array("2".utf8))
     }
 
+    @Test func everyEventOfOneTransactionIsApplied() throws {
+        var mirror = try started(with: [], revision: 3)
+        let keys = [Array("/sluice/routes/api/weights".utf8), Array("/sluice/routes/api/rollout".utf8)]
+        #expect(mirror.watchAnswered(try answer(puts: [("/sluice/routes/api/weights", "w", 4), ("/sluice/routes/api/rollout", "r", 4)]),
+                                     now: 0) == [.changed(keys: keys)])
+        #expect(mirror.kvs.count == 2 && mirror.revision == 4)
+    }
+
     @Test func aFailedReadIsRepeated() {
         var mirror = PrefixMirror(retryMs: 500)
         _ = mirror.start()

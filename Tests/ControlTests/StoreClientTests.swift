@@ -141,7 +141,9 @@ struct StoreClientTests {
         let dead = EtcdProcess.freePort()
         let client = StoreClient(endpoints: [address(dead), address(etcd.clientPort)])
         defer { client.shutdown() }
+        #expect(client.failovers == 0)
         for _ in 0..<3 { _ = try json(client, .range(Array("/a".utf8))) }
+        #expect(client.failovers == 1, "it left the dead member once, then stayed on the live one")
         let alone = StoreClient(endpoints: [address(dead), address(EtcdProcess.freePort())])
         defer { alone.shutdown() }
         guard case .failure(.unreachable(let failures)) = try call(alone, .range(Array("/a".utf8))) else {
@@ -189,6 +191,22 @@ struct StoreClientTests {
             throw StoreTestFailure("a silent member answered")
         }
         #expect(reason == "timed out")
+    }
+
+    @Test func aWatchWhoseMemberNeverAnswersMovesTheClientOn() throws {
+        let (fd, port) = silentListener()
+        defer { close(fd) }
+        let etcd = try EtcdProcess()
+        let client = StoreClient(endpoints: [address(port), address(etcd.clientPort)], requestTimeoutMs: 500)
+        defer { client.shutdown() }
+        let ended = DispatchSemaphore(value: 0)
+        let watch = EtcdRequest.watch(Array("/a".utf8))
+        _ = client.watch(watch.path, body: watch.bodyBytes, onHead: { _ in }, onData: { _ in }, onEnd: { _ in ended.signal() })
+        #expect(ended.wait(timeout: .now() + 5) == .success)
+        #expect(client.failovers == 1)
+        // The next request goes to the member that answers.
+        _ = try json(client, .range(Array("/a".utf8)))
+        #expect(client.failovers == 1)
     }
 
     @Test func shutdownFailsWhatIsPending() throws {

@@ -110,15 +110,42 @@ struct StoreElectionTests {
         #expect(a.election.leaseID != lease)
     }
 
-    /// A fenced write of `candidate`, waited for.
+    @Test func aFailedComparisonBesideTheFenceIsAConflictAndDeposesNobody() throws {
+        let etcd = try EtcdProcess()
+        let a = Candidate("a", port: etcd.clientPort)
+        defer { a.client.shutdown() }
+        a.election.start()
+        try tick([a], until: "a leads") { a.leads }
+        let key = Array("/sluice/routes/api/rollout".utf8)
+        let stale = [EtcdCompare(key: key, .modRevision(999))]
+        guard case .conflict = try outcome(a, [.put(key: key, value: Array("x".utf8), lease: 0)], compare: stale) else {
+            throw StoreTestFailure("a failed comparison beside the fence is not a conflict")
+        }
+        #expect(a.leads && !a.changes.list.withLock { $0.contains(.steppedDown(.fenced)) })
+        guard case .written(let revision) = try outcome(a, [.put(key: key, value: Array("y".utf8), lease: 0)],
+                                                        compare: [EtcdCompare(key: key, .modRevision(0))]) else {
+            throw StoreTestFailure("a write whose comparisons hold was not written")
+        }
+        #expect(revision > 0)
+    }
+
+    /// A fenced write of `candidate`, waited for: whether it was written.
     private func write(_ candidate: Candidate, _ operations: [EtcdOperation]) throws -> Bool {
+        if case .written = try outcome(candidate, operations) { return true }
+        return false
+    }
+
+    /// A fenced write of `candidate` with `compare` besides the fence, waited for.
+    private func outcome(_ candidate: Candidate, _ operations: [EtcdOperation], compare: [EtcdCompare] = []) throws -> StoreElection.FencedWrite {
         let done = DispatchSemaphore(value: 0)
-        let written = Mutex(false)
-        candidate.election.fencedWrite(operations) { ok in
-            written.withLock { $0 = ok }
+        let outcome = Mutex<StoreElection.FencedWrite?>(nil)
+        candidate.election.fencedWrite(operations, compare: compare) { result in
+            outcome.withLock { $0 = result }
             done.signal()
         }
-        guard done.wait(timeout: .now() + 5) == .success else { throw StoreTestFailure("no answer to a fenced write") }
-        return written.withLock { $0 }
+        guard done.wait(timeout: .now() + 5) == .success, let result = outcome.withLock({ $0 }) else {
+            throw StoreTestFailure("no answer to a fenced write")
+        }
+        return result
     }
 }

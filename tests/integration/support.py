@@ -613,3 +613,74 @@ class WebhookReceiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# ---------------------------------------------------------------------------- etcd
+
+class Etcd:
+    """An etcd cluster (Debian's etcd-server) of `members` members on free loopback ports,
+    its data in `directory`. `kill(m)` SIGKILLs member m (every member without m),
+    `start(m)` brings it back on the same ports and data, `pause(m)` freezes it."""
+
+    def __init__(self, directory: Path, members: int = 1):
+        self.binary = next((p for p in ("/usr/bin/etcd", "/usr/local/bin/etcd") if os.path.exists(p)), None)
+        if self.binary is None:
+            pytest.fail("etcd is not installed: run scripts/setup.sh (Debian package etcd-server)")
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.client_ports = [free_port() for _ in range(members)]
+        self.peer_ports = [free_port() for _ in range(members)]
+        self.url = "etcd://" + ",".join(f"{HOST}:{p}" for p in self.client_ports)
+        self.cluster = ",".join(f"m{m}=http://{HOST}:{p}" for m, p in enumerate(self.peer_ports))
+        self.procs: list[subprocess.Popen | None] = [None] * members
+        self._log = open(directory / "etcd.log", "ab")
+        for m in range(members):
+            self._spawn(m)
+        for m in range(members):
+            self._wait(m)
+
+    def _spawn(self, m: int) -> None:
+        client, peer = f"http://{HOST}:{self.client_ports[m]}", f"http://{HOST}:{self.peer_ports[m]}"
+        self.procs[m] = subprocess.Popen(
+            [self.binary, "--name", f"m{m}", "--data-dir", str(self.directory / f"m{m}"),
+             "--listen-client-urls", client, "--advertise-client-urls", client,
+             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+             "--initial-cluster", self.cluster, "--initial-cluster-state", "new",
+             "--initial-cluster-token", self.directory.name],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def _wait(self, m: int) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.procs[m].poll() is not None:
+                raise RuntimeError(f"etcd member m{m} exited with {self.procs[m].returncode}")
+            try:
+                c = http.client.HTTPConnection(HOST, self.client_ports[m], timeout=1)
+                c.request("POST", "/v3/kv/range", body=b'{"key":"AA=="}')
+                if c.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"etcd member m{m} did not answer within 20 s")
+
+    def start(self, m: int | None = None) -> None:
+        for n in ([m] if m is not None else range(len(self.procs))):
+            self._spawn(n)
+        for n in ([m] if m is not None else range(len(self.procs))):
+            self._wait(n)
+
+    def kill(self, m: int | None = None) -> None:
+        for n in ([m] if m is not None else range(len(self.procs))):
+            proc = self.procs[n]
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+    def pause(self, m: int) -> None:
+        """SIGSTOP member m: its connections stay open and silent, like a partition."""
+        self.procs[m].send_signal(signal.SIGSTOP)
+
+    def stop(self) -> None:
+        self.kill()
+        self._log.close()

@@ -187,3 +187,32 @@ def test_compose_settings_are_sluice_options_and_its_routes_are_valid(tmp_path):
         (local / file.name).write_text(text)
     check = subprocess.run([str(SLUICE_BIN), "check", "--routes", str(local)], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_fleet_compose_file_runs_three_instances_on_one_etcd_with_known_options():
+    compose = yaml.safe_load((COMPOSE_DIR / "docker-compose.fleet.yml").read_text())
+    services = compose["services"]
+    instances = {name: s for name, s in services.items() if name.startswith("sluice-")}
+    assert set(services) == {"etcd", "blue", "green"} | set(instances) and len(instances) == 3
+    help_text = subprocess.run([str(SLUICE_BIN), "serve", "--help"], capture_output=True, text=True, timeout=30).stdout
+    names, host_ports = set(), []
+    for name, service in instances.items():
+        env = service["environment"]
+        for key in env:
+            if key == "SLUICE_ADMIN_TOKEN":
+                continue
+            option = "--" + key.removeprefix("SLUICE_").lower().replace("_", "-")
+            assert option + " " in help_text, f"{name}: {key}: sluice serve has no {option}"
+        assert env["SLUICE_STORE"] == "etcd://etcd:2379"
+        names.add(env["SLUICE_INSTANCE"])
+        assert (COMPOSE_DIR / service["build"]["context"]).resolve() == REPO
+        assert "etcd" in service["depends_on"]
+        for volume in service["volumes"]:
+            assert (COMPOSE_DIR / volume.split(":")[0]).exists(), volume
+        for port in service["ports"]:
+            assert port.startswith("127.0.0.1:"), port
+            host_ports.append(port.split(":")[1])
+    assert len(names) == 3, "instance names must be unique in the fleet"
+    assert len(set(host_ports)) == len(host_ports)
+    assert "--advertise-client-urls=http://etcd:2379" in services["etcd"]["command"]
+    assert set(compose["volumes"]) == {"etcd-data"}

@@ -123,6 +123,8 @@ def test_every_documented_operation_answers_as_documented(clean_backends, sluice
         ("GET", "/events?since=-4", "/events", TOKEN, None, 400),
         ("GET", "/events?since=1&limit=2&type=weights&route=api", "/events", TOKEN, None, 200),
         ("GET", "/events?type=nonsense", "/events", TOKEN, None, 400),
+        ("GET", "/fleet", "/fleet", TOKEN, None, 404),
+        ("GET", "/fleet", "/fleet", None, None, 401),
     ]
     for method, path, template, token, body, expected in calls:
         assert call(sl, method, path, template, token, body) == expected, (method, path)

@@ -67,7 +67,10 @@ public struct PrefixMirror: Sendable {
             return [.stopWatching]
         }
         var changed: [[UInt8]] = []
-        for event in answer.events where event.kv.modRevision > revision {
+        // A transaction's events share one revision: each is newer than the copy before
+        // this message, not than the one before it.
+        let before = revision
+        for event in answer.events where event.kv.modRevision > before {
             switch event.kind {
             case .put: kvs[event.kv.key] = event.kv
             case .delete: kvs[event.kv.key] = nil

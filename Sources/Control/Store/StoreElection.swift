@@ -43,6 +43,21 @@ public final class StoreElection: Sendable {
     /// Steps down and revokes the lease (shutdown).
     public func resign() { step { election, _ in election.resign() } }
 
+    /// Ends the watch of the key before this instance's, if one runs, and reads again: for
+    /// when its member may be gone without closing the connection (a partition), which only
+    /// a request's timeout tells.
+    public func rewatch() {
+        let running = state.withLock { s -> (Int, Int64)? in
+            guard let id = s.watch, let lease = s.election.leaseID else { return nil }
+            s.watch = nil
+            s.generation += 1
+            return (id, lease)
+        }
+        guard let (id, lease) = running else { return }
+        client.cancel(watch: id)
+        step { $0.requestFailed(.watch, lease: lease, now: $1) }
+    }
+
     /// The fence for a write sent now; nil unless leading.
     public var fence: LeaderElection.Fence? {
         let now = clock()
@@ -52,20 +67,42 @@ public final class StoreElection: Sendable {
     /// The lease the instance holds now, if any.
     public var leaseID: Int64? { state.withLock { $0.election.leaseID } }
 
-    /// Writes `operations` in one transaction conditioned on the fence; `completion` gets
-    /// whether they were written (false when not leading, when the fence failed — which
-    /// deposes this instance — or when the store did not answer).
-    public func fencedWrite(_ operations: [EtcdOperation], completion: @escaping @Sendable (Bool) -> Void) {
-        guard let fence else { return completion(false) }
-        let request = EtcdRequest.txn([EtcdCompare(key: fence.key, .createRevision(fence.createRevision))], success: operations)
+    /// How a fenced write ended.
+    public enum FencedWrite: Sendable {
+        /// Committed at this revision.
+        case written(revision: Int64)
+        /// The fence held but another comparison failed: nothing written.
+        case conflict
+        /// Not leading, or the fence failed (which deposes this instance): nothing written.
+        case notLeading
+        /// No usable answer (it may or may not have been written).
+        case failed(EtcdRequestFailure)
+    }
+
+    /// Writes `operations` in one transaction conditioned on the fence and on `compare`;
+    /// `completion` gets how it ended. Only a failed fence deposes this instance, not a
+    /// failed `compare` (the failure branch reads the leadership key to tell them apart).
+    public func fencedWrite(_ operations: [EtcdOperation], compare: [EtcdCompare] = [],
+                            completion: @escaping @Sendable (FencedWrite) -> Void) {
+        guard let fence else { return completion(.notLeading) }
+        let request = EtcdRequest.txn([EtcdCompare(key: fence.key, .createRevision(fence.createRevision))] + compare,
+                                      success: operations, failure: [.range(key: fence.key, end: nil)])
         send(request) { [self] result in
             switch result {
             case .success(let json):
-                guard let txn = try? EtcdTxnAnswer(json: json) else { return completion(false) }
-                if !txn.succeeded { step { $0.fenceFailed(now: $1) } }
-                completion(txn.succeeded)
-            case .failure:
-                completion(false)
+                do throws(EtcdFailure) {
+                    let txn = try EtcdTxnAnswer(json: json)
+                    if txn.succeeded { return completion(.written(revision: txn.revision)) }
+                    if case .range(let range)? = txn.responses.first, range.kvs.first?.createRevision == fence.createRevision {
+                        return completion(.conflict)
+                    }
+                    step { $0.fenceFailed(now: $1) }
+                    completion(.notLeading)
+                } catch {
+                    completion(.failed(.etcd(error)))
+                }
+            case .failure(let error):
+                completion(.failed(error))
             }
         }
     }
@@ -202,7 +239,14 @@ public final class StoreElection: Sendable {
 
 /// Why a request of the election got no usable answer: the store client's failure or
 /// etcd's.
-public enum EtcdRequestFailure: Error, Sendable {
+public enum EtcdRequestFailure: Error, Sendable, CustomStringConvertible {
     case store(StoreError)
     case etcd(EtcdFailure)
+
+    public var description: String {
+        switch self {
+        case .store(let error): error.description
+        case .etcd(let error): error.description
+        }
+    }
 }

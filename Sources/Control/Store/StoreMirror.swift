@@ -42,6 +42,15 @@ public final class StoreMirror: Sendable {
         }
     }
 
+    /// Ends the running watch and watches again after the retry delay, from the revision
+    /// after the copy's: for when its member may be gone without closing the connection (a
+    /// partition), which only a request's timeout tells.
+    public func rewatch() {
+        guard state.withLock({ $0.watch != nil }) else { return }
+        stop()
+        step { $0.watchEnded(now: $1) }
+    }
+
     /// The copy and the revision it is complete up to.
     public var snapshot: (revision: Int64, kvs: [[UInt8]: EtcdKeyValue]) {
         state.withLock { ($0.mirror.revision, $0.mirror.kvs) }

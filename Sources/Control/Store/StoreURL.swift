@@ -1,3 +1,4 @@
+public import ProxyIO
 import Traffic
 
 /// The members of the fleet's store as `--store` (or `SLUICE_STORE`) names them:
@@ -43,5 +44,23 @@ public struct StoreURL: Hashable, Sendable {
             members.append(member)
         }
         self.members = members
+    }
+
+    /// The members' addresses, names resolved now (blocking: at start-up only); throws
+    /// naming the first member whose name does not resolve.
+    public func addresses() throws(Malformed) -> [SocketAddress] {
+        var out: [SocketAddress] = []
+        for member in members {
+            guard let ip = IPAddress(parsing: member.host) ?? HostResolver.resolve(member.host) else {
+                throw Malformed(value: "\(member.host):\(member.port)", reason: "the name \(member.host) does not resolve")
+            }
+            out.append(SocketAddress(ip: ip, port: member.port))
+        }
+        return out
+    }
+
+    /// The members as `HOST:PORT` texts, for messages and `GET /fleet`.
+    public var texts: [String] {
+        members.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" }
     }
 }

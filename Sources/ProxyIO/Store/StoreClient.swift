@@ -13,6 +13,7 @@ public final class StoreClient: Sendable {
     private let mailbox: Mailbox<StoreMessage>
     private let thread: pthread_t
     private let nextWatch = Atomic<Int>(0)
+    private let failoverCount = FailoverCount()
 
     /// Starts the store's thread. `endpoints`: the members of one etcd cluster, tried in
     /// order; `requestTimeoutMs`: the longest a request (connect, send, answer) or a watch's
@@ -21,10 +22,16 @@ public final class StoreClient: Sendable {
         precondition(!endpoints.isEmpty, "a store client needs an endpoint")
         let mailbox = Mailbox<StoreMessage>()
         self.mailbox = mailbox
+        let failovers = failoverCount
         thread = startThread {
-            StoreLoop(endpoints: endpoints, timeoutMs: Int64(requestTimeoutMs), mailbox: mailbox).run()
+            StoreLoop(endpoints: endpoints, timeoutMs: Int64(requestTimeoutMs), mailbox: mailbox, failovers: failovers).run()
         }
     }
+
+    /// How many times the client left a member for the next one (a failed connect, a
+    /// request or watch start without an answer). A change tells its users that watches
+    /// opened before may hang on a member that is gone without closing them.
+    public var failovers: Int { failoverCount.count.load(ordering: .relaxed) }
 
     /// Posts `body` to `path` and calls `completion` once with the whole answer or why
     /// there is none.
@@ -55,6 +62,11 @@ public final class StoreClient: Sendable {
         mailbox.send(.shutdown)
         pthread_join(thread, nil)
     }
+}
+
+/// The failover counter shared by the client and its loop.
+final class FailoverCount: Sendable {
+    let count = Atomic<Int>(0)
 }
 
 /// A complete answer of the store.

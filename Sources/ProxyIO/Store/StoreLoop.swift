@@ -1,4 +1,5 @@
 import CLinuxShim
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,7 @@ import Glibc
 /// connection that closes before any answer byte is sent again once on a fresh connection
 /// (the member closed it while idle). Any other failure after sending (a timeout, a reset,
 /// a broken answer) fails the request without repeating it — it may have taken effect —
-/// and moves to the next member.
+/// and moves to the next member; so does a watch whose answer's head does not come.
 final class StoreLoop {
     let eventLoop = EventLoop()
     private let endpoints: [SocketAddress]
@@ -44,8 +45,11 @@ final class StoreLoop {
     private var watches: [Int: Watch] = [:]
     private var watchOfConnection: [ObjectIdentifier: Int] = [:]
 
-    init(endpoints: [SocketAddress], timeoutMs: Int64, mailbox: Mailbox<StoreMessage>) {
+    private let failovers: FailoverCount
+
+    init(endpoints: [SocketAddress], timeoutMs: Int64, mailbox: Mailbox<StoreMessage>, failovers: FailoverCount) {
         self.endpoints = endpoints
+        self.failovers = failovers
         names = endpoints.map { address in
             if case .v6 = address.ip { "[\(address.ip)]:\(address.port)" } else { "\(address.ip):\(address.port)" }
         }
@@ -97,7 +101,7 @@ final class StoreLoop {
     private func connectFailed(_ endpoint: Int, _ reason: String) {
         guard var flight = inFlight else { return }
         flight.connectFailures.append("\(names[endpoint]): \(reason)")
-        if endpoint == current { current = (current + 1) % endpoints.count }
+        leave(endpoint)
         if flight.connectFailures.count < endpoints.count {
             inFlight = flight
             return send()
@@ -109,6 +113,13 @@ final class StoreLoop {
         let call = inFlight?.call
         inFlight = nil
         call?.completion(result)
+    }
+
+    /// Member `endpoint` failed: unless the loop already left it, the next one is used now.
+    private func leave(_ endpoint: Int) {
+        guard endpoint == current else { return }
+        current = (current + 1) % endpoints.count
+        failovers.count.add(1, ordering: .relaxed)
     }
 
     // MARK: watches
@@ -124,7 +135,7 @@ final class StoreLoop {
                 return
             }
             failures.append("\(names[current]): \(reason)")
-            current = (current + 1) % endpoints.count
+            leave(current)
         }
         stream.onEnd(.unreachable(failures))
     }
@@ -168,9 +179,12 @@ final class StoreLoop {
         if let watchID {
             guard let watch = watches.removeValue(forKey: watchID) else { return }
             if neverConnected {
-                if endpoint == current { current = (current + 1) % endpoints.count }
+                leave(endpoint)
                 return startWatch(watchID, watch.stream, failures: watch.connectFailures + ["\(names[endpoint]): \(reason)"])
             }
+            // A member that took the watch but never answered its head is left like one
+            // that could not be connected to: the next watch (or request) goes elsewhere.
+            if !watch.headDelivered { leave(endpoint) }
             return watch.stream.onEnd(.failed(endpoint: names[endpoint], reason: reason))
         }
         guard carriedRequests, var flight = inFlight else { return }
@@ -181,7 +195,7 @@ final class StoreLoop {
             inFlight = flight
             return send()
         }
-        if endpoint == current { current = (current + 1) % endpoints.count }
+        leave(endpoint)
         finish(.failure(.failed(endpoint: names[endpoint], reason: reason)))
     }
 
