@@ -31,6 +31,10 @@ enum DashboardPage {
         <p id="login-error" role="alert"></p>
       </form>
       <div id="dashboard" hidden>
+        <section class="card" id="fleet" hidden>
+          <h2>Fleet</h2>
+          <div id="fleet-body"></div>
+        </section>
         <div id="routes"></div>
         <section class="card">
           <h2>Events</h2>
@@ -104,7 +108,9 @@ enum DashboardPage {
     .legend { display: flex; gap: 14px; font-size: 12px; color: var(--muted); }
     .legend .blue { color: var(--blue); }
     .legend .green { color: var(--green); }
-    .down { color: var(--bad); font-weight: 600; }
+    .down, .store-down { color: var(--bad); font-weight: 600; }
+    .store-ok { color: var(--green); font-weight: 600; }
+    #fleet-instances tr.leader td:first-child { font-weight: 700; }
     #events { padding-left: 0; list-style: none; margin: 0; max-height: 420px; overflow: auto; font-size: 13px; }
     #events li { padding: 4px 0; border-top: 1px solid #eef1f5; }
     #events .type { font-weight: 700; }

@@ -1,7 +1,8 @@
 /// The dashboard's script, served by `GET /ui/app.js` from the binary. Without a token in the
 /// tab's session storage it shows the login only; with one it polls the admin API once a second
-/// (`/routes`, `/routes/{name}/history`, `/events`) and draws each route's split, rollout, tests,
-/// charts and the event timeline, with the rollout's buttons behind a confirmation. It builds
+/// (`/routes`, `/routes/{name}/history`, `/events`, and `/fleet` in a fleet) and draws each
+/// route's split, rollout, tests, charts and the event timeline, with the rollout's buttons
+/// behind a confirmation, and in a fleet every instance. It builds
 /// every element with `textContent` (no HTML from data) and talks to its own origin only.
 enum DashboardScript {
     static let text = #"""
@@ -14,6 +15,7 @@ enum DashboardScript {
     let events = [];
     let eventsLatest = -1;
     let generation = 0;
+    let inFleet = null; // null until `/fleet` answered once; false when this instance runs alone
 
     function el(tag, attrs, ...children) {
       const node = document.createElement(tag);
@@ -47,6 +49,9 @@ enum DashboardScript {
       cards.clear();
       events = [];
       eventsLatest = -1;
+      inFleet = null;
+      $("fleet").hidden = true;
+      $("instance").textContent = location.host;
       $("routes").replaceChildren();
       $("events").replaceChildren();
       $("dashboard").hidden = true;
@@ -60,7 +65,8 @@ enum DashboardScript {
 
     class Unauthorized extends Error {}
 
-    async function api(method, path, body) {
+    /// The API's JSON answer; null for a 404 when `absentIs404` (an endpoint this instance lacks).
+    async function api(method, path, body, absentIs404) {
       const headers = { "Authorization": "Bearer " + sessionStorage.getItem(KEY) };
       const init = { method, headers, cache: "no-store" };
       if (body !== undefined) {
@@ -71,6 +77,7 @@ enum DashboardScript {
       const json = await res.json().catch(() => ({}));
       if (res.status === 401) throw new Unauthorized("The token was refused.");
       if (res.status === 403) throw new Unauthorized(json.error || "This Sluice has no admin token configured.");
+      if (res.status === 404 && absentIs404) return null;
       if (!res.ok) throw new Error(json.error || "HTTP " + res.status);
       return json;
     }
@@ -99,7 +106,7 @@ enum DashboardScript {
     }
 
     async function poll() {
-      const [list] = await Promise.all([api("GET", "/routes"), pollEvents()]);
+      const [list] = await Promise.all([api("GET", "/routes"), pollEvents(), pollFleet()]);
       const names = new Set(list.routes.map((r) => r.name));
       for (const name of [...cards.keys()]) {
         if (!names.has(name)) { cards.get(name).root.remove(); cards.delete(name); }
@@ -122,6 +129,15 @@ enum DashboardScript {
       events = events.concat(got.events).slice(-200);
       eventsLatest = got.latest;
       $("events").replaceChildren(...events.slice().reverse().map(eventItem));
+    }
+
+    // An instance started without --store answers 404 once, and is not asked again.
+    async function pollFleet() {
+      if (inFleet === false) return;
+      const fleet = await api("GET", "/fleet", undefined, true);
+      inFleet = fleet !== null;
+      $("fleet").hidden = !inFleet;
+      if (inFleet) renderFleet(fleet);
     }
 
     async function pollHistory(card) {
@@ -242,6 +258,38 @@ enum DashboardScript {
       }
       return [el("h3", {}, "The judge over this rollout (" + r.judgedSeconds + " s judged; slow means over " + show(r.slowFromMs) + " ms)"),
               pools, table];
+    }
+
+    // ---------------------------------------------------------------- the fleet
+
+    function renderFleet(f) {
+      const store = f.store;
+      const summary = el("p", {}, "leader: ", el("strong", {}, f.leader || "none"), " · this page: " + f.self +
+        (f.leading ? " (the leader)" : "") + " · store " + store.endpoints.join(", ") + " " + store.prefix + ": ");
+      if (store.reachable) {
+        summary.append(el("span", { class: "store-ok" }, "reachable, revision " + store.revision));
+      } else {
+        summary.append(el("span", { class: "store-down" }, "UNREACHABLE since " + store.unreachableSince +
+          ": every instance serves the weights it last applied; no rollout advances"));
+      }
+      const latest = Math.max(0, ...f.instances.map((i) => i.appliedRevision));
+      const table = el("table", { id: "fleet-instances" }, el("tr", {}, ...["instance", "role", "applied change", "green %",
+        "last seen", "listen", "admin"].map((h) => el("th", {}, h))));
+      for (const i of f.instances) {
+        const weights = Object.entries(i.weights).map(([route, green]) => route + " " + green + "%").join(", ");
+        const applied = i.appliedRevision + (i.appliedRevision === latest ? " (latest)" : " (behind)");
+        table.append(el("tr", { "data-instance": i.name, class: i.name === f.leader ? "leader" : "" },
+          el("td", {}, i.name + (i.self ? " (this page)" : "")), el("td", {}, i.name === f.leader ? "leader" : "follower"),
+          el("td", { class: i.appliedRevision === latest ? "" : "down" }, applied), el("td", {}, weights || "-"),
+          el("td", {}, ago(i.lastSeen)), el("td", {}, i.listen), el("td", {}, i.admin)));
+      }
+      $("fleet-body").replaceChildren(summary, table);
+      $("instance").textContent = location.host + " · instance " + f.self;
+    }
+
+    function ago(time) {
+      const s = (Date.now() - Date.parse(time)) / 1000;
+      return isFinite(s) ? Math.max(0, Math.round(s)) + " s ago" : time;
     }
 
     // ---------------------------------------------------------------- charts

@@ -3,7 +3,9 @@ driven by selenium): the page and its files are small and carry a strict CSP; th
 nothing of any host but the admin address; without a token only the login shows; with one the
 route and its split appear within 3 s, a weight change through the API within 3 s, a rollout's
 state and step, the judge's tests in the same words as `sluice ctl status`, the per-second
-charts; the abort button asks first and, confirmed, aborts the rollout in the API.
+charts; the abort button asks first and, confirmed, aborts the rollout in the API. In a fleet
+(two instances on a real etcd) it lists every instance, the leader, the weights each applied
+and whether each applied the latest change, and says when the store is unreachable.
 Screenshots go to the directory the test prints (SLUICE_SCREENSHOTS, or pytest's tmp dir)."""
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from selenium.webdriver.common.by import By
 
 from support import HOST, Load, route
 from test_admin import TOKEN, admin, ctl
+from test_fleet import Fleet
 
 ENV = {"SLUICE_ADMIN_TOKEN": TOKEN}
 
@@ -137,6 +140,7 @@ def test_dashboard_in_headless_chromium(clean_backends, sluice_factory, browser,
     d.find_element(By.ID, "token").send_keys(TOKEN)
     d.find_element(By.ID, "signin").click()
     eventually(lambda: "blue 90% · green 10%" in text_of(d, "[data-route=app] .split-text"), 3, "the route's split")
+    assert not d.find_element(By.ID, "fleet").is_displayed()  # no --store: no fleet section
     assert d.execute_script("return Object.values(sessionStorage)") == [TOKEN]
     assert TOKEN not in d.current_url
 
@@ -198,5 +202,50 @@ def test_dashboard_in_headless_chromium(clean_backends, sluice_factory, browser,
     assert others == [], others
     assert not any(TOKEN in u for u in urls)
     assert any(urllib.parse.urlsplit(u).path == "/routes/app/history" for u in urls)
-    errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE" and "401 (Unauthorized)" not in e["message"]]
+    # The wrong token's 401, and the one 404 of `/fleet` that tells the page it runs alone.
+    errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE" and "401 (Unauthorized)" not in e["message"]
+              and not ("/fleet" in e["message"] and "404 (Not Found)" in e["message"])]
     assert errors == [], errors
+    # Asked once per sign-in (the wrong token's, refused, and the right one's), never again.
+    assert sum(urllib.parse.urlsplit(u).path == "/fleet" for u in urls) == 2, "an instance alone is asked once"
+
+
+def test_dashboard_shows_the_fleet(clean_backends, tmp_path, browser, shots):
+    """Two instances on one etcd: the page of either lists both, the one leader, the weights
+    each applied and whether each applied the latest change; a weight set on the other
+    instance shows on both rows; with etcd killed the page says the store is unreachable, and
+    reachable again when it is back."""
+    fleet = Fleet(tmp_path, clean_backends, n=2)
+    try:
+        s0, s1 = fleet.instances
+        d = browser
+        d.get(f"http://{HOST}:{s0.admin_port}/ui")
+        eventually(lambda: d.find_element(By.ID, "login").is_displayed(), 3, "the login shows")
+        d.find_element(By.ID, "token").send_keys(TOKEN)
+        d.find_element(By.ID, "signin").click()
+        eventually(lambda: len(d.find_elements(By.CSS_SELECTOR, "#fleet-instances tr[data-instance]")) == 2, 5,
+                   "both instances listed")
+        leader = fleet.fleet(s0)["leader"]
+        assert leader in ("s0", "s1")
+        row = lambda name: text_of(d, f"#fleet-instances tr[data-instance={name}]")
+        eventually(lambda: "leader" in row(leader) and "follower" in row({"s0": "s1", "s1": "s0"}[leader]), 3,
+                   "the leader and the follower")
+        assert "(this page)" in row("s0") and "(this page)" not in row("s1")
+        assert "instance s0" in text_of(d, "#instance")
+
+        status, body = admin(s1, "PUT", "/routes/app/weights", body={"green": 30, "reason": "fleet dashboard"})
+        assert status == 200, body
+        eventually(lambda: all("app 30%" in row(n) and "(latest)" in row(n) for n in ("s0", "s1")), 3,
+                   "the weight both instances applied, each on the latest change")
+        eventually(lambda: "blue 70% · green 30%" in text_of(d, "[data-route=app] .split-text"), 3, "the split")
+        assert "reachable, revision" in text_of(d, "#fleet")
+        d.save_screenshot(str(shots / "fleet.png"))
+
+        fleet.etcd.kill()
+        eventually(lambda: "UNREACHABLE since" in text_of(d, "#fleet"), 15, "the store unreachable")
+        d.save_screenshot(str(shots / "fleet-store-down.png"))
+        assert "blue 70% · green 30%" in text_of(d, "[data-route=app] .split-text")
+        fleet.etcd.start()
+        eventually(lambda: "reachable, revision" in text_of(d, "#fleet"), 20, "the store reachable again")
+    finally:
+        fleet.stop()
