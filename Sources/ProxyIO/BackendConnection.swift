@@ -14,8 +14,10 @@ final class BackendConnection: EventHandler {
     unowned(unsafe) let worker: Worker
     /// The routing (snapshot) the backend index belongs to.
     let routing: WorkerRouting
-    /// The exchange using this connection; nil while idle.
+    /// The exchange using this connection; nil while idle: an HTTP/1.1 client connection's,
+    /// or (`streamOwner`) an HTTP/2 stream's.
     var owner: ClientConnection?
+    var streamOwner: StreamExchange?
     /// The non-blocking connect has not completed yet.
     var connecting = true
     /// The connection served an earlier exchange (so a failure before any response byte
@@ -67,6 +69,7 @@ final class BackendConnection: EventHandler {
     /// Called when the connection goes back to the pool.
     func becomeIdle(now: Int64) {
         owner = nil
+        streamOwner = nil
         reused = true
         idleSince = now
         worker.loop.setEvents(self, shim_EPOLLIN | shim_EPOLLRDHUP)
@@ -75,6 +78,8 @@ final class BackendConnection: EventHandler {
     override func handleEvent(_ events: UInt32) {
         if let owner {
             owner.backendEvent(events)
+        } else if let streamOwner {
+            streamOwner.backendEvent(events)
         } else {
             // An idle connection must stay silent: readable means closed (or junk).
             worker.dropIdle(self)
@@ -82,6 +87,6 @@ final class BackendConnection: EventHandler {
     }
 
     override func tick(now: Int64) {
-        if owner == nil && now - idleSince >= idleTimeoutMs { worker.dropIdle(self) }
+        if owner == nil && streamOwner == nil && now - idleSince >= idleTimeoutMs { worker.dropIdle(self) }
     }
 }

@@ -25,7 +25,8 @@ extension ClientConnection {
         discardedBody = 0
         if !requests.request.keepAlive { closeAfterExchange = true }
         deadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
-        noteRequestID(buf)
+        requestID.clear()
+        worker.ids.appendRequestID(for: requests.request.head, buf, to: &requestID)
         logRequest.clear()
         logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[requests.request.method]))
         logRequest.append(0) // separator between method and path
@@ -49,59 +50,15 @@ extension ClientConnection {
             requests.request.head.upgradeIndex = nil
         }
         exchange = Exchange(retries: config.retries, timeouts: config.timeouts, requestHasBody: framing != .none, wantsUpgrade: requests.request.wantsUpgrade)
-        pool = choosePool(buf)
+        stickyKey.clear()
+        (pool, forced, newStickyKey) = worker.choosePool(requests.request.head, buf, routing: routing, route: routeIndex,
+                                                         peer: peer, peerText: peerText, newKey: &stickyKey)
         writeRequestHead(buf, framing: framing)
         inbuf.consume(headEnd)
         requests.expectBody(framing)
         responses.reset()
         if !connectToNextBackend() {
             respondError(exchange.noBackendLeft(), "no backend available in either pool", close: framing != .none)
-        }
-    }
-
-    /// Keeps a valid client X-Request-Id (1-128 of `[A-Za-z0-9._-]`), else makes one.
-    private func noteRequestID(_ buf: UnsafeRawBufferPointer) {
-        requestID.clear()
-        for field in requests.request.head.fields where field.kind == .xRequestId {
-            let v = field.value
-            guard v.count >= 1 && v.count <= 128 else { break }
-            var valid = true
-            for i in v {
-                switch buf[i] {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                     UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                    continue
-                default:
-                    valid = false
-                }
-            }
-            if valid { requestID.append(UnsafeRawBufferPointer(rebasing: buf[v])) }
-            break
-        }
-        if requestID.isEmpty { worker.ids.appendRequestID(to: &requestID) }
-    }
-
-    /// The pool for this request, as `PoolChoice` decides: forced by the override header,
-    /// the sticky key's bucket (a new key made here when a cookie route has none), or the
-    /// worker's weighted picker.
-    private func choosePool(_ buf: UnsafeRawBufferPointer) -> Pool {
-        let entry = routeEntry
-        let choice = PoolChoice.of(requests.request.head, buf, route: entry.route, overrideName: entry.overrideHeaderBytes,
-                                   stickyName: entry.stickyNameBytes, peer: peer, peerText: peerText)
-        forced = false
-        switch choice {
-        case .forced(let pool):
-            forced = true
-            return pool
-        case .sticky(let bucket):
-            return StickyHash.pool(bucket: bucket, green: entry.route.greenWeight)
-        case .newStickyKey:
-            stickyKey.clear()
-            worker.ids.appendRandomKey(to: &stickyKey)
-            newStickyKey = true
-            return StickyHash.pool(bucket: StickyHash.bucket(stickyKey.readable), green: entry.route.greenWeight)
-        case .byWeight:
-            return routing.nextPool(route: routeIndex)
         }
     }
 
@@ -169,7 +126,7 @@ extension ClientConnection {
     /// stable pool's; at most `1 + retries.attempts` tries. Returns false when none is left.
     func connectToNextBackend() -> Bool {
         let route = routeEntry.route
-        while exchange.mayTry, let (candidate, candidatePool) = nextCandidate() {
+        while exchange.mayTry, let (candidate, candidatePool) = routing.nextCandidate(route: routeIndex, pool: pool, tried: tried, now: worker.loop.now) {
             if exchange.tries > 0 { worker.stats.retries &+= 1 }
             tried.insert(candidate)
             backendIndex = candidate
@@ -193,23 +150,6 @@ extension ClientConnection {
         backend = conn
         routing.acquire(conn.backend)
         exchange.attached(reused: reused, connecting: conn.connecting, now: worker.loop.now)
-    }
-
-    /// The next untried available backend: the chosen pool's first (from its round-robin
-    /// position), then the stable pool's, so a pool with no healthy backend sends its
-    /// share to the stable pool.
-    private func nextCandidate() -> (Int, Pool)? {
-        let stable = routeEntry.route.stable
-        let now = worker.loop.now
-        for pass in 0..<(pool == stable ? 1 : 2) {
-            let candidatePool = pass == 0 ? pool : stable
-            let (list, start) = routing.backendOrder(route: routeIndex, pool: candidatePool)
-            for k in 0..<list.count {
-                let b = list[(start + k) % list.count]
-                if !tried.contains(b) && routing.isAvailable(b, now: now) { return (b, candidatePool) }
-            }
-        }
-        return nil
     }
 
     /// The backend connection failed: closed, reset or refused (`.closed`), or it sent

@@ -10,7 +10,7 @@ enum ServeCommand {
     static let names = OptionNames(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
                                             "idle-timeout", "max-connections", "max-backend-connections", "admin",
                                             "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log",
-                                            "pid-file", "admin-cert", "admin-key"],
+                                            "pid-file", "admin-cert", "admin-key", "http2"],
                                    flags: ["reset-state", "confirm-reset"])
 
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
@@ -37,6 +37,11 @@ enum ServeCommand {
         case "stdout": settings.accessLog = .stdout
         case "off": settings.accessLog = nil
         case let other: throw UsageError("--access-log: '\(other)' is not stdout or off")
+        }
+        switch options.value("http2") ?? "on" {
+        case "on": settings.http2 = true
+        case "off": settings.http2 = false
+        case let other: throw UsageError("--http2 (or SLUICE_HTTP2): '\(other)' is not on or off")
         }
         let fileLimit = raiseFileLimit()
         settings.maxConnectionsPerWorker = FileDescriptorBudget.clientConnectionsPerWorker(limit: fileLimit, workers: workers)
@@ -96,7 +101,7 @@ enum ServeCommand {
         var tlsListen: TLSListen? = nil
         if let tls {
             do {
-                let loaded = try TLSCertificates(source: tls.source)
+                let loaded = try TLSCertificates(source: tls.source, http2: settings.http2)
                 certificates = loaded
                 tlsListen = TLSListen(address: tls.address, context: loaded.context)
             } catch {
