@@ -263,6 +263,23 @@ def test_curl_prior_knowledge_on_the_plain_port(clean_backends, sluice_factory):
     assert out.stdout == "1.1 200"
 
 
+def test_metrics_and_ctl_status_count_requests_by_protocol(clean_backends, sluice_factory):
+    sl = start(sluice_factory, clean_backends, env={"SLUICE_ADMIN_TOKEN": "t0ken"})
+    h2_exchange(sl.port, [("GET", "/p", None)] * 7)
+    for _ in range(3):
+        assert curl("-o", "/dev/null", f"http://{HOST}:{sl.port}/p").returncode == 0
+    time.sleep(0.6)  # workers publish every 250 ms
+    metrics = curl(f"http://{HOST}:{sl.admin_port}/metrics").stdout
+    # +1 for the fixture's readiness probe over HTTP/1.1
+    assert 'sluice_requests_by_protocol_total{protocol="h2"} 7' in metrics, metrics[-800:]
+    assert 'sluice_requests_by_protocol_total{protocol="http/1.1"} 4' in metrics
+    from support import SLUICE_BIN
+    out = subprocess.run([str(SLUICE_BIN), "ctl", "--admin", f"http://{HOST}:{sl.admin_port}", "status"],
+                         capture_output=True, text=True, timeout=30, env={"SLUICE_ADMIN_TOKEN": "t0ken"})
+    assert out.returncode == 0, out.stderr
+    assert "requests by protocol (all routes, since start): h2 7, http/1.1 4" in out.stdout, out.stdout
+
+
 def test_http2_off_falls_back_to_http11(clean_backends, sluice_factory, pki):
     sl = start(sluice_factory, clean_backends, pki, env={"SLUICE_HTTP2": "off"})
     out = curl("--http2", "--cacert", str(pki / "ca" / "ca.crt"), "-o", "/dev/null", "-w", "%{http_version}",
