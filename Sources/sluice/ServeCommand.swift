@@ -10,8 +10,18 @@ enum ServeCommand {
     static let names = OptionNames(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
                                             "idle-timeout", "max-connections", "max-backend-connections", "admin",
                                             "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log",
-                                            "pid-file", "admin-cert", "admin-key", "http2"],
+                                            "pid-file", "admin-cert", "admin-key", "http2",
+                                            "http2-max-streams", "http2-max-frame-size", "http2-max-header-list"],
                                    flags: ["reset-state", "confirm-reset"])
+
+    /// An integer option within `range`, nil when absent.
+    private static func number(_ options: Options, _ name: String, _ range: ClosedRange<Int>) throws(UsageError) -> Int? {
+        guard let text = options.value(name) else { return nil }
+        guard let n = Int(text), range.contains(n) else {
+            throw UsageError("--\(name): '\(text)' is not a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
 
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(names, arguments: arguments)
@@ -43,6 +53,9 @@ enum ServeCommand {
         case "off": settings.http2 = false
         case let other: throw UsageError("--http2 (or SLUICE_HTTP2): '\(other)' is not on or off")
         }
+        settings.http2Limits.maxConcurrentStreams = try number(options, "http2-max-streams", 1...10_000) ?? settings.http2Limits.maxConcurrentStreams
+        settings.http2Limits.maxFrameSize = try number(options, "http2-max-frame-size", 16_384...16_777_215) ?? settings.http2Limits.maxFrameSize
+        settings.http2Limits.maxHeaderListSize = try number(options, "http2-max-header-list", 1_024...1 << 20) ?? settings.http2Limits.maxHeaderListSize
         let fileLimit = raiseFileLimit()
         settings.maxConnectionsPerWorker = FileDescriptorBudget.clientConnectionsPerWorker(limit: fileLimit, workers: workers)
         if let text = options.value("max-connections") {
