@@ -1,4 +1,6 @@
 import CLinuxShim
+import HTTP1
+import ProxyCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,6 +66,28 @@ final class BackendConnection: EventHandler {
         conn.connecting = rc != 0
         worker.loop.register(conn, events: shim_EPOLLOUT | shim_EPOLLIN | shim_EPOLLRDHUP)
         return (conn, 0)
+    }
+
+    /// Writes as much of `out` as the socket takes, telling `exchange` of every write (once
+    /// connected). Returns whether any byte went, and whether the write failed (the
+    /// connection is then done for).
+    @inline(__always)
+    func send(_ out: inout ByteBuffer, _ exchange: inout Exchange, now: Int64) -> (wrote: Bool, failed: Bool) {
+        var wrote = false
+        while out.readableBytes > 0 {
+            let result = if let tls { tls.write(out.readable) } else { Syscall.write(fd, out.readable) }
+            switch result {
+            case .done(let n):
+                out.consume(n)
+                wrote = true
+                exchange.requestSent(now: now)
+            case .wouldBlock, .eof:
+                return (wrote, false)
+            case .failed:
+                return (wrote, true)
+            }
+        }
+        return (wrote, false)
     }
 
     /// Called when the connection goes back to the pool.

@@ -121,28 +121,14 @@ extension ClientConnection {
         return moved
     }
 
-    /// Picks the next backend to try, connects (or takes an idle connection) and attaches
-    /// it. Order: the chosen pool's backends from its round-robin position, then the
-    /// stable pool's; at most `1 + retries.attempts` tries. Returns false when none is left.
+    /// Attaches a connection to the next backend to try (`Worker.connectNextBackend`).
+    /// Returns false when none is left.
     func connectToNextBackend() -> Bool {
-        let route = routeEntry.route
-        while exchange.mayTry, let (candidate, candidatePool) = routing.nextCandidate(route: routeIndex, pool: pool, tried: tried, now: worker.loop.now) {
-            if exchange.tries > 0 { worker.stats.retries &+= 1 }
-            tried.insert(candidate)
-            backendIndex = candidate
-            pool = candidatePool
-            backendEOF = false
-            if let conn = routing.takeIdle(candidate) {
-                attach(conn, reused: true)
-                return true
-            }
-            let (conn, _) = BackendConnection.connect(to: candidate, routing: routing, worker: worker, idleTimeoutMs: route.timeouts.idleMs64)
-            if let conn {
-                attach(conn, reused: false)
-                return true
-            }
-        }
-        return false
+        guard let (conn, reused) = worker.connectNextBackend(exchange, routing: routing, route: routeIndex, pool: &pool,
+                                                             backendIndex: &backendIndex, tried: &tried) else { return false }
+        backendEOF = false
+        attach(conn, reused: reused)
+        return true
     }
 
     private func attach(_ conn: BackendConnection, reused: Bool) {

@@ -109,31 +109,24 @@ extension ClientConnection {
     /// happened (a head was handled, or the exchange failed).
     private func forwardResponseHead() -> Bool {
         if fromBackend.isEmpty && !backendEOF { return false }
-        switch responses.read(fromBackend.readable, eof: backendEOF, limits: worker.settings.limits) {
-        case .needMore, .body:
-            guard backendEOF else { return false }
-            backendFailed(.closed)
+        switch responses.readResponseHead(fromBackend.readable, eof: backendEOF, limits: worker.settings.limits,
+                                          exchange: &exchange, now: worker.loop.now) {
+        case .waiting:
+            return false
+        case .fault(let fault):
+            backendFailed(fault)
             return true
-        case .headError:
-            backendFailed(.invalid)
+        case .failure(let failure):
+            handle(failure)
             return true
-        case .head(let headEnd):
+        case .interim(let headEnd):
+            if requests.request.version == .http11 { writeResponseHead(fromBackend.readable, upgrade: false) }
+            fromBackend.consume(headEnd)
+            responses.expectBody(.none)
+            return true
+        case .final(let headEnd):
             let buf = fromBackend.readable
             let status = responses.response.status
-            if status < 200 && status != 101 {
-                if let failure = exchange.interimHead() {
-                    handle(failure)
-                    return true
-                }
-                if requests.request.version == .http11 { writeResponseHead(buf, upgrade: false) }
-                fromBackend.consume(headEnd)
-                responses.expectBody(.none)
-                return true
-            }
-            if let failure = exchange.finalHead(status: status, now: worker.loop.now) {
-                handle(failure)
-                return true
-            }
             if status == 101 {
                 writeResponseHead(buf, upgrade: true)
                 fromBackend.consume(headEnd)

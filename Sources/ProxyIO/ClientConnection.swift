@@ -312,21 +312,8 @@ final class ClientConnection: EventHandler {
     @discardableResult
     func writeBackend() -> Bool {
         guard let b = backend, !b.connecting else { return false }
-        var wrote = false
-        while toBackend.readableBytes > 0 {
-            let result = if let tls = b.tls { tls.write(toBackend.readable) } else { Syscall.write(b.fd, toBackend.readable) }
-            switch result {
-            case .done(let n):
-                toBackend.consume(n)
-                wrote = true
-                exchange.requestSent(now: worker.loop.now)
-            case .wouldBlock, .eof:
-                return wrote
-            case .failed:
-                backendEOF = true
-                return wrote
-            }
-        }
+        let (wrote, failed) = b.send(&toBackend, &exchange, now: worker.loop.now)
+        if failed { backendEOF = true }
         return wrote
     }
 

@@ -75,7 +75,7 @@ final class StreamExchange {
     /// the HTTP/1.1 head, routes it, picks pool and backend, and queues the rewritten head.
     func start(_ request: RequestFields, endStream: Bool) {
         requestEnded = endStream
-        makeHead(request, endStream: endStream)
+        request.appendHTTP1Head(into: &head, endStream: endStream)
         let limits = worker.settings.limits
         switch requests.read(head.readable, eof: false, limits: limits) {
         case .head:
@@ -110,37 +110,6 @@ final class StreamExchange {
         if !connectToNextBackend() {
             respondError(exchange.noBackendLeft(), "no backend available in either pool")
         }
-    }
-
-    /// The request as HTTP/1.1: `:method :path HTTP/1.1`, Host from `:authority` (or the
-    /// host field), the other fields (cookie fields joined with "; ", RFC 9113 8.2.3), and
-    /// Transfer-Encoding: chunked for a body of unknown length.
-    private func makeHead(_ request: RequestFields, endStream: Bool) {
-        let list = request.list
-        func append(_ bytes: ArraySlice<UInt8>) { bytes.withUnsafeBytes { head.append($0) } }
-        append(list.value(request.method!))
-        head.append(UInt8(ascii: " "))
-        if let path = request.path { append(list.value(path)) } else { append(list.value(request.authority!)) }
-        head.append(" HTTP/1.1\r\nhost: ")
-        append(list.value(request.authority ?? request.host!))
-        head.append("\r\n")
-        var cookies = 0
-        for i in 0..<list.count where i != request.host {
-            let name = list.name(i)
-            if name.first == UInt8(ascii: ":") || name.elementsEqual("cookie".utf8) { continue }
-            append(name)
-            head.append(": ")
-            append(list.value(i))
-            head.append("\r\n")
-        }
-        for i in 0..<list.count where list.name(i).elementsEqual("cookie".utf8) {
-            head.append(cookies == 0 ? "cookie: " : "; ")
-            append(list.value(i))
-            cookies += 1
-        }
-        if cookies > 0 { head.append("\r\n") }
-        if !endStream && request.contentLength == nil { head.append("transfer-encoding: chunked\r\n") }
-        head.append("\r\n")
     }
 
     /// Request body bytes (`.data`): queued for the backend; the window they took is given
@@ -189,27 +158,14 @@ final class StreamExchange {
 
     // MARK: Backend
 
-    /// Picks the next backend to try (`WorkerRouting.nextCandidate`), takes an idle
-    /// connection or connects, and attaches it. Returns false when none is left.
+    /// Attaches a connection to the next backend to try (`Worker.connectNextBackend`).
+    /// Returns false when none is left.
     private func connectToNextBackend() -> Bool {
-        while exchange.mayTry, let (candidate, candidatePool) = routing.nextCandidate(route: routeIndex, pool: pool, tried: tried, now: worker.loop.now) {
-            if exchange.tries > 0 { worker.stats.retries &+= 1 }
-            tried.insert(candidate)
-            backendIndex = candidate
-            pool = candidatePool
-            backendEOF = false
-            if let conn = routing.takeIdle(candidate) {
-                attach(conn, reused: true)
-                return true
-            }
-            let (conn, _) = BackendConnection.connect(to: candidate, routing: routing, worker: worker,
-                                                      idleTimeoutMs: routing.snapshot.routes[routeIndex].route.timeouts.idleMs64)
-            if let conn {
-                attach(conn, reused: false)
-                return true
-            }
-        }
-        return false
+        guard let (conn, reused) = worker.connectNextBackend(exchange, routing: routing, route: routeIndex, pool: &pool,
+                                                             backendIndex: &backendIndex, tried: &tried) else { return false }
+        backendEOF = false
+        attach(conn, reused: reused)
+        return true
     }
 
     private func attach(_ conn: BackendConnection, reused: Bool) {
@@ -274,22 +230,9 @@ final class StreamExchange {
     @discardableResult
     private func writeBackend() -> Bool {
         guard let b = backend, !b.connecting else { return false }
-        var wrote = false
-        while toBackend.readableBytes > 0 {
-            let result = if let tls = b.tls { tls.write(toBackend.readable) } else { Syscall.write(b.fd, toBackend.readable) }
-            switch result {
-            case .done(let n):
-                toBackend.consume(n)
-                wrote = true
-                exchange.requestSent(now: worker.loop.now)
-            case .wouldBlock, .eof:
-                return wrote
-            case .failed:
-                backendEOF = true
-                return wrote
-            }
-        }
-        creditClient()
+        let (wrote, failed) = b.send(&toBackend, &exchange, now: worker.loop.now)
+        if failed { backendEOF = true }
+        if toBackend.isEmpty { creditClient() }
         return wrote
     }
 
@@ -376,31 +319,24 @@ final class StreamExchange {
     /// passed on and the next head awaited. Returns whether anything happened.
     private func forwardResponseHead() -> Bool {
         if fromBackend.isEmpty && !backendEOF { return false }
-        switch responses.read(fromBackend.readable, eof: backendEOF, limits: worker.settings.limits) {
-        case .needMore, .body:
-            guard backendEOF else { return false }
-            backendFailed(.closed)
+        switch responses.readResponseHead(fromBackend.readable, eof: backendEOF, limits: worker.settings.limits,
+                                          exchange: &exchange, now: worker.loop.now) {
+        case .waiting:
+            return false
+        case .fault(let fault):
+            backendFailed(fault)
             return true
-        case .headError:
-            backendFailed(.invalid)
+        case .failure(let failure):
+            handle(failure)
             return true
-        case .head(let headEnd):
+        case .interim(let headEnd):
+            sendHead(status: responses.response.status, fromBackend.readable, endStream: false)
+            fromBackend.consume(headEnd)
+            responses.expectBody(.none)
+            return true
+        case .final(let headEnd):
             let buf = fromBackend.readable
             let status = responses.response.status
-            if status < 200 && status != 101 {
-                if let failure = exchange.interimHead() {
-                    handle(failure)
-                    return true
-                }
-                sendHead(status: status, buf, endStream: false)
-                fromBackend.consume(headEnd)
-                responses.expectBody(.none)
-                return true
-            }
-            if let failure = exchange.finalHead(status: status, now: worker.loop.now) {
-                handle(failure)
-                return true
-            }
             let framing = responses.response.bodyFraming(requestWasHead: requests.request.isHead)
             headSent = true
             sendHead(status: status, buf, endStream: framing == .none)
