@@ -26,7 +26,8 @@ extension ClientConnection {
         if !requests.request.keepAlive { closeAfterExchange = true }
         deadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
         requestID.clear()
-        worker.ids.appendRequestID(for: requests.request.head, buf, to: &requestID)
+        let clientID = requests.request.head.fields.first { $0.kind == .xRequestId }.map { UnsafeRawBufferPointer(rebasing: buf[$0.value]) }
+        worker.ids.appendRequestID(client: clientID, to: &requestID)
         logRequest.clear()
         logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[requests.request.method]))
         logRequest.append(0) // separator between method and path
@@ -51,8 +52,9 @@ extension ClientConnection {
         }
         exchange = Exchange(retries: config.retries, timeouts: config.timeouts, requestHasBody: framing != .none, wantsUpgrade: requests.request.wantsUpgrade)
         stickyKey.clear()
-        (pool, forced, newStickyKey) = worker.choosePool(requests.request.head, buf, routing: routing, route: routeIndex,
-                                                         peer: peer, peerText: peerText, newKey: &stickyKey)
+        let choice = PoolChoice.of(requests.request.head, buf, route: routeEntry.route, overrideName: routeEntry.overrideHeaderBytes,
+                                   stickyName: routeEntry.stickyNameBytes, peer: peer, peerText: peerText)
+        (pool, forced, newStickyKey) = worker.pool(for: choice, routing: routing, route: routeIndex, newKey: &stickyKey)
         writeRequestHead(buf, framing: framing)
         inbuf.consume(headEnd)
         requests.expectBody(framing)

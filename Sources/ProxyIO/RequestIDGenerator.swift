@@ -26,29 +26,27 @@ struct RequestIDGenerator {
         buffer.appendHex(counter, minDigits: 16)
     }
 
-    /// The request's id, appended to `buffer`: the client's X-Request-Id when valid (1-128
-    /// of `[A-Za-z0-9._-]`), else a new one. Runs once per request.
-    mutating func appendRequestID(for head: borrowing MessageHead, _ buf: UnsafeRawBufferPointer, to buffer: inout ByteBuffer) {
-        for field in head.fields where field.kind == .xRequestId {
-            let v = field.value
-            guard v.count >= 1 && v.count <= 128 else { break }
-            var valid = true
-            for i in v {
-                switch buf[i] {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                     UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                    continue
-                default:
-                    valid = false
-                }
-            }
-            if valid {
-                buffer.append(UnsafeRawBufferPointer(rebasing: buf[v]))
-                return
-            }
-            break
+    /// The request's id, appended to `buffer`: `client`, the value of the request's first
+    /// X-Request-Id field, when valid (1-128 of `[A-Za-z0-9._-]`), else a new one. Runs once
+    /// per request.
+    @inline(__always)
+    mutating func appendRequestID(client: UnsafeRawBufferPointer?, to buffer: inout ByteBuffer) {
+        if let client, client.count >= 1 && client.count <= 128 && client.allSatisfy(Self.isIDByte) {
+            buffer.append(client)
+        } else {
+            appendRequestID(to: &buffer)
         }
-        appendRequestID(to: &buffer)
+    }
+
+    @inline(__always)
+    private static func isIDByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// A new unpredictable key (for sticky cookies), appended to `buffer`.

@@ -86,7 +86,8 @@ final class StreamExchange {
             return refuse(400, "bad request", requestEnded: endStream)
         }
         let buf = head.readable
-        worker.ids.appendRequestID(for: requests.request.head, buf, to: &requestID)
+        let clientID = requests.request.head.fields.first { $0.kind == .xRequestId }.map { UnsafeRawBufferPointer(rebasing: buf[$0.value]) }
+        worker.ids.appendRequestID(client: clientID, to: &requestID)
         logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[requests.request.method]))
         logRequest.append(0)
         let target = requests.request.target
@@ -102,8 +103,9 @@ final class StreamExchange {
         let framing = requests.request.bodyFraming
         chunkedRequest = framing == .chunked
         exchange = Exchange(retries: entry.route.retries, timeouts: entry.route.timeouts, requestHasBody: framing != .none, wantsUpgrade: false)
-        (pool, forced, newStickyKey) = worker.choosePool(requests.request.head, buf, routing: routing, route: route,
-                                                         peer: connection.peer, peerText: connection.peerText, newKey: &stickyKey)
+        let choice = PoolChoice.of(requests.request.head, buf, route: entry.route, overrideName: entry.overrideHeaderBytes,
+                                   stickyName: entry.stickyNameBytes, peer: connection.peer, peerText: connection.peerText)
+        (pool, forced, newStickyKey) = worker.pool(for: choice, routing: routing, route: route, newKey: &stickyKey)
         RequestRewrite.append(into: &toBackend, requests.request, buf, framing: framing, overrideName: entry.overrideHeaderBytes,
                               client: connection.peerText, https: connection.tls != nil, requestID: requestID.readable, hostFallback: [])
         requestHeadLength = toBackend.readableBytes

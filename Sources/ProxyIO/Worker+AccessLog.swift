@@ -17,6 +17,7 @@ extension Worker {
     /// the outcome and the bytes sent. `request` is the method, a 0 byte and the path,
     /// JSON-escaped; `routeIndex` is -1 for a request no route took, `backendIndex` -1 when
     /// no backend was tried. Runs once per exchange; allocates nothing.
+    @inline(__always)
     func record(_ outcome: Outcome, protocol proto: ClientProtocol, routing: WorkerRouting, routeIndex: Int, pool: Pool,
                 forced: Bool, backendIndex: Int, requestID: UnsafeRawBufferPointer, request parts: UnsafeRawBufferPointer,
                 bytesSent: Int, startMicros: Int64, peerText: borrowing PeerText) {

@@ -8,6 +8,7 @@ extension Worker {
     /// non-blocking connect; at most `1 + retries.attempts` tries. `pool` and `backendIndex`
     /// name the last backend tried (the access log's); `reused`: from the idle pool. Nil
     /// when none is left.
+    @inline(__always)
     func connectNextBackend(_ exchange: borrowing Exchange, routing: WorkerRouting, route: Int, pool: inout Pool,
                             backendIndex: inout Int, tried: inout TriedBackends) -> (BackendConnection, reused: Bool)? {
         while exchange.mayTry, let (candidate, candidatePool) = routing.nextCandidate(route: route, pool: pool, tried: tried, now: loop.now) {
