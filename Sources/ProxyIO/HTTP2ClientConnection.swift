@@ -38,6 +38,10 @@ final class HTTP2ClientConnection: EventHandler {
     /// until this deadline.
     private var closingDeadline: Int64?
     private var idleSince: Int64
+    /// Bytes at the front of `h2.outbound` already written: consumed (moved out) only once
+    /// all of it is written or this much is, so partial writes do not move the rest each time.
+    private var outboundSent = 0
+    static let consumeAfter = 128 * 1024
 
     /// Takes over an accepted connection from the `ClientConnection` that read its first
     /// bytes (`input`, moved here); the worker's client count is unchanged.
@@ -96,7 +100,7 @@ final class HTTP2ClientConnection: EventHandler {
     // MARK: Socket I/O
 
     private func readClient() {
-        guard !clientEOF, closingDeadline == nil, h2.outbound.count < Self.highWater,
+        guard !clientEOF, closingDeadline == nil, hasRoom,
               inbuf.readableBytes < worker.settings.http2Limits.maxFrameSize + 9 + Self.readChunk else { return }
         inbuf.reserve(Self.readChunk)
         let result = if let tls { tls.read(inbuf.writable) } else { Syscall.read(fd, inbuf.writable) }
@@ -116,13 +120,18 @@ final class HTTP2ClientConnection: EventHandler {
     @discardableResult
     private func writeClient() -> Bool {
         var wrote = false
-        while !closed && !h2.outbound.isEmpty {
-            let result = h2.outbound.withUnsafeBytes { bytes in
-                if let tls { tls.write(bytes) } else { Syscall.write(fd, bytes) }
+        while !closed && outboundSent < h2.outbound.count {
+            let result = h2.outbound.withUnsafeBytes { all in
+                let bytes = UnsafeRawBufferPointer(rebasing: all[outboundSent...])
+                return if let tls { tls.write(bytes) } else { Syscall.write(fd, bytes) }
             }
             switch result {
             case .done(let n):
-                h2.consumeOutbound(n)
+                outboundSent += n
+                if outboundSent == h2.outbound.count || outboundSent >= Self.consumeAfter {
+                    h2.consumeOutbound(outboundSent)
+                    outboundSent = 0
+                }
                 wrote = true
             case .wouldBlock, .eof:
                 return wrote
@@ -141,7 +150,7 @@ final class HTTP2ClientConnection: EventHandler {
         var progress = true
         while progress && !closed {
             progress = false
-            if closingDeadline == nil && !inbuf.isEmpty && h2.outbound.count < Self.highWater { progress = receive() }
+            if closingDeadline == nil && !inbuf.isEmpty && hasRoom { progress = receive() }
             for stream in streams where stream.advance() { progress = true }
             if streams.contains(where: { $0.isDone }) {
                 streams.removeAll { $0.isDone }
@@ -159,7 +168,7 @@ final class HTTP2ClientConnection: EventHandler {
             }
             if h2.isClosed { enterClosing() }
         }
-        if let _ = closingDeadline, h2.outbound.isEmpty {
+        if let _ = closingDeadline, outboundSent == h2.outbound.count {
             // Over TLS, close_notify goes first; it may wait for the socket to be writable.
             if tls?.shutdown() != false { return close() }
         }
@@ -216,8 +225,8 @@ final class HTTP2ClientConnection: EventHandler {
 
     private func updateInterest() {
         var events: UInt32 = 0
-        if !clientEOF && closingDeadline == nil && h2.outbound.count < Self.highWater { events |= shim_EPOLLIN | shim_EPOLLRDHUP }
-        if !h2.outbound.isEmpty { events |= shim_EPOLLOUT }
+        if !clientEOF && closingDeadline == nil && hasRoom { events |= shim_EPOLLIN | shim_EPOLLRDHUP }
+        if outboundSent < h2.outbound.count { events |= shim_EPOLLOUT }
         if let tls {
             if tls.wantsWritable { events |= shim_EPOLLOUT }
             if tls.wantsReadable { events |= shim_EPOLLIN }
@@ -227,7 +236,7 @@ final class HTTP2ClientConnection: EventHandler {
 
     /// Whether the client socket can take more frames now (streams stop reading their
     /// backends while it cannot).
-    var hasRoom: Bool { h2.outbound.count < Self.highWater }
+    var hasRoom: Bool { h2.outbound.count - outboundSent < Self.highWater }
 
     // MARK: Closing
 

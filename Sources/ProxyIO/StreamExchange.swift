@@ -213,7 +213,8 @@ final class StreamExchange {
     private func readBackend() {
         guard let b = backend else { return }
         while !backendEOF && fromBackend.readableBytes < Self.maxBuffered {
-            fromBackend.reserve(HTTP2ClientConnection.readChunk)
+            // A head in 16 KiB; a body in what is left of `maxBuffered` (one read of a 64 KiB body).
+            fromBackend.reserve(responses.readingHead ? HTTP2ClientConnection.readChunk : Self.maxBuffered - fromBackend.readableBytes)
             let result = if let tls = b.tls { tls.read(fromBackend.writable) } else { Syscall.read(b.fd, fromBackend.writable) }
             switch result {
             case .done(let n):
