@@ -498,6 +498,33 @@ def test_continuation_flood_is_bounded(clean_backends, sluice_factory):
     answered_within(sl.port)
 
 
+def test_hpack_bomb_is_answered_431_without_decoding_it(clean_backends, sluice_factory):
+    """One 4,000-byte field in the dynamic table, then referenced 2,000 times by one-byte
+    indices: 8 MB decoded from a 2 KB block. The list stops at the 32 KiB limit: 431."""
+    from support import RssSampler
+    sl = start(sluice_factory, clean_backends)
+    before = backend_requests(clean_backends)
+    c = RawH2(sl.port)
+    try:
+        with RssSampler(sl) as rss:
+            block = c.block(request_fields(sl.port, "/bomb") + [(b"x-big", b"a" * 4000)] * 2000)
+            assert len(block) < 16384
+            h = HeadersFrame(1, block)
+            h.flags.add("END_HEADERS")
+            h.flags.add("END_STREAM")
+            c.send(h)
+            answer = c.wait_for(HeadersFrame, 1)
+            answered_within(sl.port)
+        assert answer is not None
+        from hpack import Decoder
+        fields = {k if isinstance(k, str) else k.decode(): v for k, v in Decoder().decode(answer.data)}
+        assert fields[":status"] in (b"431", "431"), fields
+    finally:
+        c.close()
+    assert backend_requests(clean_backends) == before + 1  # only the other client's
+    assert rss.max_kib < RSS_LIMIT_KIB
+
+
 @pytest.mark.parametrize("flood", ["settings", "ping", "empty data"])
 def test_control_frame_floods_end_in_goaway(clean_backends, sluice_factory, flood):
     sl = start(sluice_factory, clean_backends)
