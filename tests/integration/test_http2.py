@@ -571,6 +571,26 @@ def test_upload_and_download_100mb_with_bounded_memory(clean_backends, sluice_fa
     assert rss.samples and rss.max_kib < RSS_LIMIT_KIB, f"VmRSS peaked at {rss.max_kib / 1024:.1f} MiB"
 
 
+def test_client_reset_and_disconnect_end_streams_as_client_gone(clean_backends, sluice_factory):
+    """A stream the client resets, and one whose connection goes away, while the backend is
+    still thinking: each is logged once as the client's doing (499), nothing is left open."""
+    sl = start(sluice_factory, clean_backends)
+    c = RawH2(sl.port)
+    c.headers(1, request_fields(sl.port, "/reset-me?latency_ms=600"))
+    c.headers(3, request_fields(sl.port, "/drop-me?latency_ms=600"))
+    time.sleep(0.2)
+    c.send(RstStreamFrame(1, 0x8))  # CANCEL
+    time.sleep(0.1)
+    c.close()
+    time.sleep(1.0)
+    log = [e for e in sl.access_log() if e.get("protocol") == "h2"]
+    by_path = {e["path"]: e for e in log}
+    assert len(log) == 2, log
+    assert by_path["/reset-me"]["outcome"] == "client_closed_before_head" and by_path["/reset-me"]["status_code"] == 499
+    assert by_path["/drop-me"]["outcome"] == "client_closed_before_head" and by_path["/drop-me"]["status_code"] == 499
+    answered_within(sl.port)
+
+
 # ------------------------------------------------------------------ shutdown
 
 def test_shutdown_sends_goaway_and_finishes_streams_in_flight(clean_backends, sluice_factory):
