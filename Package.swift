@@ -33,7 +33,7 @@ let package = Package(
         // PURE: the exchange state machine and its Outcome. No I/O, no clock reads.
         .target(name: "ProxyCore", dependencies: ["HTTP1", "Traffic"], swiftSettings: hotPathSettings),
         // The thin I/O shell: sockets, epoll loops, the proxy session, TLS streams.
-        .target(name: "ProxyIO", dependencies: ["CLinuxShim", "COpenSSL", "HTTP1", "Traffic", "ProxyCore"], swiftSettings: hotPathSettings),
+        .target(name: "ProxyIO", dependencies: ["CLinuxShim", "COpenSSL", "HTTP1", "HTTP2", "Traffic", "ProxyCore"], swiftSettings: hotPathSettings),
         // Control plane: route files, admin API, state, event log; drives ProxyIO. No Foundation
         // (neither here nor in the executable): its libraries alone would double the idle RSS.
         .target(name: "Control", dependencies: ["Traffic", "ProxyCore", "ProxyIO"], swiftSettings: swiftSettings),

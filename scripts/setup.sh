@@ -14,9 +14,9 @@ build_only=0
 # (prometheus: its promtool checks /metrics; openssl: the dev certificates of the TLS tests,
 # made by certs/make-dev-certs.sh; zsh: checks `sluice completion zsh`; chromium and
 # chromium-driver: the dashboard's test in a real headless browser; etcd-server: the etcd 3.4
-# the store tests start on loopback).
+# the store tests start on loopback; nghttp2-client: h2load, HTTP/2 load in tests and benches).
 packages=(libssl-dev pkg-config)
-[[ $build_only == 1 ]] || packages+=(openssl curl prometheus zsh chromium chromium-driver etcd-server)
+[[ $build_only == 1 ]] || packages+=(openssl curl prometheus zsh chromium chromium-driver etcd-server nghttp2-client)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -77,7 +77,8 @@ fi
 
 # ---------------------------------------------------------------- 6. debug-build integration tests
 # The exchange's assertions (impossible transitions) are compiled out of release builds: the
-# integration tests that drive it hardest also run against the debug binary `swift test` built.
+# integration tests that drive it hardest (HTTP/2 streams included) also run against the debug
+# binary `swift test` built.
 DEBUG_BIN=$(swift build "${SWIFT_FLAGS[@]}" --show-bin-path)/sluice
 if [[ $RUN_UNIT -eq 1 && $RUN_INTEGRATION -eq 1 && ${#PYTEST_ARGS[@]} -eq 0 ]]; then
     phase "integration tests on the debug binary (assertions on): $DEBUG_BIN"
@@ -86,7 +87,8 @@ if [[ $RUN_UNIT -eq 1 && $RUN_INTEGRATION -eq 1 && ${#PYTEST_ARGS[@]} -eq 0 ]]; 
     SLUICE_BIN=$DEBUG_BIN timeout --signal=TERM --kill-after=30 900 \
         .venv/bin/python -m pytest -q -p no:cacheprovider -k "not canary" \
         tests/integration/test_outcomes.py tests/integration/test_failures.py tests/integration/test_pipelining.py \
-        tests/integration/test_bodies.py tests/integration/test_websocket.py tests/integration/test_smuggling.py
+        tests/integration/test_bodies.py tests/integration/test_websocket.py tests/integration/test_smuggling.py \
+        tests/integration/test_http2.py
     rc=$?
     set -e
     if [[ $rc -eq 0 ]]; then

@@ -94,6 +94,32 @@ static inline void shim_ssl_ctx_set_alpn_http11(SSL_CTX *ctx) {
     SSL_CTX_set_alpn_select_cb(ctx, shim_alpn_select_http11, NULL);
 }
 
+/// ALPN with HTTP/2: picks `h2` when the client offers it, else `http/1.1` (h2 preferred,
+/// whatever the client's order); a client offering neither gets no_application_protocol.
+static inline int shim_alpn_select_h2(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                                      const unsigned char *in, unsigned int inlen, void *arg) {
+    (void)ssl; (void)arg;
+    static const unsigned char h2[] = "\x02h2";
+    unsigned char *selected = NULL;
+    if (SSL_select_next_proto(&selected, outlen, h2, sizeof(h2) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED) {
+        *out = selected;
+        return SSL_TLSEXT_ERR_OK;
+    }
+    return shim_alpn_select_http11(ssl, out, outlen, in, inlen, arg);
+}
+
+static inline void shim_ssl_ctx_set_alpn_h2(SSL_CTX *ctx) {
+    SSL_CTX_set_alpn_select_cb(ctx, shim_alpn_select_h2, NULL);
+}
+
+/// 1 when the handshake of `ssl` chose ALPN `h2`.
+static inline int shim_ssl_alpn_is_h2(const SSL *ssl) {
+    const unsigned char *proto = NULL;
+    unsigned int length = 0;
+    SSL_get0_alpn_selected(ssl, &proto, &length);
+    return length == 2 && proto[0] == 'h' && proto[1] == '2';
+}
+
 typedef int (*shim_servername_cb)(SSL *ssl, int *alert, void *arg);
 
 /// Calls `cb(ssl, alert, arg)` during the handshake, once the client's SNI is known.

@@ -36,7 +36,8 @@ extension ControlPlane {
     /// `GET /routes`.
     private func listRoutes(_ reply: AdminReply) {
         let totals = StatsTotals(workers: server?.workerStats() ?? [])
-        reply.send(Self.json(200, ["routes": .array(routes.routes.map { describe($0, totals) })]))
+        reply.send(Self.json(200, ["routes": .array(routes.routes.map { describe($0, totals) }),
+                                   "requestsByProtocol": totals.requestsByProtocolJSON]))
     }
 
     /// `GET /routes/{name}`.

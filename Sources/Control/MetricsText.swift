@@ -114,6 +114,12 @@ public enum MetricsText {
         out += "# TYPE sluice_active_connections gauge\n"
         out += "sluice_active_connections \(totals.activeConnections)\n"
 
+        out += "# HELP sluice_requests_by_protocol_total Finished requests by the protocol the client spoke (h2: one per stream).\n"
+        out += "# TYPE sluice_requests_by_protocol_total counter\n"
+        for p in ClientProtocol.allCases {
+            out += "sluice_requests_by_protocol_total{protocol=\"\(p.label)\"} \(totals.requestsByProtocol[p.rawValue])\n"
+        }
+
         out += "# HELP sluice_retries_total Requests sent again to another backend after a failure.\n"
         out += "# TYPE sluice_retries_total counter\n"
         out += "sluice_retries_total \(totals.retries)\n"

@@ -11,12 +11,15 @@ public struct StatsTotals: Sendable {
     public private(set) var retries: UInt64 = 0
     public private(set) var rejected = [UInt64](repeating: 0, count: WorkerStats.Rejection.allCases.count)
     public private(set) var activeConnections = 0
+    /// Finished exchanges by the protocol the client spoke (`ClientProtocol` order).
+    public private(set) var requestsByProtocol = [UInt64](repeating: 0, count: ClientProtocol.allCases.count)
 
     public init(workers: [WorkerStats]) {
         for w in workers {
             retries &+= w.retries
             activeConnections += w.activeConnections
             for r in WorkerStats.Rejection.allCases { rejected[r.rawValue] &+= w.rejected[r.rawValue] }
+            for p in ClientProtocol.allCases { requestsByProtocol[p.rawValue] &+= w.requestsByProtocol[p.rawValue] }
             for (slot, name) in w.routes.enumerated() {
                 var pools = series[name] ?? Array(repeating: Array(repeating: 0, count: WorkerStats.fields), count: 2)
                 for pool in 0..<2 {
@@ -26,6 +29,11 @@ public struct StatsTotals: Sendable {
                 evidence[name, default: SecondEvidence()].add(w.evidence[slot])
             }
         }
+    }
+
+    /// `requestsByProtocol` as a JSON object keyed by protocol (`http/1.1`, `h2`).
+    public var requestsByProtocolJSON: JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: ClientProtocol.allCases.map { ($0.label, JSONValue.number(Double(requestsByProtocol[$0.rawValue]))) }))
     }
 
     /// Requests, 5xx and duration quantiles of one route's pool (zeros when unseen).

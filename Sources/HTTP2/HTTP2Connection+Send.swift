@@ -51,6 +51,13 @@ extension HTTP2Connection {
         return n
     }
 
+    /// What stream `s` may send now: the smaller of its own and the connection's send
+    /// window (0 when the stream is gone or cannot send body bytes).
+    public func sendWindow(_ s: UInt32) -> Int {
+        guard state != .closed, let stream = streams[s], stream.local == .sendingBody else { return 0 }
+        return max(0, min(connectionSendWindow, stream.sendWindow))
+    }
+
     /// The response's trailer section; ends the stream. False when the stream is gone.
     public mutating func sendTrailers(_ s: UInt32, fields: HeaderList) -> Bool {
         guard state != .closed, var stream = streams[s], stream.local == .sendingBody else { return false }

@@ -39,6 +39,7 @@ public struct RequestFields: Equatable, Sendable {
         static let authority = Array(":authority".utf8)
         static let path = Array(":path".utf8)
         static let host = Array("host".utf8)
+        static let cookie = Array("cookie".utf8)
         static let contentLength = Array("content-length".utf8)
         static let te = Array("te".utf8)
         static let trailers = Array("trailers".utf8)

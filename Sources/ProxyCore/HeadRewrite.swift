@@ -80,6 +80,19 @@ public enum RequestRewrite {
 /// re-chunks the body), then `Connection: upgrade` for a 101 or `Transfer-Encoding: chunked`. Sluice's own fields and the final CRLF follow it (the
 /// shell adds them). Runs once per response head, interim ones included.
 public enum ResponseRewrite {
+    /// Whether a backend response field of this kind goes on to the client (HTTP/1.1 and
+    /// HTTP/2 alike): not hop-by-hop ones, nor X-Request-Id and X-Sluice-Pool (Sluice states
+    /// those itself), nor Upgrade except on a 101. Content-Length passes; only the first
+    /// is sent, and only where the status may carry one.
+    @inlinable
+    public static func passes(_ kind: FieldKind, upgrade: Bool) -> Bool {
+        switch kind {
+        case .connection, .hopByHop, .transferEncoding, .xRequestId, .xSluicePool: return false
+        case .upgrade: return upgrade
+        default: return true
+        }
+    }
+
     @inlinable
     public static func append(into out: inout ByteBuffer, _ response: borrowing ResponseHead, _ buf: UnsafeRawBufferPointer,
                               upgrade: Bool, chunked: Bool) {
@@ -91,19 +104,12 @@ public enum ResponseRewrite {
         // The first Content-Length goes on (the parser made sure any others agree with it),
         // unless Sluice re-frames the body or the status may not carry one.
         var lengthSent = upgrade || chunked || response.status < 200 || response.status == 204
-        for field in response.head.fields {
-            switch field.kind {
-            case .connection, .hopByHop, .transferEncoding, .xRequestId, .xSluicePool:
-                continue
-            case .upgrade where !upgrade:
-                continue
-            case .contentLength:
+        for field in response.head.fields where passes(field.kind, upgrade: upgrade) {
+            if field.kind == .contentLength {
                 if lengthSent { continue }
                 lengthSent = true
-                RequestRewrite.appendField(&out, buf, field)
-            default:
-                RequestRewrite.appendField(&out, buf, field)
             }
+            RequestRewrite.appendField(&out, buf, field)
         }
         if upgrade {
             out.append("Connection: upgrade\r\n")

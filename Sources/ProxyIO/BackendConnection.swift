@@ -1,4 +1,6 @@
 import CLinuxShim
+import HTTP1
+import ProxyCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,8 +16,10 @@ final class BackendConnection: EventHandler {
     unowned(unsafe) let worker: Worker
     /// The routing (snapshot) the backend index belongs to.
     let routing: WorkerRouting
-    /// The exchange using this connection; nil while idle.
+    /// The exchange using this connection; nil while idle: an HTTP/1.1 client connection's,
+    /// or (`streamOwner`) an HTTP/2 stream's.
     var owner: ClientConnection?
+    var streamOwner: StreamExchange?
     /// The non-blocking connect has not completed yet.
     var connecting = true
     /// The connection served an earlier exchange (so a failure before any response byte
@@ -64,9 +68,32 @@ final class BackendConnection: EventHandler {
         return (conn, 0)
     }
 
+    /// Writes as much of `out` as the socket takes, telling `exchange` of every write (once
+    /// connected). Returns whether any byte went, and whether the write failed (the
+    /// connection is then done for).
+    @inline(__always)
+    func send(_ out: inout ByteBuffer, _ exchange: inout Exchange, now: Int64) -> (wrote: Bool, failed: Bool) {
+        var wrote = false
+        while out.readableBytes > 0 {
+            let result = if let tls { tls.write(out.readable) } else { Syscall.write(fd, out.readable) }
+            switch result {
+            case .done(let n):
+                out.consume(n)
+                wrote = true
+                exchange.requestSent(now: now)
+            case .wouldBlock, .eof:
+                return (wrote, false)
+            case .failed:
+                return (wrote, true)
+            }
+        }
+        return (wrote, false)
+    }
+
     /// Called when the connection goes back to the pool.
     func becomeIdle(now: Int64) {
         owner = nil
+        streamOwner = nil
         reused = true
         idleSince = now
         worker.loop.setEvents(self, shim_EPOLLIN | shim_EPOLLRDHUP)
@@ -75,6 +102,8 @@ final class BackendConnection: EventHandler {
     override func handleEvent(_ events: UInt32) {
         if let owner {
             owner.backendEvent(events)
+        } else if let streamOwner {
+            streamOwner.backendEvent(events)
         } else {
             // An idle connection must stay silent: readable means closed (or junk).
             worker.dropIdle(self)
@@ -82,6 +111,6 @@ final class BackendConnection: EventHandler {
     }
 
     override func tick(now: Int64) {
-        if owner == nil && now - idleSince >= idleTimeoutMs { worker.dropIdle(self) }
+        if owner == nil && streamOwner == nil && now - idleSince >= idleTimeoutMs { worker.dropIdle(self) }
     }
 }

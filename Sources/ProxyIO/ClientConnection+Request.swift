@@ -25,7 +25,9 @@ extension ClientConnection {
         discardedBody = 0
         if !requests.request.keepAlive { closeAfterExchange = true }
         deadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
-        noteRequestID(buf)
+        requestID.clear()
+        let clientID = requests.request.head.fields.first { $0.kind == .xRequestId }.map { UnsafeRawBufferPointer(rebasing: buf[$0.value]) }
+        worker.ids.appendRequestID(client: clientID, to: &requestID)
         logRequest.clear()
         logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[requests.request.method]))
         logRequest.append(0) // separator between method and path
@@ -49,59 +51,16 @@ extension ClientConnection {
             requests.request.head.upgradeIndex = nil
         }
         exchange = Exchange(retries: config.retries, timeouts: config.timeouts, requestHasBody: framing != .none, wantsUpgrade: requests.request.wantsUpgrade)
-        pool = choosePool(buf)
+        stickyKey.clear()
+        let choice = PoolChoice.of(requests.request.head, buf, route: routeEntry.route, overrideName: routeEntry.overrideHeaderBytes,
+                                   stickyName: routeEntry.stickyNameBytes, peer: peer, peerText: peerText)
+        (pool, forced, newStickyKey) = worker.pool(for: choice, routing: routing, route: routeIndex, newKey: &stickyKey)
         writeRequestHead(buf, framing: framing)
         inbuf.consume(headEnd)
         requests.expectBody(framing)
         responses.reset()
         if !connectToNextBackend() {
             respondError(exchange.noBackendLeft(), "no backend available in either pool", close: framing != .none)
-        }
-    }
-
-    /// Keeps a valid client X-Request-Id (1-128 of `[A-Za-z0-9._-]`), else makes one.
-    private func noteRequestID(_ buf: UnsafeRawBufferPointer) {
-        requestID.clear()
-        for field in requests.request.head.fields where field.kind == .xRequestId {
-            let v = field.value
-            guard v.count >= 1 && v.count <= 128 else { break }
-            var valid = true
-            for i in v {
-                switch buf[i] {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                     UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                    continue
-                default:
-                    valid = false
-                }
-            }
-            if valid { requestID.append(UnsafeRawBufferPointer(rebasing: buf[v])) }
-            break
-        }
-        if requestID.isEmpty { worker.ids.appendRequestID(to: &requestID) }
-    }
-
-    /// The pool for this request, as `PoolChoice` decides: forced by the override header,
-    /// the sticky key's bucket (a new key made here when a cookie route has none), or the
-    /// worker's weighted picker.
-    private func choosePool(_ buf: UnsafeRawBufferPointer) -> Pool {
-        let entry = routeEntry
-        let choice = PoolChoice.of(requests.request.head, buf, route: entry.route, overrideName: entry.overrideHeaderBytes,
-                                   stickyName: entry.stickyNameBytes, peer: peer, peerText: peerText)
-        forced = false
-        switch choice {
-        case .forced(let pool):
-            forced = true
-            return pool
-        case .sticky(let bucket):
-            return StickyHash.pool(bucket: bucket, green: entry.route.greenWeight)
-        case .newStickyKey:
-            stickyKey.clear()
-            worker.ids.appendRandomKey(to: &stickyKey)
-            newStickyKey = true
-            return StickyHash.pool(bucket: StickyHash.bucket(stickyKey.readable), green: entry.route.greenWeight)
-        case .byWeight:
-            return routing.nextPool(route: routeIndex)
         }
     }
 
@@ -164,28 +123,14 @@ extension ClientConnection {
         return moved
     }
 
-    /// Picks the next backend to try, connects (or takes an idle connection) and attaches
-    /// it. Order: the chosen pool's backends from its round-robin position, then the
-    /// stable pool's; at most `1 + retries.attempts` tries. Returns false when none is left.
+    /// Attaches a connection to the next backend to try (`Worker.connectNextBackend`).
+    /// Returns false when none is left.
     func connectToNextBackend() -> Bool {
-        let route = routeEntry.route
-        while exchange.mayTry, let (candidate, candidatePool) = nextCandidate() {
-            if exchange.tries > 0 { worker.stats.retries &+= 1 }
-            tried.insert(candidate)
-            backendIndex = candidate
-            pool = candidatePool
-            backendEOF = false
-            if let conn = routing.takeIdle(candidate) {
-                attach(conn, reused: true)
-                return true
-            }
-            let (conn, _) = BackendConnection.connect(to: candidate, routing: routing, worker: worker, idleTimeoutMs: route.timeouts.idleMs64)
-            if let conn {
-                attach(conn, reused: false)
-                return true
-            }
-        }
-        return false
+        guard let (conn, reused) = worker.connectNextBackend(exchange, routing: routing, route: routeIndex, pool: &pool,
+                                                             backendIndex: &backendIndex, tried: &tried) else { return false }
+        backendEOF = false
+        attach(conn, reused: reused)
+        return true
     }
 
     private func attach(_ conn: BackendConnection, reused: Bool) {
@@ -193,23 +138,6 @@ extension ClientConnection {
         backend = conn
         routing.acquire(conn.backend)
         exchange.attached(reused: reused, connecting: conn.connecting, now: worker.loop.now)
-    }
-
-    /// The next untried available backend: the chosen pool's first (from its round-robin
-    /// position), then the stable pool's, so a pool with no healthy backend sends its
-    /// share to the stable pool.
-    private func nextCandidate() -> (Int, Pool)? {
-        let stable = routeEntry.route.stable
-        let now = worker.loop.now
-        for pass in 0..<(pool == stable ? 1 : 2) {
-            let candidatePool = pass == 0 ? pool : stable
-            let (list, start) = routing.backendOrder(route: routeIndex, pool: candidatePool)
-            for k in 0..<list.count {
-                let b = list[(start + k) % list.count]
-                if !tried.contains(b) && routing.isAvailable(b, now: now) { return (b, candidatePool) }
-            }
-        }
-        return nil
     }
 
     /// The backend connection failed: closed, reset or refused (`.closed`), or it sent

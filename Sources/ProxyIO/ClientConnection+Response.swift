@@ -109,31 +109,24 @@ extension ClientConnection {
     /// happened (a head was handled, or the exchange failed).
     private func forwardResponseHead() -> Bool {
         if fromBackend.isEmpty && !backendEOF { return false }
-        switch responses.read(fromBackend.readable, eof: backendEOF, limits: worker.settings.limits) {
-        case .needMore, .body:
-            guard backendEOF else { return false }
-            backendFailed(.closed)
+        switch responses.readResponseHead(fromBackend.readable, eof: backendEOF, limits: worker.settings.limits,
+                                          exchange: &exchange, now: worker.loop.now) {
+        case .waiting:
+            return false
+        case .fault(let fault):
+            backendFailed(fault)
             return true
-        case .headError:
-            backendFailed(.invalid)
+        case .failure(let failure):
+            handle(failure)
             return true
-        case .head(let headEnd):
+        case .interim(let headEnd):
+            if requests.request.version == .http11 { writeResponseHead(fromBackend.readable, upgrade: false) }
+            fromBackend.consume(headEnd)
+            responses.expectBody(.none)
+            return true
+        case .final(let headEnd):
             let buf = fromBackend.readable
             let status = responses.response.status
-            if status < 200 && status != 101 {
-                if let failure = exchange.interimHead() {
-                    handle(failure)
-                    return true
-                }
-                if requests.request.version == .http11 { writeResponseHead(buf, upgrade: false) }
-                fromBackend.consume(headEnd)
-                responses.expectBody(.none)
-                return true
-            }
-            if let failure = exchange.finalHead(status: status, now: worker.loop.now) {
-                handle(failure)
-                return true
-            }
             if status == 101 {
                 writeResponseHead(buf, upgrade: true)
                 fromBackend.consume(headEnd)
@@ -283,22 +276,14 @@ extension ClientConnection {
         toClient.append(UInt8(ascii: " "))
         toClient.append(Self.reasonPhrase(code))
         toClient.append("\r\nContent-Type: application/json\r\nContent-Length: ")
-        let bodyLength = 42 + message.utf8CodeUnitCount + requestID.readableBytes
+        let bodyLength = ErrorBody.length(message, requestID: requestID.readable)
         toClient.appendDecimal(bodyLength)
         toClient.append("\r\n")
         if close || requestBodyPending { closeAfterExchange = true }
         appendOwnFields()
         appendConnectionField()
         toClient.append("\r\n")
-        let before = toClient.readableBytes
-        toClient.append("{\"error\":\"")
-        toClient.append(message)
-        toClient.append("\",\"status\":")
-        toClient.appendDecimal(code)
-        toClient.append(",\"request_id\":\"")
-        toClient.append(requestID.readable)
-        toClient.append("\"}\n")
-        assert(toClient.readableBytes - before == bodyLength)
+        ErrorBody.append(into: &toClient, message, status: code, requestID: requestID.readable)
         logAccess(outcome, bytesSent: sentToClient + toClient.readableBytes)
         routeIndex = -1
         requests.reset()
@@ -327,60 +312,11 @@ extension ClientConnection {
 
     // MARK: Access log
 
-    /// Records the finished exchange from its outcome: its statistics (metrics and the
-    /// judge's evidence) and, unless the access log is off, one JSON line in the worker's
-    /// access-log buffer with the status sent, the outcome and the bytes sent.
+    /// Records the finished exchange from its outcome (`Worker.record`).
     func logAccess(_ outcome: Outcome, bytesSent: Int) {
-        let micros = shim_monotonic_us() - startMicros
-        if routeIndex >= 0 {
-            worker.stats.record(slot: routing.statsSlots[routeIndex], pool: pool, outcome: outcome, micros: micros, forced: forced)
-        }
-        guard worker.settings.accessLog != nil else {
-            backendIndex = -1
-            return
-        }
-        let log = worker
-        log.accessLog.append("{\"timestamp\":\"")
-        log.timestamp.append(to: &log.accessLog)
-        log.accessLog.append("\",\"level\":\"info\",\"message\":\"request\",\"request_id\":\"")
-        log.accessLog.append(requestID.readable)
-        log.accessLog.append("\",\"method\":\"")
-        let parts = logRequest.readable
-        let split = parts.firstIndex(of: 0) ?? parts.count
-        log.accessLog.append(UnsafeRawBufferPointer(rebasing: parts[..<split]))
-        log.accessLog.append("\",\"path\":\"")
-        if split < parts.count { log.accessLog.append(UnsafeRawBufferPointer(rebasing: parts[(split + 1)...])) }
-        log.accessLog.append("\",\"status_code\":")
-        log.accessLog.appendDecimal(outcome.logStatus)
-        log.accessLog.append(",\"outcome\":\"")
-        log.accessLog.append(outcome.cause.label)
-        log.accessLog.append("\",\"bytes_sent\":")
-        log.accessLog.appendDecimal(bytesSent)
-        log.accessLog.append(",\"duration_ms\":")
-        log.accessLog.appendDecimal(Int(micros / 1000))
-        log.accessLog.append(UInt8(ascii: "."))
-        let frac = Int(micros % 1000)
-        log.accessLog.append(UInt8(48 + frac / 100))
-        log.accessLog.append(UInt8(48 + (frac / 10) % 10))
-        log.accessLog.append(UInt8(48 + frac % 10))
-        if routeIndex >= 0 {
-            log.accessLog.append(",\"route\":\"")
-            log.accessLog.append(routeEntry.nameBytes)
-            log.accessLog.append(pool == .blue ? "\",\"pool\":\"blue\"" : "\",\"pool\":\"green\"")
-            if backendIndex >= 0 && backendIndex < routing.snapshot.backendLabels.count {
-                log.accessLog.append(",\"upstream\":\"")
-                log.accessLog.append(routing.snapshot.backendLabels[backendIndex])
-                log.accessLog.append(UInt8(ascii: "\""))
-            } else {
-                log.accessLog.append(",\"upstream\":null")
-            }
-            log.accessLog.append(forced ? ",\"forced\":true" : ",\"forced\":false")
-        } else {
-            log.accessLog.append(",\"route\":null,\"pool\":null,\"upstream\":null")
-        }
-        log.accessLog.append(",\"client\":\"")
-        peerText.withBytes { log.accessLog.append($0) }
-        log.accessLog.append("\"}\n")
+        worker.record(outcome, protocol: .http11, routing: routing, routeIndex: routeIndex, pool: pool, forced: forced,
+                      backendIndex: backendIndex, requestID: requestID.readable, request: logRequest.readable,
+                      bytesSent: bytesSent, startMicros: startMicros, peerText: peerText)
         backendIndex = -1
     }
 }

@@ -85,21 +85,26 @@ final class ClientConnection: EventHandler {
     var logRequest = ByteBuffer()
     /// When the connection last went idle between requests (monotonic ms).
     var idleSince: Int64
+    /// Whether the connection is known to speak HTTP/1.1: decided at its first bytes (ALPN,
+    /// or the HTTP/2 preface on the plain port), after which it is never looked at again.
+    var protocolDecided: Bool
 
     /// A connection just accepted: it must send a request head within the header timeout.
     convenience init(fd: Int32, peer: IPAddress, worker: Worker, tls: TLSStream?) {
-        self.init(fd: fd, worker: worker, tls: tls, peer: peer, deadline: worker.loop.now + worker.settings.clientHeaderTimeoutMs)
+        self.init(fd: fd, worker: worker, tls: tls, peer: peer, deadline: worker.loop.now + worker.settings.clientHeaderTimeoutMs,
+                  protocolDecided: !worker.settings.http2)
         handshaking = tls != nil
         worker.clientOpened()
     }
 
     /// A parked connection woken by an event: idle, with the parked idle deadline.
     convenience init(waking parked: ParkedClient) {
-        self.init(fd: parked.fd, worker: parked.worker, tls: parked.tls, peer: parked.peer, deadline: parked.deadline)
+        self.init(fd: parked.fd, worker: parked.worker, tls: parked.tls, peer: parked.peer, deadline: parked.deadline, protocolDecided: true)
     }
 
-    private init(fd: Int32, worker: Worker, tls: TLSStream?, peer: IPAddress, deadline: Int64) {
+    private init(fd: Int32, worker: Worker, tls: TLSStream?, peer: IPAddress, deadline: Int64, protocolDecided: Bool) {
         self.worker = worker
+        self.protocolDecided = protocolDecided
         self.tls = tls
         self.peer = peer
         self.peerText = PeerText(peer)
@@ -215,6 +220,7 @@ final class ClientConnection: EventHandler {
         case .done(let n):
             inbuf.didWrite(n)
             handshaking = false // bytes came through TLS: the handshake is over
+            if !protocolDecided && handOverIfHTTP2() { return }
             if phase == .exchange {
                 deadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
             } else if phase == .awaitingHead && wasEmpty {
@@ -227,6 +233,35 @@ final class ClientConnection: EventHandler {
         case .failed:
             abort()
         }
+    }
+
+    /// Runs at the first bytes read (with HTTP/2 on): a connection whose TLS handshake chose
+    /// ALPN `h2`, or a plain one that starts with the HTTP/2 preface, goes to an
+    /// `HTTP2ClientConnection` in this handler's place, with the bytes read; this object is
+    /// then done (`phase` closed, socket kept). Returns whether it was handed over. While
+    /// the few bytes read could still be either, the decision waits for more.
+    @inline(never) // once per connection: kept out of the read path
+    private func handOverIfHTTP2() -> Bool {
+        let h2: Bool
+        if let tls {
+            h2 = tls.negotiatedH2
+        } else {
+            let preface = HTTP2ClientConnection.prefaceStart
+            let n = min(inbuf.readableBytes, preface.count)
+            guard inbuf.readable.prefix(n).elementsEqual(preface.prefix(n)) else {
+                protocolDecided = true
+                return false
+            }
+            if n < preface.count { return false }
+            h2 = true
+        }
+        protocolDecided = true
+        guard h2 else { return false }
+        phase = .closed
+        let connection = HTTP2ClientConnection(fd: fd, worker: worker, tls: tls, peer: peer, peerText: peerText, input: &inbuf)
+        worker.loop.replace(self, with: connection)
+        connection.start()
+        return true
     }
 
     /// Writes as much of `toClient` as the socket takes; returns whether any byte went.
@@ -279,6 +314,8 @@ final class ClientConnection: EventHandler {
     /// Writes as much of `toBackend` as the socket takes; returns whether any byte went.
     @discardableResult
     func writeBackend() -> Bool {
+        // Not `BackendConnection.send` (which HTTP/2 streams use): its inout access to two of
+        // this object's properties costs this hot path about 100 instructions per request.
         guard let b = backend, !b.connecting else { return false }
         var wrote = false
         while toBackend.readableBytes > 0 {

@@ -1,3 +1,4 @@
+public import HTTP2
 public import HTTP1
 
 /// Settings of the proxy process that are not per route.
@@ -21,6 +22,11 @@ public struct ServerSettings: Sendable {
     public var accessLog: LogSink? = .stdout
     /// TLS to `https://` backends (and their health checks); nil: they cannot be reached.
     public var backendTLS: TLSClientContext?
+    /// HTTP/2 to clients: ALPN `h2` on the TLS listener (set in its `TLSContext`) and prior
+    /// knowledge on the plain one; off, every connection speaks HTTP/1.1.
+    public var http2 = true
+    /// The limits each HTTP/2 client connection enforces.
+    public var http2Limits = HTTP2Configuration()
 
     public init() {}
 }

@@ -18,16 +18,17 @@ public final class TLSContext: @unchecked Sendable { // the SSL_CTXs are never c
     public let certificateNames: [[String]]
 
     /// Loads every certificate and key, checks that each key matches its certificate, and
-    /// sets TLS 1.2-1.3, modern ciphers, ALPN `http/1.1`, a session cache and tickets.
+    /// sets TLS 1.2-1.3, modern ciphers, ALPN (`h2` preferred with `http2`, and `http/1.1`),
+    /// a session cache and tickets.
     /// With `previous`, its session-ticket keys are kept, so clients resume across a reload.
     /// Runs off the loops: it reads files.
-    public init(certificates: [CertificateFiles], previous: TLSContext? = nil) throws(TLSError) {
+    public init(certificates: [CertificateFiles], previous: TLSContext? = nil, http2: Bool = false) throws(TLSError) {
         precondition(!certificates.isEmpty, "a TLS context needs a certificate")
         var contexts: [OpaquePointer] = []
         var names: [[String]] = []
         do {
             for files in certificates {
-                let ctx = try Self.serverContext(files)
+                let ctx = try Self.serverContext(files, http2: http2)
                 contexts.append(ctx)
                 names.append(Self.dnsNames(ctx))
             }
@@ -56,7 +57,7 @@ public final class TLSContext: @unchecked Sendable { // the SSL_CTXs are never c
         if index != 0 { _ = SSL_set_SSL_CTX(ssl, contexts[index]) }
     }
 
-    private static func serverContext(_ files: CertificateFiles) throws(TLSError) -> OpaquePointer {
+    private static func serverContext(_ files: CertificateFiles, http2: Bool) throws(TLSError) -> OpaquePointer {
         guard let ctx = SSL_CTX_new(TLS_server_method()) else {
             throw TLSError(file: files.certificate, message: "cannot create a TLS context: \(openSSLError())")
         }
@@ -64,7 +65,7 @@ public final class TLSContext: @unchecked Sendable { // the SSL_CTXs are never c
             SSL_CTX_free(ctx)
             throw TLSError(file: files.certificate, message: "cannot configure TLS: \(openSSLError())")
         }
-        shim_ssl_ctx_set_alpn_http11(ctx)
+        if http2 { shim_ssl_ctx_set_alpn_h2(ctx) } else { shim_ssl_ctx_set_alpn_http11(ctx) }
         if SSL_CTX_use_certificate_chain_file(ctx, files.certificate) != 1 {
             SSL_CTX_free(ctx)
             throw TLSError(file: files.certificate, message: "cannot load the certificate: \(openSSLError())")

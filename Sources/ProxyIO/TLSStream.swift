@@ -104,6 +104,9 @@ final class TLSStream {
         }
     }
 
+    /// The handshake chose ALPN `h2` (false until it is finished).
+    var negotiatedH2: Bool { shim_ssl_alpn_is_h2(ssl) == 1 }
+
     /// Sends close_notify before the connection closes. Returns false while it waits for
     /// the socket to be writable (call again then); true when sent, or when there is
     /// nothing to send (handshake unfinished, or a fatal error). Does not wait for the

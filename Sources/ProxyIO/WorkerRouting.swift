@@ -87,6 +87,22 @@ final class WorkerRouting {
         return (list, start)
     }
 
+    /// The next untried available backend for a request of `route` that chose `pool`: the
+    /// pool's first (from its round-robin position), then the stable pool's, so a pool with
+    /// no healthy backend sends its share to the stable pool. Runs once per try.
+    func nextCandidate(route: Int, pool: Pool, tried: TriedBackends, now: Int64) -> (Int, Pool)? {
+        let stable = snapshot.routes[route].route.stable
+        for pass in 0..<(pool == stable ? 1 : 2) {
+            let candidatePool = pass == 0 ? pool : stable
+            let (list, start) = backendOrder(route: route, pool: candidatePool)
+            for k in 0..<list.count {
+                let b = list[(start + k) % list.count]
+                if !tried.contains(b) && isAvailable(b, now: now) { return (b, candidatePool) }
+            }
+        }
+        return nil
+    }
+
     /// An idle pooled connection to `backend`, or nil.
     func takeIdle(_ backend: Int) -> BackendConnection? { idle[backend].popLast() }
 

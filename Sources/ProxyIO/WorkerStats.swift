@@ -64,6 +64,8 @@ public struct WorkerStats: Sendable {
     public var retries: UInt64 = 0
     public var rejected = [UInt64](repeating: 0, count: Rejection.allCases.count)
     public var activeConnections = 0
+    /// Finished exchanges by the protocol the client spoke (`ClientProtocol` order).
+    public var requestsByProtocol = [UInt64](repeating: 0, count: ClientProtocol.allCases.count)
 
     public init() {}
 

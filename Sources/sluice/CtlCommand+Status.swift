@@ -10,6 +10,10 @@ extension CtlCommand {
         let response = try client.send("GET", route.map { "/routes/\($0)" } ?? "/routes")
         return finish(response, client, json: json, expect: route == nil ? ["routes"] : ["name", "weights"]) { body in
             printStatus(body["routes"]?.arrayValue ?? [body])
+            if let byProtocol = body["requestsByProtocol"]?.objectValue {
+                print("requests by protocol (all routes, since start): "
+                      + byProtocol.keys.sorted().map { "\($0) \(text(byProtocol[$0]))" }.joined(separator: ", "))
+            }
             if route != nil, let rollout = body["rollout"], rollout["steps"] != nil {
                 printVerdict(rollout)
             }

@@ -74,8 +74,16 @@ enum Help {
       --routes DIR       route files, one *.json per route      (default: routes/)
       --listen ADDR      address to serve on, IP:PORT, localhost:PORT or :PORT
                                                             (default: 0.0.0.0:8080)
-      --tls-listen ADDR  also serve HTTPS here (TLS 1.2 and 1.3, ALPN http/1.1), with
-                         --cert and --key, or --certs               (default: no TLS)
+      --tls-listen ADDR  also serve HTTPS here (TLS 1.2 and 1.3, ALPN h2 and http/1.1),
+                         with --cert and --key, or --certs          (default: no TLS)
+      --http2 on|off     HTTP/2 to clients: ALPN h2 on --tls-listen (preferred) and
+                         prior knowledge (the h2 preface) on --listen; off: HTTP/1.1
+                         only. Backends stay HTTP/1.1                (default: on)
+      --http2-max-streams N      concurrent streams per connection (default: 100)
+      --http2-max-frame-size N   largest frame a client may send, 16384-16777215
+                                                            (default: 16384)
+      --http2-max-header-list N  largest decoded request header list, bytes (431
+                         beyond it)                               (default: 32768)
       --cert FILE        the PEM certificate (leaf first, then intermediates)
       --key FILE         its PEM private key
       --certs DIR        several certificates as NAME.crt + NAME.key pairs, chosen per

@@ -10,8 +10,18 @@ enum ServeCommand {
     static let names = OptionNames(valued: ["routes", "listen", "workers", "drain", "header-timeout", "body-timeout",
                                             "idle-timeout", "max-connections", "max-backend-connections", "admin",
                                             "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log",
-                                            "pid-file", "admin-cert", "admin-key", "store", "store-prefix", "instance", "store-lease"],
+                                            "pid-file", "admin-cert", "admin-key", "store", "store-prefix", "instance", "store-lease",
+                                            "http2", "http2-max-streams", "http2-max-frame-size", "http2-max-header-list"],
                                    flags: ["reset-state", "confirm-reset"])
+
+    /// An integer option within `range`, nil when absent.
+    private static func number(_ options: Options, _ name: String, _ range: ClosedRange<Int>) throws(UsageError) -> Int? {
+        guard let text = options.value(name) else { return nil }
+        guard let n = Int(text), range.contains(n) else {
+            throw UsageError("--\(name): '\(text)' is not a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
 
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try Options(names, arguments: arguments)
@@ -39,6 +49,14 @@ enum ServeCommand {
         case "off": settings.accessLog = nil
         case let other: throw UsageError("--access-log: '\(other)' is not stdout or off")
         }
+        switch options.value("http2") ?? "on" {
+        case "on": settings.http2 = true
+        case "off": settings.http2 = false
+        case let other: throw UsageError("--http2 (or SLUICE_HTTP2): '\(other)' is not on or off")
+        }
+        settings.http2Limits.maxConcurrentStreams = try number(options, "http2-max-streams", 1...10_000) ?? settings.http2Limits.maxConcurrentStreams
+        settings.http2Limits.maxFrameSize = try number(options, "http2-max-frame-size", 16_384...16_777_215) ?? settings.http2Limits.maxFrameSize
+        settings.http2Limits.maxHeaderListSize = try number(options, "http2-max-header-list", 1_024...1 << 20) ?? settings.http2Limits.maxHeaderListSize
         let fileLimit = raiseFileLimit()
         settings.maxConnectionsPerWorker = FileDescriptorBudget.clientConnectionsPerWorker(limit: fileLimit, workers: workers)
         if let text = options.value("max-connections") {
@@ -97,7 +115,7 @@ enum ServeCommand {
         var tlsListen: TLSListen? = nil
         if let tls {
             do {
-                let loaded = try TLSCertificates(source: tls.source)
+                let loaded = try TLSCertificates(source: tls.source, http2: settings.http2)
                 certificates = loaded
                 tlsListen = TLSListen(address: tls.address, context: loaded.context)
             } catch {

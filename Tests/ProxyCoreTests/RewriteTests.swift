@@ -110,4 +110,16 @@ private func string(_ out: borrowing ByteBuffer) -> String { String(decoding: ou
         // A HEAD or 304 response keeps the length it announces.
         #expect(response("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n") == "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n")
     }
+
+    /// The fields an HTTP/1.1 and an HTTP/2 client get from a backend's head: never a
+    /// hop-by-hop one nor Sluice's own, Upgrade only on a 101.
+    @Test func passesDropsHopByHopAndOwnFields() {
+        for kind in [FieldKind.connection, .hopByHop, .transferEncoding, .xRequestId, .xSluicePool] {
+            #expect(!ResponseRewrite.passes(kind, upgrade: false) && !ResponseRewrite.passes(kind, upgrade: true))
+        }
+        #expect(!ResponseRewrite.passes(.upgrade, upgrade: false) && ResponseRewrite.passes(.upgrade, upgrade: true))
+        for kind in [FieldKind.other, .contentLength, .cookie, .host, .xForwardedFor] {
+            #expect(ResponseRewrite.passes(kind, upgrade: false))
+        }
+    }
 }

@@ -1,0 +1,260 @@
+import CLinuxShim
+import HTTP1
+import HTTP2
+import ProxyCore
+import Traffic
+
+/// One HTTP/2 client connection (ALPN `h2`, or prior knowledge on the plain port): the I/O
+/// shell around the pure `HTTP2Connection`, with one `StreamExchange` per request stream.
+///
+/// Every event (client socket, a stream's backend socket, a tick) ends in `pump()`, which
+/// feeds the bytes read to the state machine, lets every stream move its bytes, writes the
+/// frames it produced and sets the client socket's epoll interest. Memory is bounded: the
+/// socket is not read while `outbound` holds `highWater` bytes (the client is not reading),
+/// request bodies are bounded by the receive windows (a stream's opens only as its backend
+/// takes the bytes), and each stream reads its backend only while the client's windows and
+/// `outbound` have room.
+final class HTTP2ClientConnection: EventHandler {
+    /// The client preface (RFC 9113 section 3.4) that marks prior knowledge on the plain port.
+    static let prefaceStart = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+    /// Frames waiting for the client socket above which neither the client nor the backends
+    /// are read.
+    static let highWater = 256 * 1024
+    static let readChunk = 16 * 1024
+
+    unowned(unsafe) let worker: Worker
+    let tls: TLSStream?
+    let peer: IPAddress
+    let peerText: PeerText
+    var h2: HTTP2Connection
+    private var inbuf = ByteBuffer()
+    /// The open streams' exchanges, in the order they started (at most `maxConcurrentStreams`).
+    private var streams: [StreamExchange] = []
+    /// A response head being built (reused by every stream).
+    var fields = HeaderList()
+    private var clientEOF = false
+    private var closed = false
+    /// The connection ended: what is left of `outbound` (and close_notify) is being written
+    /// until this deadline.
+    private var closingDeadline: Int64?
+    private var idleSince: Int64
+    /// Bytes at the front of `h2.outbound` already written: consumed (moved out) only once
+    /// all of it is written or this much is, so partial writes do not move the rest each time.
+    private var outboundSent = 0
+    static let consumeAfter = 128 * 1024
+
+    /// Takes over an accepted connection from the `ClientConnection` that read its first
+    /// bytes (`input`, moved here); the worker's client count is unchanged.
+    init(fd: Int32, worker: Worker, tls: TLSStream?, peer: IPAddress, peerText: PeerText, input: inout ByteBuffer) {
+        self.worker = worker
+        self.tls = tls
+        self.peer = peer
+        self.peerText = peerText
+        self.h2 = HTTP2Connection(configuration: worker.settings.http2Limits)
+        self.idleSince = worker.loop.now
+        super.init(fd: fd)
+        inbuf.reserve(max(input.readableBytes, Self.readChunk))
+        inbuf.moveBytes(from: &input, limit: input.readableBytes)
+    }
+
+    /// Runs once, right after the hand-over: answers the bytes already read.
+    func start() { pump() }
+
+    var nowMs: Int { Int(worker.loop.now) }
+
+    // MARK: Events
+
+    override func handleEvent(_ events: UInt32) {
+        if events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 {
+            if clientEOF && events & (shim_EPOLLHUP | shim_EPOLLERR) != 0 { return close() }
+            readClient()
+            if tls?.wantsReadable == true { writeClient() }
+        }
+        if events & shim_EPOLLOUT != 0 {
+            if tls?.wantsWritable == true { readClient() }
+            writeClient()
+        }
+        pump()
+    }
+
+    override func tick(now: Int64) {
+        guard !closed else { return }
+        if let closingDeadline {
+            if now >= closingDeadline { close() }
+            return
+        }
+        for stream in streams { stream.tick(now: now) }
+        apply(h2.tick(nowMs: nowMs))
+        if streams.isEmpty && now - idleSince >= worker.settings.clientIdleTimeoutMs { apply(h2.shutdown()) }
+        pump()
+    }
+
+    /// Shutdown: GOAWAY naming the last stream taken; the open streams finish, then the
+    /// connection closes.
+    override func drain() {
+        guard !closed else { return }
+        apply(h2.shutdown())
+        pump()
+    }
+
+    // MARK: Socket I/O
+
+    private func readClient() {
+        guard !clientEOF, closingDeadline == nil, hasRoom,
+              inbuf.readableBytes < worker.settings.http2Limits.maxFrameSize + 9 + Self.readChunk else { return }
+        inbuf.reserve(Self.readChunk)
+        let result = if let tls { tls.read(inbuf.writable) } else { Syscall.read(fd, inbuf.writable) }
+        switch result {
+        case .done(let n):
+            inbuf.didWrite(n)
+        case .eof:
+            clientEOF = true
+        case .wouldBlock:
+            break
+        case .failed:
+            close()
+        }
+    }
+
+    /// Writes as much of `outbound` as the socket takes; returns whether any byte went.
+    @discardableResult
+    private func writeClient() -> Bool {
+        var wrote = false
+        while !closed && outboundSent < h2.outbound.count {
+            let result = h2.outbound.withUnsafeBytes { all in
+                let bytes = UnsafeRawBufferPointer(rebasing: all[outboundSent...])
+                return if let tls { tls.write(bytes) } else { Syscall.write(fd, bytes) }
+            }
+            switch result {
+            case .done(let n):
+                outboundSent += n
+                if outboundSent == h2.outbound.count || outboundSent >= Self.consumeAfter {
+                    h2.consumeOutbound(outboundSent)
+                    outboundSent = 0
+                }
+                wrote = true
+            case .wouldBlock, .eof:
+                return wrote
+            case .failed:
+                close()
+                return wrote
+            }
+        }
+        return wrote
+    }
+
+    // MARK: The pump
+
+    /// Moves everything that can move, then updates epoll interest. Runs after every event.
+    func pump() {
+        var progress = true
+        while progress && !closed {
+            progress = false
+            if closingDeadline == nil && !inbuf.isEmpty && hasRoom { progress = receive() }
+            for stream in streams where stream.advance() { progress = true }
+            if streams.contains(where: { $0.isDone }) {
+                streams.removeAll { $0.isDone }
+                if streams.isEmpty { idleSince = worker.loop.now }
+            }
+            if writeClient() { progress = true }
+        }
+        guard !closed else { return }
+        if closingDeadline == nil {
+            // A stream that just ended may have been the last of a draining connection.
+            if !h2.isClosed && h2.openStreams == 0 { apply(h2.tick(nowMs: nowMs)) }
+            if clientEOF && inbuf.isEmpty && !h2.isClosed {
+                // The client is gone (or will send nothing more): nothing more can be answered.
+                return close()
+            }
+            if h2.isClosed { enterClosing() }
+        }
+        if let _ = closingDeadline, outboundSent == h2.outbound.count {
+            // Over TLS, close_notify goes first; it may wait for the socket to be writable.
+            if tls?.shutdown() != false { return close() }
+        }
+        updateInterest()
+    }
+
+    /// Feeds the unread bytes to the state machine and hands its events to the streams.
+    /// Returns whether any byte was used.
+    private func receive() -> Bool {
+        let buf = inbuf.readable
+        let out = h2.receive(buf, nowMs: nowMs)
+        for event in out.events { dispatch(event, buf) }
+        inbuf.consume(out.consumed)
+        if out.close { enterClosing() }
+        return out.consumed > 0
+    }
+
+    private func dispatch(_ event: HTTP2Connection.Event, _ buf: UnsafeRawBufferPointer) {
+        switch event {
+        case .request(let id, let request, let endStream):
+            let stream = StreamExchange(id: id, connection: self)
+            streams.append(stream)
+            stream.start(request, endStream: endStream)
+        case .requestHeadersTooLarge(let id, let endStream):
+            let stream = StreamExchange(id: id, connection: self)
+            streams.append(stream)
+            stream.refuse(431, "request header fields too large", requestEnded: endStream)
+        case .data(let id, let range, let endStream):
+            if let stream = stream(id) {
+                stream.receiveBody(UnsafeRawBufferPointer(rebasing: buf[range]), endStream: endStream)
+            } else if !range.isEmpty {
+                // The exchange is over (answered before the body ended): the bytes are dropped.
+                apply(h2.dataConsumed(id, count: range.count))
+            }
+        case .trailers(let id, let list):
+            stream(id)?.receiveTrailers(list)
+        case .reset(let id, _):
+            stream(id)?.streamReset()
+        case .sendWindowOpened, .peerGoingAway:
+            break // every stream moves in the pump that follows
+        }
+    }
+
+    private func stream(_ id: UInt32) -> StreamExchange? {
+        streams.first { $0.id == id && !$0.isDone }
+    }
+
+    /// Acts on what a call to the state machine returned outside `receive` (its stream
+    /// events there are resets of streams already answered).
+    func apply(_ out: HTTP2Connection.Output) {
+        for event in out.events { if case .reset(let id, _) = event { stream(id)?.streamReset() } }
+        if out.close { enterClosing() }
+    }
+
+    private func updateInterest() {
+        var events: UInt32 = 0
+        if !clientEOF && closingDeadline == nil && hasRoom { events |= shim_EPOLLIN | shim_EPOLLRDHUP }
+        if outboundSent < h2.outbound.count { events |= shim_EPOLLOUT }
+        if let tls {
+            if tls.wantsWritable { events |= shim_EPOLLOUT }
+            if tls.wantsReadable { events |= shim_EPOLLIN }
+        }
+        worker.loop.setEvents(self, events)
+    }
+
+    /// Whether the client socket can take more frames now (streams stop reading their
+    /// backends while it cannot).
+    var hasRoom: Bool { h2.outbound.count - outboundSent < Self.highWater }
+
+    // MARK: Closing
+
+    /// The connection is over (GOAWAY sent, or our last stream of a drain ended): the
+    /// streams still open end with the client gone, and what is queued gets a few seconds.
+    private func enterClosing() {
+        guard closingDeadline == nil else { return }
+        closingDeadline = worker.loop.now + 5_000
+        for stream in streams { stream.connectionGone() }
+        streams.removeAll()
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        for stream in streams { stream.connectionGone() }
+        streams.removeAll()
+        worker.loop.close(self)
+        worker.clientClosed()
+    }
+}

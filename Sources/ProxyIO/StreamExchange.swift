@@ -1,0 +1,519 @@
+import CLinuxShim
+import HTTP1
+import HTTP2
+import ProxyCore
+import Traffic
+
+/// One HTTP/2 request stream as an exchange with an HTTP/1.1 backend from the pools: routed,
+/// its pool chosen, retried, judged, logged and counted like an HTTP/1.1 request.
+///
+/// The request's fields become an HTTP/1.1 head (`:authority` as Host, cookies joined), which
+/// the HTTP/1.1 parser reads with its strict rules; from there the route match, `PoolChoice`,
+/// `RequestRewrite` and the `Exchange` are the ones `ClientConnection` runs. The response head
+/// becomes a HEADERS frame (`ResponseRewrite.passes` decides which fields go on), its body
+/// DATA frames sent as the client's windows allow: the backend is read only while there is
+/// window and room in the connection's output. The request body goes to the backend as it
+/// arrives, and the client gets window back only once the backend took the bytes.
+final class StreamExchange {
+    /// Backend buffers' bound (request body bytes are also bounded by the stream's window).
+    static let maxBuffered = 64 * 1024
+
+    let id: UInt32
+    /// Unchecked: the connection owns this object and drops it before it goes.
+    unowned(unsafe) let connection: HTTP2ClientConnection
+    var worker: Worker { connection.worker }
+
+    /// The routing the exchange started with (a reload never changes it mid-request).
+    private var routing: WorkerRouting
+    private var exchange = Exchange(retries: RetryPolicy(), timeouts: Timeouts(), requestHasBody: false, wantsUpgrade: false)
+    private var backend: BackendConnection?
+    private var backendEOF = false
+    /// The request as an HTTP/1.1 head (the parsed `requests.request` points into it).
+    private var head = ByteBuffer()
+    private var requests = MessageReader(isRequest: true)
+    private var responses = MessageReader(isRequest: false)
+    private var toBackend = ByteBuffer()
+    private var fromBackend = ByteBuffer()
+    /// Request body bytes received and not yet given back to the client's window.
+    private var uncredited = 0
+    /// The request body goes to the backend chunked (no content-length was given).
+    private var chunkedRequest = false
+    /// The client sent END_STREAM (or trailers).
+    private var requestEnded = false
+    private var routeIndex = -1
+    private var pool = Pool.blue
+    private var forced = false
+    private var backendIndex = -1
+    private var tried = TriedBackends()
+    private var requestHeadLength = 0
+    private var startMicros: Int64
+    private var requestID = ByteBuffer()
+    private var stickyKey = ByteBuffer()
+    private var newStickyKey = false
+    private var logRequest = ByteBuffer()
+    /// The final response head went to the client.
+    private var headSent = false
+    /// Body bytes handed to the client's stream (the access log's `bytes_sent`).
+    private var bytesSent = 0
+    /// A response Sluice made itself, waiting for window.
+    private var ownBody = ByteBuffer()
+    /// How the exchange ended, once it did; logged when the stream is done with.
+    private var outcome: Outcome?
+    /// Logged and finished: the connection drops it.
+    private(set) var isDone = false
+
+    init(id: UInt32, connection: HTTP2ClientConnection) {
+        self.id = id
+        self.connection = connection
+        self.routing = connection.worker.routing
+        self.startMicros = shim_monotonic_us()
+    }
+
+    // MARK: Events from the client
+
+    /// A request arrived (its fields checked by `RequestFields`): runs once per stream. Makes
+    /// the HTTP/1.1 head, routes it, picks pool and backend, and queues the rewritten head.
+    func start(_ request: RequestFields, endStream: Bool) {
+        requestEnded = endStream
+        request.appendHTTP1Head(into: &head, endStream: endStream)
+        let limits = worker.settings.limits
+        switch requests.read(head.readable, eof: false, limits: limits) {
+        case .head:
+            break
+        case .headError(let error):
+            return refuse(error.status, error.reasonText, requestEnded: endStream)
+        case .needMore, .body:
+            return refuse(400, "bad request", requestEnded: endStream)
+        }
+        let buf = head.readable
+        let clientID = requests.request.head.fields.first { $0.kind == .xRequestId }.map { UnsafeRawBufferPointer(rebasing: buf[$0.value]) }
+        worker.ids.appendRequestID(client: clientID, to: &requestID)
+        logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[requests.request.method]))
+        logRequest.append(0)
+        let target = requests.request.target
+        var pathEnd = target.lowerBound
+        while pathEnd < target.upperBound && buf[pathEnd] != UInt8(ascii: "?") { pathEnd += 1 }
+        logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[target.lowerBound..<pathEnd]))
+        let host = requests.request.head.hostIndex.map { UnsafeRawBufferPointer(rebasing: buf[requests.request.head.fields[$0].value]) }
+        guard let route = routing.snapshot.table.match(host: host, path: UnsafeRawBufferPointer(rebasing: buf[target])) else {
+            return respondError(Outcome(.proxy, .rejected, status: 404), "no route")
+        }
+        routeIndex = route
+        let entry = routing.snapshot.routes[route]
+        let framing = requests.request.bodyFraming
+        chunkedRequest = framing == .chunked
+        exchange = Exchange(retries: entry.route.retries, timeouts: entry.route.timeouts, requestHasBody: framing != .none, wantsUpgrade: false)
+        let choice = PoolChoice.of(requests.request.head, buf, route: entry.route, overrideName: entry.overrideHeaderBytes,
+                                   stickyName: entry.stickyNameBytes, peer: connection.peer, peerText: connection.peerText)
+        (pool, forced, newStickyKey) = worker.pool(for: choice, routing: routing, route: route, newKey: &stickyKey)
+        RequestRewrite.append(into: &toBackend, requests.request, buf, framing: framing, overrideName: entry.overrideHeaderBytes,
+                              client: connection.peerText, https: connection.tls != nil, requestID: requestID.readable, hostFallback: [])
+        requestHeadLength = toBackend.readableBytes
+        if !connectToNextBackend() {
+            respondError(exchange.noBackendLeft(), "no backend available in either pool")
+        }
+    }
+
+    /// Request body bytes (`.data`): queued for the backend; the window they took is given
+    /// back once the backend has them.
+    func receiveBody(_ bytes: UnsafeRawBufferPointer, endStream: Bool) {
+        uncredited += bytes.count
+        if chunkedRequest && !bytes.isEmpty {
+            toBackend.appendHex(UInt64(bytes.count))
+            toBackend.append("\r\n")
+            toBackend.append(bytes)
+            toBackend.append("\r\n")
+        } else {
+            toBackend.append(bytes)
+        }
+        if endStream {
+            requestEnded = true
+            if chunkedRequest { toBackend.append("0\r\n\r\n") }
+        }
+    }
+
+    /// The request's trailers: sent after a chunked body, dropped after a length-framed one
+    /// (HTTP/1.1 has no place for them there).
+    func receiveTrailers(_ list: HeaderList) {
+        requestEnded = true
+        guard chunkedRequest else { return }
+        toBackend.append("0\r\n")
+        for i in 0..<list.count {
+            list.name(i).withUnsafeBytes { toBackend.append($0) }
+            toBackend.append(": ")
+            list.value(i).withUnsafeBytes { toBackend.append($0) }
+            toBackend.append("\r\n")
+        }
+        toBackend.append("\r\n")
+    }
+
+    /// The stream was reset (by the client, or by the connection after a stream error): the
+    /// exchange ends with the client gone unless it already has its outcome.
+    func streamReset() {
+        finish(outcome ?? exchange.clientGone())
+    }
+
+    /// The connection closed or failed with the stream open.
+    func connectionGone() {
+        if !isDone { finish(outcome ?? exchange.clientGone()) }
+    }
+
+    // MARK: Backend
+
+    /// Attaches a connection to the next backend to try (`Worker.connectNextBackend`).
+    /// Returns false when none is left.
+    private func connectToNextBackend() -> Bool {
+        guard let (conn, reused) = worker.connectNextBackend(exchange, routing: routing, route: routeIndex, pool: &pool,
+                                                             backendIndex: &backendIndex, tried: &tried) else { return false }
+        backendEOF = false
+        attach(conn, reused: reused)
+        return true
+    }
+
+    private func attach(_ conn: BackendConnection, reused: Bool) {
+        conn.streamOwner = self
+        backend = conn
+        routing.acquire(conn.backend)
+        exchange.attached(reused: reused, connecting: conn.connecting, now: worker.loop.now)
+    }
+
+    /// Ends the exchange's use of its backend connection: back to the idle pool with `reuse`.
+    private func detachBackend(reuse: Bool) {
+        guard let b = backend else { return }
+        b.streamOwner = nil
+        backend = nil
+        routing.release(b.backend)
+        if reuse { worker.putIdle(b) } else { worker.loop.close(b) }
+    }
+
+    /// Called by the backend connection of this stream.
+    func backendEvent(_ events: UInt32) {
+        guard let b = backend else { return }
+        if b.connecting {
+            if shim_socket_error(b.fd) != 0 {
+                backendFailed(.closed)
+                return connection.pump()
+            }
+            guard events & shim_EPOLLOUT != 0 else { return }
+            b.connecting = false
+            exchange.connected(now: worker.loop.now)
+        }
+        if events & shim_EPOLLOUT != 0 {
+            if b.tls?.wantsWritable == true { readBackend() }
+            writeBackend()
+        }
+        if events & (shim_EPOLLIN | shim_EPOLLRDHUP | shim_EPOLLHUP | shim_EPOLLERR) != 0 {
+            readBackend()
+            if b.tls?.wantsReadable == true { writeBackend() }
+        }
+        connection.pump()
+    }
+
+    /// Reads what the backend sent while `fromBackend` holds less than `maxBuffered`.
+    private func readBackend() {
+        guard let b = backend else { return }
+        while !backendEOF && fromBackend.readableBytes < Self.maxBuffered {
+            // A head in 16 KiB; a body in what is left of `maxBuffered` (one read of a 64 KiB body).
+            fromBackend.reserve(responses.readingHead ? HTTP2ClientConnection.readChunk : Self.maxBuffered - fromBackend.readableBytes)
+            let result = if let tls = b.tls { tls.read(fromBackend.writable) } else { Syscall.read(b.fd, fromBackend.writable) }
+            switch result {
+            case .done(let n):
+                fromBackend.didWrite(n)
+                exchange.responseRead(now: worker.loop.now)
+            case .eof, .failed:
+                backendEOF = true
+            case .wouldBlock:
+                return
+            }
+        }
+    }
+
+    /// Writes as much of `toBackend` as the socket takes; once it is all gone, the client
+    /// gets the window of the body bytes back. Returns whether any byte went.
+    @discardableResult
+    private func writeBackend() -> Bool {
+        guard let b = backend, !b.connecting else { return false }
+        let (wrote, failed) = b.send(&toBackend, &exchange, now: worker.loop.now)
+        if failed { backendEOF = true }
+        if toBackend.isEmpty { creditClient() }
+        return wrote
+    }
+
+    /// Gives the client back the window of the body bytes the backend took (or that were
+    /// dropped).
+    private func creditClient() {
+        guard uncredited > 0 else { return }
+        connection.apply(connection.h2.dataConsumed(id, count: uncredited))
+        uncredited = 0
+    }
+
+    // MARK: The exchange
+
+    /// One step: request bytes out, response in and on to the client, the end. Returns
+    /// whether anything changed. Runs in every pump of the connection.
+    func advance() -> Bool {
+        guard !isDone else { return false }
+        var progress = false
+        if outcome != nil || exchange.outcome != nil {
+            // Answered: the rest of the request body is dropped (its window given back).
+            toBackend.clear()
+            creditClient()
+        } else {
+            progress = writeBackend()
+            progress = forwardResponse() || progress
+        }
+        if !ownBody.isEmpty { progress = sendOwnBody() || progress }
+        if let outcome, ownBody.isEmpty {
+            finish(outcome)
+            return true
+        }
+        if !isDone { updateInterest() }
+        return progress
+    }
+
+    /// Reads response heads and passes the body on as far as the client's windows allow.
+    private func forwardResponse() -> Bool {
+        var moved = false
+        while backend != nil && outcome == nil && connection.hasRoom {
+            if responses.readingHead {
+                guard forwardResponseHead() else { return moved }
+                moved = true
+                continue
+            }
+            if fromBackend.isEmpty && !backendEOF { return moved }
+            let window = connection.h2.sendWindow(id)
+            if window == 0 && !fromBackend.isEmpty {
+                // Marks the stream blocked, so a window the client keeps shut ends in the stall timeout.
+                _ = connection.h2.sendData(id, UnsafeRawBufferPointer(rebasing: fromBackend.readable.prefix(1)), endStream: false, nowMs: connection.nowMs)
+                return moved
+            }
+            let all = fromBackend.readable
+            let input = UnsafeRawBufferPointer(rebasing: all.prefix(window))
+            guard case .body(let step) = responses.read(input, eof: backendEOF && input.count == all.count, limits: worker.settings.limits) else { return moved }
+            let end = step.status == .end
+            if !step.data.isEmpty || end {
+                let data = UnsafeRawBufferPointer(rebasing: input[step.data])
+                guard let n = connection.h2.sendData(id, data, endStream: end, nowMs: connection.nowMs) else {
+                    finish(exchange.clientGone())
+                    return true
+                }
+                bytesSent += n
+            }
+            fromBackend.consume(step.consumed)
+            switch step.status {
+            case .end:
+                completeResponse()
+                return true
+            case .invalid:
+                backendFailed(.invalid)
+                return true
+            case .truncated:
+                backendFailed(.closed)
+                return true
+            case .more:
+                if step.consumed == 0 { return moved }
+                moved = true
+            }
+        }
+        return moved
+    }
+
+    /// Reads a response head once complete and sends it as HEADERS; 1xx interim heads are
+    /// passed on and the next head awaited. Returns whether anything happened.
+    private func forwardResponseHead() -> Bool {
+        if fromBackend.isEmpty && !backendEOF { return false }
+        switch responses.readResponseHead(fromBackend.readable, eof: backendEOF, limits: worker.settings.limits,
+                                          exchange: &exchange, now: worker.loop.now) {
+        case .waiting:
+            return false
+        case .fault(let fault):
+            backendFailed(fault)
+            return true
+        case .failure(let failure):
+            handle(failure)
+            return true
+        case .interim(let headEnd):
+            sendHead(status: responses.response.status, fromBackend.readable, endStream: false)
+            fromBackend.consume(headEnd)
+            responses.expectBody(.none)
+            return true
+        case .final(let headEnd):
+            let buf = fromBackend.readable
+            let status = responses.response.status
+            let framing = responses.response.bodyFraming(requestWasHead: requests.request.isHead)
+            headSent = true
+            sendHead(status: status, buf, endStream: framing == .none)
+            fromBackend.consume(headEnd)
+            responses.expectBody(framing)
+            if framing == .none { completeResponse() }
+            return true
+        }
+    }
+
+    /// The client's response head: the backend's fields `ResponseRewrite.passes` (the first
+    /// Content-Length, where the status may carry one), then Sluice's own.
+    private func sendHead(status: Int, _ buf: UnsafeRawBufferPointer, endStream: Bool) {
+        var fields = HeaderList()
+        swap(&fields, &connection.fields)
+        fields.removeAll()
+        var lengthSent = status < 200 || status == 204
+        for field in responses.response.head.fields where ResponseRewrite.passes(field.kind, upgrade: false) {
+            if field.kind == .contentLength {
+                if lengthSent { continue }
+                lengthSent = true
+            }
+            fields.append(name: UnsafeRawBufferPointer(rebasing: buf[field.name]), value: UnsafeRawBufferPointer(rebasing: buf[field.value]))
+        }
+        if status >= 200 { appendOwnFields(&fields) }
+        if !connection.h2.sendHeaders(id, status: status, fields: fields, endStream: endStream) {
+            finish(exchange.clientGone())
+        }
+        swap(&fields, &connection.fields)
+    }
+
+    /// x-request-id, x-sluice-pool (if the route exposes it) and the new sticky cookie.
+    private func appendOwnFields(_ fields: inout HeaderList) {
+        fields.append(name: "x-request-id".utf8, value: requestID.readable)
+        guard routeIndex >= 0 else { return }
+        let entry = routing.snapshot.routes[routeIndex]
+        if entry.route.exposePool { fields.append(name: "x-sluice-pool".utf8, value: (pool == .blue ? "blue" : "green").utf8) }
+        if newStickyKey {
+            var cookie = ByteBuffer()
+            cookie.append(entry.stickyNameBytes)
+            cookie.append(UInt8(ascii: "="))
+            cookie.append(stickyKey.readable)
+            cookie.append("; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax")
+            fields.append(name: "set-cookie".utf8, value: cookie.readable)
+        }
+    }
+
+    /// The response is complete: the backend connection goes back to the pool if it can be
+    /// reused. Bytes after the body's end are the backend's failure.
+    private func completeResponse() {
+        let excess = !fromBackend.isEmpty
+        outcome = exchange.responseComplete(excess: excess)
+        guard let b = backend else { return }
+        if excess {
+            routing.recordFailure(b.backend, now: worker.loop.now)
+        } else {
+            routing.recordSuccess(b.backend)
+        }
+        let reusable = responses.response.keepAlive && requestEnded && !excess && !backendEOF && toBackend.isEmpty
+        detachBackend(reuse: reusable)
+        fromBackend.clear()
+    }
+
+    private func backendFailed(_ fault: Exchange.Fault) {
+        guard backend != nil else { return }
+        handle(exchange.backendFailed(fault, clientSawNothing: !headSent))
+    }
+
+    /// Does what the exchange decided after a backend failure or a passed deadline, as
+    /// `ClientConnection.handle` does; cutting the client is a reset of this stream only.
+    private func handle(_ failure: Exchange.Failure) {
+        if failure.blameBackend, let b = backend { routing.recordFailure(b.backend, now: worker.loop.now) }
+        detachBackend(reuse: false)
+        fromBackend.clear()
+        switch failure.then {
+        case .retry(let resendHead):
+            if resendHead { toBackend.restore(count: requestHeadLength) }
+            responses.reset()
+            if !connectToNextBackend() {
+                respondError(exchange.noBackendLeft(), "no backend available in either pool")
+            }
+        case .respond(let outcome):
+            respondError(outcome, outcome.cause.errorText)
+        case .abort(let outcome):
+            connection.apply(connection.h2.resetStream(id, code: .internalError))
+            self.outcome = outcome
+        }
+    }
+
+    /// Deadlines of the exchange (connect, first byte, a stalled body).
+    func tick(now: Int64) {
+        guard !isDone, backend != nil, outcome == nil, let failure = exchange.tick(now: now, clientSawNothing: !headSent) else { return }
+        handle(failure)
+    }
+
+    // MARK: Own responses
+
+    /// A request refused before it was routed (header list too large, a head the HTTP/1.1
+    /// rules refuse): answered with `status`.
+    func refuse(_ status: Int, _ message: StaticString, requestEnded: Bool) {
+        self.requestEnded = requestEnded
+        respondError(Outcome(.proxy, .rejected, status: status), message)
+    }
+
+    /// Answers with a small JSON error made by Sluice (`outcome.status`), or resets the
+    /// stream when the response head already went. Drops the backend connection.
+    private func respondError(_ outcome: Outcome, _ message: StaticString) {
+        detachBackend(reuse: false)
+        self.outcome = outcome
+        if headSent {
+            connection.apply(connection.h2.resetStream(id, code: .internalError))
+            return
+        }
+        if requestID.isEmpty { worker.ids.appendRequestID(to: &requestID) }
+        let code = outcome.status
+        if outcome.source == .proxy, let rejection = WorkerStats.Rejection(status: code) { worker.stats.rejected[rejection.rawValue] &+= 1 }
+        ErrorBody.append(into: &ownBody, message, status: code, requestID: requestID.readable)
+        var fields = HeaderList()
+        fields.append(name: "content-type".utf8, value: "application/json".utf8)
+        var length = ByteBuffer()
+        length.appendDecimal(ownBody.readableBytes)
+        fields.append(name: "content-length".utf8, value: length.readable)
+        appendOwnFields(&fields)
+        headSent = true
+        if !connection.h2.sendHeaders(id, status: code, fields: fields, endStream: false) { ownBody.clear() }
+    }
+
+    /// Sends what the windows allow of an own response's body; ends the stream with its last byte.
+    private func sendOwnBody() -> Bool {
+        let window = connection.h2.sendWindow(id)
+        guard window > 0 else { return false }
+        let n = min(window, ownBody.readableBytes)
+        guard let sent = connection.h2.sendData(id, UnsafeRawBufferPointer(rebasing: ownBody.readable.prefix(n)),
+                                                endStream: n == ownBody.readableBytes, nowMs: connection.nowMs) else {
+            ownBody.clear()
+            return true
+        }
+        bytesSent += sent
+        ownBody.consume(sent)
+        return sent > 0
+    }
+
+    // MARK: The end
+
+    /// Logs and counts the exchange once, drops the backend connection (unless it went back
+    /// to the pool), and, when the client is still sending a body nobody needs, ends its side
+    /// of the stream (RST_STREAM NO_ERROR, RFC 9113 8.1).
+    private func finish(_ outcome: Outcome) {
+        guard !isDone else { return }
+        isDone = true
+        detachBackend(reuse: false)
+        if !requestEnded { connection.apply(connection.h2.resetStream(id, code: .noError)) }
+        creditClient()
+        worker.record(outcome, protocol: .h2, routing: routing, routeIndex: routeIndex, pool: pool, forced: forced,
+                      backendIndex: backendIndex, requestID: requestID.readable, request: logRequest.readable,
+                      bytesSent: bytesSent, startMicros: startMicros, peerText: connection.peerText)
+    }
+
+    private func updateInterest() {
+        guard let b = backend else { return }
+        var events: UInt32 = 0
+        if b.connecting {
+            events = shim_EPOLLOUT
+        } else {
+            let canSend = responses.readingHead || connection.h2.sendWindow(id) > 0
+            if !backendEOF && fromBackend.readableBytes < Self.maxBuffered && connection.hasRoom && canSend {
+                events |= shim_EPOLLIN | shim_EPOLLRDHUP
+            }
+            if toBackend.readableBytes > 0 { events |= shim_EPOLLOUT }
+            if let tls = b.tls {
+                if tls.wantsWritable { events |= shim_EPOLLOUT }
+                if tls.wantsReadable { events |= shim_EPOLLIN | shim_EPOLLRDHUP }
+            }
+        }
+        worker.loop.setEvents(b, events)
+    }
+}
