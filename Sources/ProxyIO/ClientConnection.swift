@@ -247,12 +247,12 @@ final class ClientConnection: EventHandler {
             h2 = tls.negotiatedH2
         } else {
             let preface = HTTP2ClientConnection.prefaceStart
-            let n = min(inbuf.readableBytes, preface.count)
-            guard inbuf.readable.prefix(n).elementsEqual(preface.prefix(n)) else {
+            let n = min(inbuf.readableBytes, preface.utf8CodeUnitCount)
+            guard memcmp(inbuf.readable.baseAddress!, preface.utf8Start, n) == 0 else {
                 protocolDecided = true
                 return false
             }
-            if n < preface.count { return false }
+            if n < preface.utf8CodeUnitCount { return false }
             h2 = true
         }
         protocolDecided = true

@@ -16,7 +16,7 @@ import Traffic
 /// `outbound` have room.
 final class HTTP2ClientConnection: EventHandler {
     /// The client preface (RFC 9113 section 3.4) that marks prior knowledge on the plain port.
-    static let prefaceStart = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+    static let prefaceStart: StaticString = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
     /// Frames waiting for the client socket above which neither the client nor the backends
     /// are read.
     static let highWater = 256 * 1024
