@@ -312,6 +312,7 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
         }
         let response = Self.json(200, .object(answer))
         install { done(response) }
+        server?.reloaded()
         record(.reload, actor: actor, details: ["routes": routeNames])
         EventLog.write(.info, "routes reloaded", ["routes": routeNames, "by": .string(actor)])
     }

@@ -10,6 +10,8 @@ public protocol DataPlane: AnyObject {
     func install(_ snapshot: RoutingSnapshot, applied: @escaping @Sendable () -> Void)
     /// Gives every worker's TLS listener new certificates.
     func install(certificates context: TLSContext)
+    /// Tells every worker that a reload was installed (HTTP/2 connections send GOAWAY).
+    func reloaded()
 }
 
 extension ProxyServer: DataPlane {

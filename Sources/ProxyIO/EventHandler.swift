@@ -18,4 +18,7 @@ class EventHandler {
 
     /// Called once when the worker starts shutting down: finish what is under way, then close.
     func drain() {}
+
+    /// Called after a reload (SIGHUP, `POST /reload`), once the new routes are installed.
+    func reloaded() {}
 }

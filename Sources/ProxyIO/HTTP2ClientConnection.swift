@@ -97,6 +97,10 @@ final class HTTP2ClientConnection: EventHandler {
         pump()
     }
 
+    /// A reload: GOAWAY as on shutdown, so that the client opens a new connection (with the
+    /// reloaded certificates) for its next requests while the open streams finish here.
+    override func reloaded() { drain() }
+
     // MARK: Socket I/O
 
     private func readClient() {

@@ -40,7 +40,7 @@ final class HealthChecker {
         switch message {
         case .install(let snapshot, _):
             reset(to: snapshot)
-        case .health, .certificates:
+        case .health, .certificates, .reloaded:
             break
         case .shutdown:
             loop.stop()

@@ -13,6 +13,9 @@ public enum LoopMessage: Sendable {
     case health(generation: Int, healthy: [Bool])
     /// Use these certificates for TLS connections accepted from now on.
     case certificates(TLSContext)
+    /// The route files and certificates were reloaded: long-lived client connections that
+    /// can end cleanly (HTTP/2's GOAWAY) end, so that their clients come back to them.
+    case reloaded
     /// Stop accepting, finish in-flight exchanges, and exit once idle or at the deadline
     /// (a monotonic time in milliseconds).
     case shutdown(deadline: Int64)

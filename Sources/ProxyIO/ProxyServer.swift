@@ -89,6 +89,12 @@ public final class ProxyServer {
         for m in mailboxes { m.send(.certificates(context)) }
     }
 
+    /// Tells every worker that a reload was installed (after `install`, so the messages arrive
+    /// in that order): HTTP/2 client connections send GOAWAY and finish their open streams.
+    public func reloaded() {
+        for m in mailboxes { m.send(.reloaded) }
+    }
+
     /// Stops accepting, lets in-flight exchanges finish for up to `drainMs`, and returns
     /// when every worker has stopped.
     public func shutdown(drainMs: Int64) {

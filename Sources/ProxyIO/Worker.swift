@@ -65,6 +65,8 @@ final class Worker {
             routing.updateHealth(generation: generation, healthy: healthy)
         case .certificates(let context):
             tlsContext = context
+        case .reloaded:
+            for handler in loop.allHandlers { handler.reloaded() }
         case .shutdown(let deadline):
             draining = true
             drainDeadline = deadline

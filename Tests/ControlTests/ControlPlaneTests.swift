@@ -17,6 +17,8 @@ struct ControlPlaneTests {
             applied()
         }
         func install(certificates context: TLSContext) {}
+        let reloads = Mutex(0)
+        func reloaded() { reloads.withLock { $0 += 1 } }
     }
 
     static let route = """
@@ -93,6 +95,18 @@ struct ControlPlaneTests {
         #expect(Self.json(answer)?["weights"] == ["blue": 75, "green": 25])
         #expect(workers.installed.withLock { $0.count } == 1)
         #expect(try StateStore.savedGreenWeight(state.path, "app") == 2_500)
+    }
+
+    @Test func aReloadInstallsTheRoutesThenTellsTheWorkersAndARefusedOneDoesNot() throws {
+        let routes = try RouteDirectory(["app.json": Self.route])
+        let state = TemporaryStateDirectory()
+        let (plane, workers) = try Self.plane(routes, state)
+        #expect(Self.ask(plane, "POST", "/reload").status == 200)
+        #expect(workers.installed.withLock { $0.count } == 1)
+        #expect(workers.reloads.withLock { $0 } == 1)
+        try "{".write(toFile: routes.path + "/app.json", atomically: true, encoding: .utf8)
+        #expect(Self.ask(plane, "POST", "/reload").status == 422)
+        #expect(workers.reloads.withLock { $0 } == 1)
     }
 
     @Test func aFailedSaveChangesNothingButADecision() throws {

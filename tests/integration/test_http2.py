@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -615,3 +616,29 @@ def test_shutdown_sends_goaway_and_finishes_streams_in_flight(clean_backends, sl
     assert any(isinstance(f, HeadersFrame) and f.stream_id == 1 for f in frames)
     assert any(isinstance(f, DataFrame) and f.stream_id == 1 and "END_STREAM" in f.flags for f in frames)
     assert sl.returncode == 0
+
+
+def test_reload_sends_goaway_and_finishes_streams_in_flight(clean_backends, sluice_factory):
+    """SIGHUP: the open connection gets GOAWAY(NO_ERROR) naming the stream in flight, which
+    finishes; the connection then closes, Sluice keeps running and a new connection is served."""
+    sl = start(sluice_factory, clean_backends)
+    c = RawH2(sl.port)
+    try:
+        c.headers(1, request_fields(sl.port, "/slow?latency_ms=800"))
+        time.sleep(0.3)
+        sl.proc.send_signal(signal.SIGHUP)
+        frames = []
+        while True:
+            f = c.read_frame(timeout=10)
+            if f is None:
+                break
+            frames.append(f)
+    finally:
+        c.close()
+    goaways = [f for f in frames if isinstance(f, GoAwayFrame)]
+    assert goaways and goaways[0].error_code == NO_ERROR and goaways[0].last_stream_id == 1, frames
+    assert any(isinstance(f, DataFrame) and f.stream_id == 1 and "END_STREAM" in f.flags for f in frames)
+    assert sl.proc.poll() is None, "Sluice exited on SIGHUP"
+    out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
+                          f"http://127.0.0.1:{sl.port}/"], capture_output=True, text=True, timeout=10)
+    assert out.stdout == "2 200", out
