@@ -594,27 +594,34 @@ def test_client_reset_and_disconnect_end_streams_as_client_gone(clean_backends, 
 
 # ------------------------------------------------------------------ shutdown
 
-def test_shutdown_sends_goaway_and_finishes_streams_in_flight(clean_backends, sluice_factory):
-    sl = start(sluice_factory, clean_backends)
+def frames_around(sl, event) -> list:
+    """Opens a connection with one slow stream (1), calls `event()` while it is in flight, and
+    returns every frame Sluice sends until it closes the connection."""
     c = RawH2(sl.port)
     try:
         c.headers(1, request_fields(sl.port, "/slow?latency_ms=800"))
         time.sleep(0.3)
-        stopper = threading.Thread(target=sl.stop)
-        stopper.start()
+        event()
         frames = []
-        while True:
-            f = c.read_frame(timeout=10)
-            if f is None:
-                break
+        while (f := c.read_frame(timeout=10)) is not None:
             frames.append(f)
-        stopper.join(30)
+        return frames
     finally:
         c.close()
+
+
+def assert_goaway_and_stream_1_finished(frames):
     goaways = [f for f in frames if isinstance(f, GoAwayFrame)]
-    assert goaways and goaways[0].error_code == NO_ERROR and goaways[0].last_stream_id == 1
+    assert goaways and goaways[0].error_code == NO_ERROR and goaways[0].last_stream_id == 1, frames
     assert any(isinstance(f, HeadersFrame) and f.stream_id == 1 for f in frames)
     assert any(isinstance(f, DataFrame) and f.stream_id == 1 and "END_STREAM" in f.flags for f in frames)
+
+
+def test_shutdown_sends_goaway_and_finishes_streams_in_flight(clean_backends, sluice_factory):
+    sl = start(sluice_factory, clean_backends)
+    stopper = threading.Thread(target=sl.stop)
+    assert_goaway_and_stream_1_finished(frames_around(sl, stopper.start))
+    stopper.join(30)
     assert sl.returncode == 0
 
 
@@ -622,22 +629,7 @@ def test_reload_sends_goaway_and_finishes_streams_in_flight(clean_backends, slui
     """SIGHUP: the open connection gets GOAWAY(NO_ERROR) naming the stream in flight, which
     finishes; the connection then closes, Sluice keeps running and a new connection is served."""
     sl = start(sluice_factory, clean_backends)
-    c = RawH2(sl.port)
-    try:
-        c.headers(1, request_fields(sl.port, "/slow?latency_ms=800"))
-        time.sleep(0.3)
-        sl.proc.send_signal(signal.SIGHUP)
-        frames = []
-        while True:
-            f = c.read_frame(timeout=10)
-            if f is None:
-                break
-            frames.append(f)
-    finally:
-        c.close()
-    goaways = [f for f in frames if isinstance(f, GoAwayFrame)]
-    assert goaways and goaways[0].error_code == NO_ERROR and goaways[0].last_stream_id == 1, frames
-    assert any(isinstance(f, DataFrame) and f.stream_id == 1 and "END_STREAM" in f.flags for f in frames)
+    assert_goaway_and_stream_1_finished(frames_around(sl, lambda: sl.proc.send_signal(signal.SIGHUP)))
     assert sl.proc.poll() is None, "Sluice exited on SIGHUP"
     out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
                           f"http://127.0.0.1:{sl.port}/"], capture_output=True, text=True, timeout=10)
