@@ -289,6 +289,9 @@ def test_with_etcd_killed_the_fleet_serves_at_unchanged_weights_and_resumes_when
                 assert admin(s, "GET", "/health/ready", token=None)[0] == 200
             time.sleep(0.5)
         assert set(seen) == {("running", 10)}, set(seen)
+        # An event recorded while the store is away reaches the fleet's log once it is back.
+        status, body = admin(f.instances[1], "POST", "/reload")
+        assert status == 200, body
         views = [f.fleet(s) for s in f.instances]
         assert all(not v["store"]["reachable"] and v["store"]["unreachableSince"] for v in views), views
         outage = [r for load in loads for r in load.since(down)]
@@ -301,8 +304,16 @@ def test_with_etcd_killed_the_fleet_serves_at_unchanged_weights_and_resumes_when
             load.stop()
     for load in loads:
         assert load.errors == [], load.errors[:5]
-    events = [e for s in f.instances for e in admin(s, "GET", "/events?since=0")[1]["events"]]
-    assert "store" in [e["type"] for e in events]
+    assert until(lambda: all([e for e in fleet_events(s)["events"] if e["type"] == "reload"] for s in f.instances), 2.0)
+    logs = [fleet_events(s)["events"] for s in f.instances]
+    assert logs[0] == logs[1] == logs[2], logs
+    reloads = [e for e in logs[0] if e["type"] == "reload"]
+    assert len(reloads) == 1 and reloads[0]["details"]["instance"] == "s1", reloads
+    # Each instance recorded the outage's end; s1 wrote its events in its order: the reload
+    # (waiting since the outage) before the end of the outage.
+    stores = {e["details"]["instance"]: e["id"] for e in logs[0] if e["type"] == "store"}
+    assert set(stores) == {"s0", "s1", "s2"}, logs[0]
+    assert reloads[0]["id"] < stores["s1"], logs[0]
 
 
 def test_one_member_of_a_three_member_cluster_killed_changes_nothing_for_clients(fleet_factory):
