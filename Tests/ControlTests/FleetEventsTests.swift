@@ -31,11 +31,28 @@ struct FleetEventsTests {
             EtcdKeyValue(key: keys.event("s2", slot: 0), value: Array("{".utf8), modRevision: 40),
             EtcdKeyValue(key: keys.instance("s0"), value: Array("{}".utf8), modRevision: 50),
         ]
-        let list = FleetEvents.list(keys, kvs: Dictionary(uniqueKeysWithValues: kvs.map { ($0.key, $0) }))
+        var decoded: [[UInt8]: Event] = [:]
+        let list = FleetEvents.list(keys, kvs: Dictionary(uniqueKeysWithValues: kvs.map { ($0.key, $0) }), decoded: &decoded)
         #expect(list.map(\.id) == [12, 20, 31])
         #expect(list.map(\.type) == [.revert, .weights, .rollout])
         #expect(list.map { $0.details["instance"] } == [.string("s0"), .string("s1"), .string("s0")])
-        #expect(FleetEvents.list(keys, kvs: [:]).isEmpty)
+        #expect(decoded.count == 3)
+        #expect(FleetEvents.list(keys, kvs: [:], decoded: &decoded).isEmpty && decoded.isEmpty)
+    }
+
+    @Test func anEventDecodedBeforeIsReusedUntilItsKeyIsOverwritten() throws {
+        let first = try kv(event(1, instance: "s0"), instance: "s0", mod: 5)
+        var decoded: [[UInt8]: Event] = [:]
+        _ = FleetEvents.list(keys, kvs: [first.key: first], decoded: &decoded)
+        // A stale decoding under the same revision is served as it is: not decoded again.
+        let marked = Event(id: 5, timestamp: "cached", type: .weights, route: "app", actor: "ci", reason: nil, details: [:])
+        decoded[first.key] = marked
+        #expect(FleetEvents.list(keys, kvs: [first.key: first], decoded: &decoded) == [marked])
+        // The slot overwritten (the ring came round): a new revision, decoded afresh.
+        let overwritten = try kv(event(1 + FleetEvents.capacity, .abort, instance: "s0"), instance: "s0", mod: 9)
+        #expect(overwritten.key == first.key)
+        #expect(FleetEvents.list(keys, kvs: [first.key: overwritten], decoded: &decoded).map(\.type) == [.abort])
+        #expect(decoded[first.key]?.id == 9)
     }
 
     @Test func theOutboxWritesOneAtATimeInOrderAndRetriesAFailedWrite() {

@@ -14,14 +14,24 @@ public enum FleetEvents {
 
     /// The fleet's events in `kvs` (the copy of the store's keys), oldest first, each with
     /// the revision that wrote it as its id; a value that is not an event is left out.
-    public static func list(_ keys: FleetKeys, kvs: [[UInt8]: EtcdKeyValue]) -> [Event] {
+    /// `decoded` holds the events of the previous call by key: a key whose revision is
+    /// unchanged is not decoded again; on return it holds this call's.
+    public static func list(_ keys: FleetKeys, kvs: [[UInt8]: EtcdKeyValue], decoded: inout [[UInt8]: Event]) -> [Event] {
         let prefix = keys.events
         var list: [Event] = []
+        var now: [[UInt8]: Event] = [:]
         for (key, kv) in kvs where key.starts(with: prefix) {
-            guard let json = try? JSONValue(parsing: kv.value), let event = try? Event(json: json) else { continue }
-            list.append(Event(id: Int(kv.modRevision), timestamp: event.timestamp, type: event.type, route: event.route,
-                              actor: event.actor, reason: event.reason, details: event.details))
+            if let known = decoded[key], known.id == Int(kv.modRevision) {
+                list.append(known)
+            } else if let json = try? JSONValue(parsing: kv.value), let event = try? Event(json: json) {
+                list.append(Event(id: Int(kv.modRevision), timestamp: event.timestamp, type: event.type, route: event.route,
+                                  actor: event.actor, reason: event.reason, details: event.details))
+            } else {
+                continue
+            }
+            now[key] = list[list.count - 1]
         }
+        decoded = now
         return list.sorted { $0.id < $1.id }
     }
 }

@@ -49,6 +49,8 @@ public final class FleetLink: Sendable {
     private let ticker = Mutex<PeriodicThread?>(nil)
     /// The events waiting to be written to the store (the audit log).
     private let outbox = Mutex(EventOutbox(capacity: FleetEvents.capacity))
+    /// The audit log's events as last decoded from the copy, by key (`FleetEvents.list`).
+    private let decodedEvents = Mutex<[[UInt8]: Event]>([:])
 
     public init(client: StoreClient, endpoints: [String], keys: FleetKeys, name: String, admin: String, listen: String,
                 leaseSeconds: Int, clock: @escaping @Sendable () -> Int) {
@@ -196,7 +198,8 @@ public final class FleetLink: Sendable {
     /// The fleet's audit log as this instance's copy of the store holds it, oldest first,
     /// ids being the store's revisions (`FleetEvents`).
     public var events: [Event] {
-        FleetEvents.list(keys, kvs: mirror.snapshot.kvs)
+        let kvs = mirror.snapshot.kvs
+        return decodedEvents.withLock { FleetEvents.list(keys, kvs: kvs, decoded: &$0) }
     }
 
     /// Queues `event` (just recorded in the local log) for the store's audit log, under its
