@@ -80,10 +80,13 @@ extension ControlPlane {
             return reply.send(Self.json(400, ["error": .string("type must be one of \(types)"), "detail": .array([.string("type=\(type)")])]))
         }
         let route = query["route"]
+        // In a fleet the fleet's log from the store, ids being store revisions; else the local one.
+        let fleetLog = fleet.map { let all = $0.events; return EventRing(capacity: max(1, all.count), events: all) }
+        let page: (Int) -> [Event] = { fleetLog?.events(since: $0, limit: 1_000) ?? self.events.events(since: $0, limit: 1_000) }
         var list: [Event] = []
         var next = since
         scanning: while list.count < limit {
-            let page = events.events(since: next, limit: 1_000)
+            let page = page(next)
             guard !page.isEmpty else { break }
             for event in page {
                 next = event.id
@@ -92,7 +95,7 @@ extension ControlPlane {
                 if list.count == limit { break scanning }
             }
         }
-        let latest = events.latestID
+        let latest = fleetLog?.latestID ?? events.latestID
         reply.send(Self.json(200, ["events": .array(list.map(\.json)), "next": .number(Double(next)),
                                    "more": .bool(next < latest), "latest": .number(Double(latest))]))
     }

@@ -98,14 +98,18 @@ public final class ControlPlane: @unchecked Sendable { // confined to the admin 
     }
 
     /// Records an event and returns it (in a fleet with `details.instance`, the instance that
-    /// recorded it); a failure to write it is logged, never fatal to the request (nil then).
+    /// recorded it, and queued for the store's audit log); a failure to write it is logged, never fatal to the request (nil then).
     @discardableResult
     func record(_ type: EventType, route: String? = nil, actor: String, reason: String? = nil,
                 details: [String: JSONValue] = [:]) -> Event? {
         var details = details
         if let fleet { details["instance"] = .string(fleet.name) }
         do {
-            return try events.append(type: type, route: route, actor: actor, reason: reason, details: details)
+            let event = try events.append(type: type, route: route, actor: actor, reason: reason, details: details)
+            if let fleet, !fleet.store(event: event) {
+                EventLog.write(.error, "too many events wait for the store; this one is only in the local log", ["id": .number(Double(event.id))])
+            }
+            return event
         } catch {
             EventLog.write(.error, "cannot write the event log", ["error": .string(error.description)])
             return nil

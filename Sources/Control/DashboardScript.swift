@@ -120,8 +120,16 @@ enum DashboardScript {
 
     async function pollEvents() {
       if (eventsLatest < 0) {
-        const head = await api("GET", "/events?since=0&limit=1");
-        eventsLatest = Math.max(0, head.latest - 100);
+        // The newest 100 to begin with, paged from the start: ids may skip numbers (in a
+        // fleet they are store revisions).
+        let page = {more: true, next: 0};
+        while (page.more) {
+          page = await api("GET", "/events?since=" + page.next + "&limit=1000");
+          events = events.concat(page.events).slice(-100);
+        }
+        eventsLatest = page.next;
+        $("events").replaceChildren(...events.slice().reverse().map(eventItem));
+        return;
       }
       const got = await api("GET", "/events?since=" + eventsLatest + "&limit=1000");
       if (got.latest < eventsLatest) { events = []; eventsLatest = -1; return; } // a new event log

@@ -213,7 +213,7 @@ def test_dashboard_in_headless_chromium(clean_backends, sluice_factory, browser,
 def test_dashboard_shows_the_fleet(clean_backends, tmp_path, browser, shots):
     """Two instances on one etcd: the page of either lists both, the one leader, the weights
     each applied and whether each applied the latest change; a weight set on the other
-    instance shows on both rows; with etcd killed the page says the store is unreachable, and
+    instance shows on both rows and in the timeline; with etcd killed the page says the store is unreachable, and
     reachable again when it is back."""
     fleet = Fleet(tmp_path, clean_backends, n=2)
     try:
@@ -238,6 +238,9 @@ def test_dashboard_shows_the_fleet(clean_backends, tmp_path, browser, shots):
         eventually(lambda: all("app 30%" in row(n) and "(latest)" in row(n) for n in ("s0", "s1")), 3,
                    "the weight both instances applied, each on the latest change")
         eventually(lambda: "blue 70% · green 30%" in text_of(d, "[data-route=app] .split-text"), 3, "the split")
+        # s1's event, from the fleet's audit log, on s0's timeline.
+        eventually(lambda: "fleet dashboard" in text_of(d, "#events") and "instance s1" in text_of(d, "#events"), 3,
+                   "the other instance's weight change in the timeline")
         assert "reachable, revision" in text_of(d, "#fleet")
         d.save_screenshot(str(shots / "fleet.png"))
 

@@ -141,6 +141,36 @@ def test_a_weight_set_on_one_instance_is_in_force_on_all_three_within_1s(fleet_f
     assert "sluice_fleet_instances 3" in text and "sluice_store_reachable 1" in text
 
 
+def fleet_events(s, query: str = "") -> dict:
+    status, body = admin(s, "GET", "/events?since=0" + query)
+    assert status == 200, body
+    return body
+
+
+def test_a_weight_change_on_one_instance_is_in_every_instances_events_in_one_order(fleet_factory):
+    f = fleet_factory()
+    a, b, c = f.instances
+    status, body = admin(a, "PUT", "/routes/app/weights", body={"green": 40})
+    assert status == 200, body
+    status, body = admin(c, "PUT", "/routes/app/weights", body={"green": 60})
+    assert status == 200, body
+
+    def weights(s):
+        return [e for e in fleet_events(s, "&type=weights")["events"] if e["route"] == "app"]
+    assert until(lambda: all(len(weights(s)) == 2 for s in f.instances), 2.0), [weights(s) for s in f.instances]
+    lists = [weights(s) for s in f.instances]
+    assert lists[0] == lists[1] == lists[2], lists
+    assert [e["details"]["instance"] for e in lists[0]] == ["s0", "s2"], lists[0]
+    assert [e["details"]["to"]["green"] for e in lists[0]] == [40, 60], lists[0]
+    # since/next/latest/more page through the fleet's log the same way on every instance.
+    whole = fleet_events(b)
+    assert whole["events"] and whole["next"] == whole["events"][-1]["id"] == whole["latest"] and not whole["more"], whole
+    first = fleet_events(b, "&limit=1")
+    assert first["more"] and first["events"] == whole["events"][:1], first
+    status, rest = admin(b, "GET", f"/events?since={first['next']}")
+    assert status == 200 and rest["events"] == whole["events"][1:], rest
+
+
 def test_commands_on_any_instance_act_on_the_one_shared_rollout(fleet_factory):
     f = fleet_factory()
     a, b, c = f.instances
@@ -199,9 +229,10 @@ def test_a_canary_failing_10_percent_is_reverted_on_the_three_instances_pooled_e
     for load in loads:
         assert load.errors == [], load.errors[:5]
         assert all(r[1] == 200 or (r[1] == 500 and r[2] == "green") for r in load.results)
-    _, events = admin(leader, "GET", "/events?since=0")
-    revert = next(e for e in events["events"] if e["type"] == "revert")
-    assert revert["details"]["instance"] == f.fleet(leader)["self"], revert
+    # The leader's revert is in the fleet's log once, the same on every instance.
+    reverts = [[e for e in fleet_events(s)["events"] if e["type"] == "revert"] for s in f.instances]
+    assert [len(r) for r in reverts] == [1, 1, 1] and reverts[0] == reverts[1] == reverts[2], reverts
+    assert reverts[0][0]["details"]["instance"] == f.fleet(leader)["self"], reverts[0]
 
 
 def test_the_leader_killed_mid_rollout_is_replaced_within_ttl_plus_2s_and_the_rollout_promotes(fleet_factory):
@@ -258,6 +289,9 @@ def test_with_etcd_killed_the_fleet_serves_at_unchanged_weights_and_resumes_when
                 assert admin(s, "GET", "/health/ready", token=None)[0] == 200
             time.sleep(0.5)
         assert set(seen) == {("running", 10)}, set(seen)
+        # An event recorded while the store is away reaches the fleet's log once it is back.
+        status, body = admin(f.instances[1], "POST", "/reload")
+        assert status == 200, body
         views = [f.fleet(s) for s in f.instances]
         assert all(not v["store"]["reachable"] and v["store"]["unreachableSince"] for v in views), views
         outage = [r for load in loads for r in load.since(down)]
@@ -270,8 +304,16 @@ def test_with_etcd_killed_the_fleet_serves_at_unchanged_weights_and_resumes_when
             load.stop()
     for load in loads:
         assert load.errors == [], load.errors[:5]
-    events = [e for s in f.instances for e in admin(s, "GET", "/events?since=0")[1]["events"]]
-    assert "store" in [e["type"] for e in events]
+    assert until(lambda: all([e for e in fleet_events(s)["events"] if e["type"] == "reload"] for s in f.instances), 2.0)
+    logs = [fleet_events(s)["events"] for s in f.instances]
+    assert logs[0] == logs[1] == logs[2], logs
+    reloads = [e for e in logs[0] if e["type"] == "reload"]
+    assert len(reloads) == 1 and reloads[0]["details"]["instance"] == "s1", reloads
+    # Each instance recorded the outage's end; s1 wrote its events in its order: the reload
+    # (waiting since the outage) before the end of the outage.
+    stores = {e["details"]["instance"]: e["id"] for e in logs[0] if e["type"] == "store"}
+    assert set(stores) == {"s0", "s1", "s2"}, logs[0]
+    assert reloads[0]["id"] < stores["s1"], logs[0]
 
 
 def test_one_member_of_a_three_member_cluster_killed_changes_nothing_for_clients(fleet_factory):

@@ -17,6 +17,10 @@ public struct FleetKeys: Hashable, Sendable {
     /// An instance's published evidence, under its lease.
     public func evidence(_ name: String) -> [UInt8] { Array((prefix + "evidence/" + name).utf8) }
     public var evidence: [UInt8] { Array((prefix + "evidence/").utf8) }
+    /// The audit log's prefix.
+    public var events: [UInt8] { Array((prefix + "events/").utf8) }
+    /// One slot of an instance's ring of events (`FleetEvents`), under no lease.
+    public func event(_ instance: String, slot: Int) -> [UInt8] { Array((prefix + "events/" + instance + "/" + String(slot)).utf8) }
     /// A route's run-time weights and stable pool, under no lease.
     public func weights(_ route: String) -> [UInt8] { Array((prefix + "routes/" + route + "/weights").utf8) }
     /// A route's rollout record, under no lease.

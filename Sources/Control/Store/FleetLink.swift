@@ -47,6 +47,10 @@ public final class FleetLink: Sendable {
     /// The revision and weights this instance's workers apply now (set by the control plane).
     private let applied = Mutex<(revision: Int64, weights: [String: Weight])>((0, [:]))
     private let ticker = Mutex<PeriodicThread?>(nil)
+    /// The events waiting to be written to the store (the audit log).
+    private let outbox = Mutex(EventOutbox(capacity: FleetEvents.capacity))
+    /// The audit log's events as last decoded from the copy, by key (`FleetEvents.list`).
+    private let decodedEvents = Mutex<[[UInt8]: Event]>([:])
 
     public init(client: StoreClient, endpoints: [String], keys: FleetKeys, name: String, admin: String, listen: String,
                 leaseSeconds: Int, clock: @escaping @Sendable () -> Int) {
@@ -131,6 +135,7 @@ public final class FleetLink: Sendable {
             }
             election.tick()
             mirror.tick()
+            if let put = outbox.withLock({ $0.tick() }) { writeEvent(put) }
             if run % 4 == 0 || !shared.registered.load(ordering: .relaxed) { register() }
         }
         ticker.withLock { $0 = thread }
@@ -187,6 +192,34 @@ public final class FleetLink: Sendable {
             case .failure(let error):
                 completion(.failed(error))
             }
+        }
+    }
+
+    /// The fleet's audit log as this instance's copy of the store holds it, oldest first,
+    /// ids being the store's revisions (`FleetEvents`).
+    public var events: [Event] {
+        let kvs = mirror.snapshot.kvs
+        return decodedEvents.withLock { FleetEvents.list(keys, kvs: kvs, decoded: &$0) }
+    }
+
+    /// Queues `event` (just recorded in the local log) for the store's audit log, under its
+    /// slot of this instance's ring; written in order, a failed write retried every 250 ms.
+    /// False when too many wait already (the store has been unreachable long): it is then
+    /// only in the local log.
+    public func store(event: Event) -> Bool {
+        guard let value = try? event.json.encoded() else { return false }
+        let put = EventOutbox.Put(key: FleetEvents.key(keys, instance: name, localID: event.id), value: value)
+        let (accepted, send) = outbox.withLock { $0.add(put) }
+        if let send { writeEvent(send) }
+        return accepted
+    }
+
+    /// Writes the outbox's first event; its answer starts the next one.
+    private func writeEvent(_ put: EventOutbox.Put) {
+        send(.put(put.key, put.value)) { [self] result in
+            let succeeded: Bool
+            if case .success = result { succeeded = true } else { succeeded = false }
+            if let next = outbox.withLock({ $0.written(succeeded) }) { writeEvent(next) }
         }
     }
 
