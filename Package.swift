@@ -26,7 +26,7 @@ let package = Package(
         // PURE: HTTP/1.1 wire format. No I/O, no Foundation.
         .target(name: "HTTP1", swiftSettings: hotPathSettings),
         // PURE: HTTP/2 frames, HPACK and the connection state machine. No I/O, no clock reads,
-        // no Foundation. Not wired into the proxy yet.
+        // no Foundation. ProxyIO's HTTP2ClientConnection drives it.
         .target(name: "HTTP2", dependencies: ["HTTP1"], swiftSettings: hotPathSettings),
         // PURE: routes, pools, weights, sticky hashing, addresses. No I/O, no Foundation.
         .target(name: "Traffic", swiftSettings: hotPathSettings),
