@@ -29,7 +29,7 @@ final class EventLoop {
 
     static let tickInterval: Int64 = 250
     /// Handshake events served per wake-up, after every other event.
-    static let handshakesPerIteration = 2
+    static let handshakesPerIteration = 4
 
     init() {
         epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
