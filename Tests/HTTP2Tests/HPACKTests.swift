@@ -232,4 +232,23 @@ struct HPACKEncoderTests {
         #expect(out.first == 0x1F) // never indexed, name index 23 (15 + 8)
         #expect(e.table.count == 0)
     }
+
+    @Test func requestIDsAreNotIndexedAndKeepTheTableForFieldsThatRepeat() {
+        var e = HPACKEncoder()
+        var d = HPACKDecoder()
+        var first: [UInt8] = []
+        e.encode(name: Array("server".utf8), value: Array("uvicorn".utf8), into: &first)
+        for i in 0..<100 {
+            var out: [UInt8] = []
+            e.encode(name: Array("X-Request-Id".utf8), value: Array("req-\(i)".utf8), into: &out)
+            #expect(out.first == 0x00) // a literal without indexing, its name a literal too
+            var list = HeaderList()
+            #expect(hpackDecode(&d, out, into: &list) == nil)
+            #expect(list.pairs.first?.0 == "x-request-id" && list.pairs.first?.1 == "req-\(i)")
+        }
+        #expect(e.table.count == 1)
+        var out: [UInt8] = []
+        e.encode(name: Array("server".utf8), value: Array("uvicorn".utf8), into: &out)
+        #expect(out == [0x80 | 62]) // still the first dynamic entry
+    }
 }

@@ -5,8 +5,8 @@ import HTTP1
 /// Runs once per header block we send, in the order the blocks go out. Names are lowercased
 /// (HTTP/1.1 backends send mixed case; HTTP/2 requires lowercase). A field found whole in a
 /// table is sent as an index; otherwise as a literal, added to the dynamic table unless it is
-/// a credential (never indexed, section 7.1.3) or too large to be worth keeping. Strings are
-/// Huffman-coded unless that is longer.
+/// a credential (never indexed, section 7.1.3), unique to the message (`x-request-id`) or too
+/// large to be worth keeping. Strings are Huffman-coded unless that is longer.
 public struct HPACKEncoder: Sendable {
     public private(set) var table: HPACKDynamicTable
     /// The table size this side prefers; the peer's SETTINGS_HEADER_TABLE_SIZE may lower it.
@@ -58,7 +58,7 @@ public struct HPACKEncoder: Sendable {
             return
         }
         let nameIndex = staticName ?? dynamicName.map { HPACKStaticTable.count + 1 + $0 } ?? 0
-        let indexing = !sensitive && HPACKDynamicTable.entrySize(name: name.count, value: value.count) <= table.maxSize / 2
+        let indexing = !sensitive && !Self.isUnique(name) && HPACKDynamicTable.entrySize(name: name.count, value: value.count) <= table.maxSize / 2
         if indexing {
             HPACKInteger.encode(nameIndex, prefixBits: 6, flags: 0x40, into: &out)
         } else {
@@ -74,6 +74,14 @@ public struct HPACKEncoder: Sendable {
 
     static func isSensitive(_ name: [UInt8]) -> Bool {
         sensitiveNames.contains(name)
+    }
+
+    /// Names whose values differ in every message (Sluice's own `x-request-id`): sent as
+    /// literals without indexing, since adding them would only push out entries worth keeping.
+    static let uniqueNames: [[UInt8]] = [Array("x-request-id".utf8)]
+
+    static func isUnique(_ name: [UInt8]) -> Bool {
+        uniqueNames.contains(name)
     }
 
     /// A string literal (section 5.2), Huffman-coded unless that is longer.
