@@ -9,12 +9,18 @@ class EventHandler {
     /// A TLS handshake is under way: an event costs a handshake's CPU, so the loop serves it
     /// after every other ready event of its iteration, and only a few per iteration.
     var handshaking = false
+    /// In the loop's flush queue (`EventLoop.flushLater`) for the end of this iteration.
+    var flushQueued = false
 
     init(fd: Int32) { self.fd = fd }
 
     func handleEvent(_ events: UInt32) {}
 
     func tick(now: Int64) {}
+
+    /// Called at the end of a loop iteration in which `EventLoop.flushLater(self)` was called
+    /// (once, however many times it was): writes what the iteration's events produced.
+    func flush() {}
 
     /// Called once when the worker starts shutting down: finish what is under way, then close.
     func drain() {}

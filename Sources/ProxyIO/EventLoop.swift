@@ -24,6 +24,9 @@ final class EventLoop {
     /// Monotonic milliseconds, updated once per wake-up.
     private(set) var now: Int64
     private(set) var running = true
+    /// Handlers to `flush` at the end of this iteration, in the order they asked.
+    private var flushQueue: [EventHandler] = []
+    private var flushing: [EventHandler] = []
     /// Work to run at the end of every iteration (log flushing), set by the owner.
     var afterIteration: () -> Void = {}
 
@@ -77,6 +80,27 @@ final class EventLoop {
         handlers[Int(old.fd)] = new
     }
 
+    /// Has `handler.flush()` called once at the end of this iteration, after every event and
+    /// tick (and before `afterIteration`): output that many events add to goes out in one write.
+    @inline(__always)
+    func flushLater(_ handler: EventHandler) {
+        guard !handler.flushQueued else { return }
+        handler.flushQueued = true
+        flushQueue.append(handler)
+    }
+
+    /// Flushes every queued handler, including ones queued by another's flush.
+    private func flushQueued() {
+        while !flushQueue.isEmpty {
+            swap(&flushQueue, &flushing)
+            for handler in flushing {
+                handler.flushQueued = false
+                handler.flush()
+            }
+            flushing.removeAll(keepingCapacity: true)
+        }
+    }
+
     /// Removes `handler` and closes its fd.
     func close(_ handler: EventHandler) {
         let fd = Int(handler.fd)
@@ -116,6 +140,7 @@ final class EventLoop {
                 nextTick = now + Self.tickInterval
                 for handler in handlers { handler?.tick(now: now) }
             }
+            if !flushQueue.isEmpty { flushQueued() }
             afterIteration()
         }
     }

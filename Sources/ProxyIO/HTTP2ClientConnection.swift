@@ -8,8 +8,10 @@ import Traffic
 /// shell around the pure `HTTP2Connection`, with one `StreamExchange` per request stream.
 ///
 /// Every event (client socket, a stream's backend socket, a tick) ends in `pump()`, which
-/// feeds the bytes read to the state machine, lets every stream move its bytes, writes the
-/// frames it produced and sets the client socket's epoll interest. Memory is bounded: the
+/// feeds the bytes read to the state machine and lets the streams it concerns move their
+/// bytes (only those: a backend's event moves its own stream). The frames produced wait for
+/// `flush()` at the end of the loop's iteration, which writes them in one go, moves the
+/// streams that were waiting for room, and sets the client socket's epoll interest. Memory is bounded: the
 /// socket is not read while `outbound` holds `highWater` bytes (the client is not reading),
 /// request bodies are bounded by the receive windows (a stream's opens only as its backend
 /// takes the bytes), and each stream reads its backend only while the client's windows and
@@ -30,6 +32,11 @@ final class HTTP2ClientConnection: EventHandler {
     private var inbuf = ByteBuffer()
     /// The open streams' exchanges, in the order they started (at most `maxConcurrentStreams`).
     private var streams: [StreamExchange] = []
+    /// Streams with something to do: advanced in the next `process()` (each once: `isReady`).
+    private var ready: [StreamExchange] = []
+    private var advancing: [StreamExchange] = []
+    /// Streams that finished since `streams` was last swept.
+    private var finishedStreams = 0
     /// A response head being built (reused by every stream).
     var fields = HeaderList()
     private var clientEOF = false
@@ -84,6 +91,7 @@ final class HTTP2ClientConnection: EventHandler {
             return
         }
         for stream in streams { stream.tick(now: now) }
+        markAllReady()
         apply(h2.tick(nowMs: nowMs))
         if streams.isEmpty && now - idleSince >= worker.settings.clientIdleTimeoutMs { apply(h2.shutdown()) }
         pump()
@@ -124,6 +132,8 @@ final class HTTP2ClientConnection: EventHandler {
     @discardableResult
     private func writeClient() -> Bool {
         var wrote = false
+        let hadRoom = hasRoom
+        defer { if !hadRoom && hasRoom { markAllReady() } }
         while !closed && outboundSent < h2.outbound.count {
             let result = h2.outbound.withUnsafeBytes { all in
                 let bytes = UnsafeRawBufferPointer(rebasing: all[outboundSent...])
@@ -149,19 +159,25 @@ final class HTTP2ClientConnection: EventHandler {
 
     // MARK: The pump
 
-    /// Moves everything that can move, then updates epoll interest. Runs after every event.
+    /// Runs after every event: moves what can move without writing; the frames wait for
+    /// `flush` at the end of the loop's iteration.
     func pump() {
-        var progress = true
-        while progress && !closed {
-            progress = false
-            if closingDeadline == nil && !inbuf.isEmpty && hasRoom { progress = receive() }
-            for stream in streams where stream.advance() { progress = true }
-            if streams.contains(where: { $0.isDone }) {
-                streams.removeAll { $0.isDone }
-                if streams.isEmpty { idleSince = worker.loop.now }
-            }
-            if writeClient() { progress = true }
-        }
+        guard !closed else { return }
+        process()
+        worker.loop.flushLater(self)
+    }
+
+    /// A stream's backend socket had an event (its bytes already moved): advances it.
+    func streamMoved(_ stream: StreamExchange) {
+        markReady(stream)
+        pump()
+    }
+
+    /// Runs at the end of a loop iteration that pumped: writes the frames; while writing
+    /// makes room, moves what waited for it and writes again. Then ends the connection if it
+    /// is over, or sets its epoll interest.
+    override func flush() {
+        while !closed && writeClient() && process() {}
         guard !closed else { return }
         if closingDeadline == nil {
             // A stream that just ended may have been the last of a draining connection.
@@ -178,6 +194,44 @@ final class HTTP2ClientConnection: EventHandler {
         }
         updateInterest()
     }
+
+    /// Feeds the client's bytes to the state machine while there is room for what it answers,
+    /// and advances the ready streams, until neither moves. Returns whether anything did.
+    @discardableResult
+    private func process() -> Bool {
+        var moved = false
+        while !closed {
+            let received = closingDeadline == nil && !inbuf.isEmpty && hasRoom && receive()
+            guard received || !ready.isEmpty else { break }
+            moved = true
+            swap(&ready, &advancing)
+            for stream in advancing {
+                stream.isReady = false
+                _ = stream.advance()
+            }
+            advancing.removeAll(keepingCapacity: true)
+            if finishedStreams > 0 {
+                finishedStreams = 0
+                streams.removeAll { $0.isDone }
+                if streams.isEmpty { idleSince = worker.loop.now }
+            }
+        }
+        return moved
+    }
+
+    private func markReady(_ stream: StreamExchange) {
+        guard !stream.isReady && !stream.isDone else { return }
+        stream.isReady = true
+        ready.append(stream)
+    }
+
+    /// Every stream may move (the connection's send window or room grew, a tick passed).
+    private func markAllReady() {
+        for stream in streams { markReady(stream) }
+    }
+
+    /// A stream finished (logged): it leaves `streams` at the next sweep.
+    func streamFinished() { finishedStreams += 1 }
 
     /// Feeds the unread bytes to the state machine and hands its events to the streams.
     /// Returns whether any byte was used.
@@ -196,23 +250,35 @@ final class HTTP2ClientConnection: EventHandler {
             let stream = StreamExchange(id: id, connection: self)
             streams.append(stream)
             stream.start(request, endStream: endStream)
+            markReady(stream)
         case .requestHeadersTooLarge(let id, let endStream):
             let stream = StreamExchange(id: id, connection: self)
             streams.append(stream)
             stream.refuse(431, "request header fields too large", requestEnded: endStream)
+            markReady(stream)
         case .data(let id, let range, let endStream):
             if let stream = stream(id) {
                 stream.receiveBody(UnsafeRawBufferPointer(rebasing: buf[range]), endStream: endStream)
+                markReady(stream)
             } else if !range.isEmpty {
                 // The exchange is over (answered before the body ended): the bytes are dropped.
                 apply(h2.dataConsumed(id, count: range.count))
             }
         case .trailers(let id, let list):
-            stream(id)?.receiveTrailers(list)
+            if let stream = stream(id) {
+                stream.receiveTrailers(list)
+                markReady(stream)
+            }
         case .reset(let id, _):
             stream(id)?.streamReset()
-        case .sendWindowOpened, .peerGoingAway:
-            break // every stream moves in the pump that follows
+        case .sendWindowOpened(let id):
+            if id == 0 {
+                markAllReady()
+            } else if let stream = stream(id) {
+                markReady(stream)
+            }
+        case .peerGoingAway:
+            break
         }
     }
 
@@ -249,15 +315,21 @@ final class HTTP2ClientConnection: EventHandler {
     private func enterClosing() {
         guard closingDeadline == nil else { return }
         closingDeadline = worker.loop.now + 5_000
+        endStreams()
+    }
+
+    /// The connection is over: every open stream ends with the client gone.
+    private func endStreams() {
         for stream in streams { stream.connectionGone() }
         streams.removeAll()
+        ready.removeAll()
+        finishedStreams = 0
     }
 
     func close() {
         guard !closed else { return }
         closed = true
-        for stream in streams { stream.connectionGone() }
-        streams.removeAll()
+        endStreams()
         worker.loop.close(self)
         worker.clientClosed()
     }

@@ -61,6 +61,8 @@ final class StreamExchange {
     private var outcome: Outcome?
     /// Logged and finished: the connection drops it.
     private(set) var isDone = false
+    /// In the connection's list of streams to advance.
+    var isReady = false
 
     init(id: UInt32, connection: HTTP2ClientConnection) {
         self.id = id
@@ -192,7 +194,7 @@ final class StreamExchange {
         if b.connecting {
             if shim_socket_error(b.fd) != 0 {
                 backendFailed(.closed)
-                return connection.pump()
+                return connection.streamMoved(self)
             }
             guard events & shim_EPOLLOUT != 0 else { return }
             b.connecting = false
@@ -206,7 +208,7 @@ final class StreamExchange {
             readBackend()
             if b.tls?.wantsReadable == true { writeBackend() }
         }
-        connection.pump()
+        connection.streamMoved(self)
     }
 
     /// Reads what the backend sent while `fromBackend` holds less than `maxBuffered`.
@@ -215,11 +217,15 @@ final class StreamExchange {
         while !backendEOF && fromBackend.readableBytes < Self.maxBuffered {
             // A head in 16 KiB; a body in what is left of `maxBuffered` (one read of a 64 KiB body).
             fromBackend.reserve(responses.readingHead ? HTTP2ClientConnection.readChunk : Self.maxBuffered - fromBackend.readableBytes)
-            let result = if let tls = b.tls { tls.read(fromBackend.writable) } else { Syscall.read(b.fd, fromBackend.writable) }
+            let space = fromBackend.writable
+            let result = if let tls = b.tls { tls.read(space) } else { Syscall.read(b.fd, space) }
             switch result {
             case .done(let n):
                 fromBackend.didWrite(n)
                 exchange.responseRead(now: worker.loop.now)
+                // A short read emptied the socket (epoll is level-triggered: more wakes us
+                // again); TLS may still hold decrypted bytes, so it reads on.
+                if b.tls == nil && n < space.count { return }
             case .eof, .failed:
                 backendEOF = true
             case .wouldBlock:
@@ -490,6 +496,7 @@ final class StreamExchange {
     private func finish(_ outcome: Outcome) {
         guard !isDone else { return }
         isDone = true
+        connection.streamFinished()
         detachBackend(reuse: false)
         if !requestEnded { connection.apply(connection.h2.resetStream(id, code: .noError)) }
         creditClient()
