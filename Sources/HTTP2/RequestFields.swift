@@ -141,10 +141,13 @@ public struct RequestFields: Equatable, Sendable {
     /// Fields that belong to one HTTP/1.1 connection and may not appear in HTTP/2 (section
     /// 8.2.2), lowercase.
     static let connectionSpecific: [[UInt8]] = ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"].map { Array($0.utf8) }
+    /// Bit n set when a name in `connectionSpecific` has n bytes: most names are ruled out by length.
+    static let connectionSpecificLengths: UInt64 = connectionSpecific.reduce(0) { $0 | 1 << $1.count }
 
     /// True when `name` (any case) is one of `connectionSpecific`.
     public static func isConnectionSpecific(_ name: ArraySlice<UInt8>) -> Bool {
-        connectionSpecific.contains { $0.count == name.count && zip(name, $0).allSatisfy { ByteClass.lower($0) == $1 } }
+        guard name.count < 64 && connectionSpecificLengths & 1 << name.count != 0 else { return false }
+        return connectionSpecific.contains { $0.count == name.count && zip(name, $0).allSatisfy { ByteClass.lower($0) == $1 } }
     }
 
     /// `1*DIGIT` as an Int, nil when empty, not digits or too large.

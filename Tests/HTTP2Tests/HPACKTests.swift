@@ -225,6 +225,18 @@ struct HPACKEncoderTests {
         #expect(e.table.maxSize == 100)
     }
 
+    @Test func everyStaticEntryIsFoundByNameAndByNameAndValue() {
+        for (i, entry) in HPACKStaticTable.entries.enumerated() {
+            let first = HPACKStaticTable.entries.firstIndex { $0.name == entry.name }! + 1
+            let found = HPACKStaticTable.find(name: entry.name, value: entry.value[...])
+            #expect(found.nameIndex == first && found.fullIndex == i + 1, "entry \(i + 1)")
+        }
+        #expect(HPACKStaticTable.find(name: Array(":status".utf8), value: Array("201".utf8)[...]) == (8, nil))
+        #expect(HPACKStaticTable.find(name: Array("x-pool".utf8), value: []) == (nil, nil))
+        #expect(HPACKStaticTable.find(name: Array(repeating: UInt8(ascii: "a"), count: 200), value: []) == (nil, nil))
+        #expect(HPACKStaticTable.count == HPACKStaticTable.entries.count)
+    }
+
     @Test func credentialsAreNeverIndexed() {
         var e = HPACKEncoder()
         var out: [UInt8] = []

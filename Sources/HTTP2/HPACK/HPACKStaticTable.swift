@@ -19,17 +19,33 @@ public enum HPACKStaticTable {
         ("www-authenticate", ""),
     ].map { (Array($0.0.utf8), Array($0.1.utf8)) }
 
-    public static var count: Int { entries.count }
+    /// Appendix A's 61 entries (a constant: `entries` is a lazily made global).
+    public static var count: Int { 61 }
+
+    /// For each name length, the index in `entries` of the first entry of every name of that
+    /// length: a lookup compares the few names of its length, not all 61.
+    static let firstOfNameByLength: [[Int]] = {
+        var table = [[Int]](repeating: [], count: entries.map(\.name.count).max()! + 1)
+        for (i, entry) in entries.enumerated() where i == 0 || entries[i - 1].name != entry.name {
+            table[entry.name.count].append(i)
+        }
+        return table
+    }()
 
     /// The static index (1-based) of the first entry named `name`, and of the entry that also
     /// has `value`, for the encoder.
     public static func find(name: [UInt8], value: ArraySlice<UInt8>) -> (nameIndex: Int?, fullIndex: Int?) {
-        var nameIndex: Int?
+        let byLength = firstOfNameByLength
+        guard name.count < byLength.count else { return (nil, nil) }
         let entries = entries
-        for i in entries.indices where entries[i].name.count == name.count && entries[i].name == name {
-            if nameIndex == nil { nameIndex = i + 1 }
-            if entries[i].value.count == value.count && entries[i].value[...] == value { return (nameIndex, i + 1) }
+        for first in byLength[name.count] where entries[first].name == name {
+            var i = first
+            while i < entries.count && entries[i].name == name {
+                if entries[i].value[...] == value { return (first + 1, i + 1) }
+                i += 1
+            }
+            return (first + 1, nil)
         }
-        return (nameIndex, nil)
+        return (nil, nil)
     }
 }

@@ -106,25 +106,41 @@ public enum Huffman {
 
     /// The encoded length in bytes of `bytes`.
     public static func encodedLength(_ bytes: some Collection<UInt8>) -> Int {
-        var bits = 0
-        for b in bytes { bits += Int(lengths[Int(b)]) }
-        return (bits + 7) / 8
+        lengths.withUnsafeBufferPointer { lengths in
+            var bits = 0
+            for b in bytes { bits &+= Int(lengths[Int(b)]) }
+            return (bits + 7) / 8
+        }
     }
 
     /// Appends the Huffman encoding of `bytes`, padded with the high bits of EOS (all ones).
     public static func encode(_ bytes: some Collection<UInt8>, into out: inout [UInt8]) {
-        var acc: UInt64 = 0
-        var bits = 0
-        for b in bytes {
-            acc = acc << UInt64(lengths[Int(b)]) | UInt64(codes[Int(b)])
-            bits += Int(lengths[Int(b)])
-            while bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt64(bits)))
+        lengths.withUnsafeBufferPointer { lengths in
+            codes.withUnsafeBufferPointer { codes in
+                // At most 30 bits a code, so 32 bits go out whenever that many are waiting.
+                var acc: UInt64 = 0
+                var bits = 0
+                for b in bytes {
+                    let length = Int(lengths[Int(b)])
+                    acc = acc << UInt64(length) | UInt64(codes[Int(b)])
+                    bits &+= length
+                    if bits >= 32 {
+                        bits -= 32
+                        let word = UInt32(truncatingIfNeeded: acc >> UInt64(bits))
+                        out.append(UInt8(truncatingIfNeeded: word >> 24))
+                        out.append(UInt8(truncatingIfNeeded: word >> 16))
+                        out.append(UInt8(truncatingIfNeeded: word >> 8))
+                        out.append(UInt8(truncatingIfNeeded: word))
+                    }
+                }
+                while bits >= 8 {
+                    bits -= 8
+                    out.append(UInt8(truncatingIfNeeded: acc >> UInt64(bits)))
+                }
+                if bits > 0 {
+                    out.append(UInt8(truncatingIfNeeded: acc << UInt64(8 - bits)) | UInt8(0xFF >> bits))
+                }
             }
-        }
-        if bits > 0 {
-            out.append(UInt8(truncatingIfNeeded: acc << UInt64(8 - bits)) | UInt8(0xFF >> bits))
         }
     }
 
