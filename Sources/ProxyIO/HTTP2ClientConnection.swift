@@ -179,6 +179,7 @@ final class HTTP2ClientConnection: EventHandler {
     override func flush() {
         while !closed && writeClient() && process() {}
         guard !closed else { return }
+        sweepFinishedStreams()
         if closingDeadline == nil {
             // A stream that just ended may have been the last of a draining connection.
             if !h2.isClosed && h2.openStreams == 0 { apply(h2.tick(nowMs: nowMs)) }
@@ -210,13 +211,17 @@ final class HTTP2ClientConnection: EventHandler {
                 _ = stream.advance()
             }
             advancing.removeAll(keepingCapacity: true)
-            if finishedStreams > 0 {
-                finishedStreams = 0
-                streams.removeAll { $0.isDone }
-                if streams.isEmpty { idleSince = worker.loop.now }
-            }
         }
         return moved
+    }
+
+    /// Drops the finished streams from `streams`: once per flush, not per finished stream
+    /// (until then they are skipped: `isDone`).
+    private func sweepFinishedStreams() {
+        guard finishedStreams > 0 else { return }
+        finishedStreams = 0
+        streams.removeAll { $0.isDone }
+        if streams.isEmpty { idleSince = worker.loop.now }
     }
 
     private func markReady(_ stream: StreamExchange) {
@@ -230,7 +235,7 @@ final class HTTP2ClientConnection: EventHandler {
         for stream in streams { markReady(stream) }
     }
 
-    /// A stream finished (logged): it leaves `streams` at the next sweep.
+    /// A stream finished (logged): it leaves `streams` at the next flush.
     func streamFinished() { finishedStreams += 1 }
 
     /// Feeds the unread bytes to the state machine and hands its events to the streams.

@@ -211,12 +211,20 @@ final class StreamExchange {
         connection.streamMoved(self)
     }
 
-    /// Reads what the backend sent while `fromBackend` holds less than `maxBuffered`.
+    /// Whether the backend is read now: a head until it is whole; a body only once what was
+    /// read of it has (nearly) gone on, so that the unsent bytes are never moved in the buffer.
+    private var wantsBackendBytes: Bool {
+        !backendEOF && fromBackend.readableBytes < (responses.readingHead ? Self.maxBuffered : HTTP2ClientConnection.readChunk)
+    }
+
+    /// Reads what the backend sent while `wantsBackendBytes`.
     private func readBackend() {
         guard let b = backend else { return }
-        while !backendEOF && fromBackend.readableBytes < Self.maxBuffered {
-            // A head in 16 KiB; a body in what is left of `maxBuffered` (one read of a 64 KiB body).
-            fromBackend.reserve(responses.readingHead ? HTTP2ClientConnection.readChunk : Self.maxBuffered - fromBackend.readableBytes)
+        while wantsBackendBytes {
+            // One buffer of `maxBuffered` at the first read (a head and up to a 64 KiB body in
+            // one read); later reads go into what is free of it, moving the few unsent bytes
+            // to its front only when under 16 KiB is free.
+            fromBackend.reserve(fromBackend.capacity == 0 ? Self.maxBuffered : HTTP2ClientConnection.readChunk)
             let space = fromBackend.writable
             let result = if let tls = b.tls { tls.read(space) } else { Syscall.read(b.fd, space) }
             switch result {
@@ -512,7 +520,7 @@ final class StreamExchange {
             events = shim_EPOLLOUT
         } else {
             let canSend = responses.readingHead || connection.h2.sendWindow(id) > 0
-            if !backendEOF && fromBackend.readableBytes < Self.maxBuffered && connection.hasRoom && canSend {
+            if wantsBackendBytes && connection.hasRoom && canSend {
                 events |= shim_EPOLLIN | shim_EPOLLRDHUP
             }
             if toBackend.readableBytes > 0 { events |= shim_EPOLLOUT }
