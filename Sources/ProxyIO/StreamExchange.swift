@@ -40,6 +40,9 @@ final class StreamExchange {
     private var chunkedRequest = false
     /// The client sent END_STREAM (or trailers).
     private var requestEnded = false
+    /// Until the request has ended, the client must send more of its body by then
+    /// (`--body-timeout` after the head and after each DATA frame), or it gets 408.
+    private var bodyDeadline: Int64 = 0
     private var routeIndex = -1
     private var pool = Pool.blue
     private var forced = false
@@ -77,6 +80,7 @@ final class StreamExchange {
     /// the HTTP/1.1 head, routes it, picks pool and backend, and queues the rewritten head.
     func start(_ request: RequestFields, endStream: Bool) {
         requestEnded = endStream
+        bodyDeadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
         request.appendHTTP1Head(into: &head, endStream: endStream)
         let limits = worker.settings.limits
         switch requests.read(head.readable, eof: false, limits: limits) {
@@ -120,6 +124,7 @@ final class StreamExchange {
     /// back once the backend has them.
     func receiveBody(_ bytes: UnsafeRawBufferPointer, endStream: Bool) {
         uncredited += bytes.count
+        bodyDeadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
         if chunkedRequest && !bytes.isEmpty {
             toBackend.appendHex(UInt64(bytes.count))
             toBackend.append("\r\n")
@@ -443,10 +448,21 @@ final class StreamExchange {
         }
     }
 
-    /// Deadlines of the exchange (connect, first byte, a stalled body).
+    /// Deadlines of the exchange (connect, first byte, a stalled response body), and the
+    /// client's: a request body that stops coming for `--body-timeout` is answered 408 (or
+    /// the stream reset, when the response head already went), as on HTTP/1.1.
     func tick(now: Int64) {
-        guard !isDone, backend != nil, outcome == nil, let failure = exchange.tick(now: now, clientSawNothing: !headSent) else { return }
-        handle(failure)
+        guard !isDone, outcome == nil else { return }
+        if backend != nil, let failure = exchange.tick(now: now, clientSawNothing: !headSent) {
+            handle(failure)
+        } else if !requestEnded && now >= bodyDeadline && exchange.outcome == nil {
+            switch exchange.requestRefused(status: 408) {
+            case .respond(let outcome):
+                respondError(outcome, "request body not received in time")
+            case let then:
+                handle(Exchange.Failure(blameBackend: false, then: then))
+            }
+        }
     }
 
     // MARK: Own responses

@@ -592,6 +592,42 @@ def test_client_reset_and_disconnect_end_streams_as_client_gone(clean_backends, 
     answered_within(sl.port)
 
 
+def test_a_request_body_that_stops_coming_is_answered_408_and_other_streams_go_on(clean_backends, sluice_factory):
+    """--body-timeout applies per stream, as on HTTP/1.1: a stream whose body stops coming gets
+    408 and its side is ended (RST_STREAM NO_ERROR), logged as rejected; a stream opened on the
+    same connection meanwhile is answered, and the connection stays open."""
+    from hpack import Decoder
+    sl = start(sluice_factory, clean_backends, extra=["--body-timeout", "1s"])
+    c = RawH2(sl.port)
+    try:
+        c.headers(1, request_fields(sl.port, "/stalled-upload", b"POST") + [(b"content-length", b"1000")], end_stream=False)
+        c.send(DataFrame(1, b"x" * 100))
+        t0 = time.monotonic()
+        c.headers(3, request_fields(sl.port, "/meanwhile"))
+        decoder, status, reset, took = Decoder(), {}, None, None
+        while time.monotonic() - t0 < 8 and (1 not in status or reset is None):
+            f = c.read_frame(timeout=8)
+            if f is None:
+                break
+            if isinstance(f, HeadersFrame):
+                fields = {k if isinstance(k, str) else k.decode(): v for k, v in decoder.decode(f.data)}
+                status[f.stream_id] = int(fields[":status"])
+                if f.stream_id == 1:
+                    took = time.monotonic() - t0
+            elif isinstance(f, RstStreamFrame) and f.stream_id == 1:
+                reset = f.error_code
+        assert status.get(3) == 200 and status.get(1) == 408, status
+        assert took is not None and took >= 0.9, took  # it waited for the body, then gave up
+        assert reset == NO_ERROR
+        c.headers(5, request_fields(sl.port, "/after"))
+        assert c.wait_for(HeadersFrame, 5) is not None
+    finally:
+        c.close()
+    time.sleep(0.3)
+    line = next(e for e in sl.access_log() if e.get("path") == "/stalled-upload")
+    assert line["protocol"] == "h2" and line["status_code"] == 408 and line["outcome"] == "rejected", line
+
+
 # ------------------------------------------------------------------ shutdown
 
 def frames_around(sl, event) -> list:
