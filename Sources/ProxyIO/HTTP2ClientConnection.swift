@@ -37,6 +37,9 @@ final class HTTP2ClientConnection: EventHandler {
     private var advancing: [StreamExchange] = []
     /// Streams that finished since `streams` was last swept.
     private var finishedStreams = 0
+    /// The buffers of finished streams, emptied, for the next ones (at most
+    /// `maxConcurrentStreams`; freed when no stream is open).
+    private var spareBuffers: [StreamBuffers] = []
     /// A response head being built (reused by every stream).
     var fields = HeaderList()
     private var clientEOF = false
@@ -220,8 +223,22 @@ final class HTTP2ClientConnection: EventHandler {
     private func sweepFinishedStreams() {
         guard finishedStreams > 0 else { return }
         finishedStreams = 0
+        for stream in streams where stream.isDone && spareBuffers.count < h2.configuration.maxConcurrentStreams {
+            stream.buffers.clear()
+            spareBuffers.append(stream.buffers)
+        }
         streams.removeAll { $0.isDone }
-        if streams.isEmpty { idleSince = worker.loop.now }
+        if streams.isEmpty {
+            idleSince = worker.loop.now
+            spareBuffers.removeAll()
+        }
+    }
+
+    /// A stream's exchange, with spare buffers when there are.
+    private func newStream(_ id: UInt32) -> StreamExchange {
+        let stream = StreamExchange(id: id, connection: self, buffers: spareBuffers.popLast() ?? StreamBuffers())
+        streams.append(stream)
+        return stream
     }
 
     private func markReady(_ stream: StreamExchange) {
@@ -252,13 +269,11 @@ final class HTTP2ClientConnection: EventHandler {
     private func dispatch(_ event: HTTP2Connection.Event, _ buf: UnsafeRawBufferPointer) {
         switch event {
         case .request(let id, let request, let endStream):
-            let stream = StreamExchange(id: id, connection: self)
-            streams.append(stream)
+            let stream = newStream(id)
             stream.start(request, endStream: endStream)
             markReady(stream)
         case .requestHeadersTooLarge(let id, let endStream):
-            let stream = StreamExchange(id: id, connection: self)
-            streams.append(stream)
+            let stream = newStream(id)
             stream.refuse(431, "request header fields too large", requestEnded: endStream)
             markReady(stream)
         case .data(let id, let range, let endStream):
@@ -329,6 +344,7 @@ final class HTTP2ClientConnection: EventHandler {
         streams.removeAll()
         ready.removeAll()
         finishedStreams = 0
+        spareBuffers.removeAll()
     }
 
     func close() {

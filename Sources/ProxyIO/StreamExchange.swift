@@ -28,12 +28,6 @@ final class StreamExchange {
     private var exchange = Exchange(retries: RetryPolicy(), timeouts: Timeouts(), requestHasBody: false, wantsUpgrade: false)
     private var backend: BackendConnection?
     private var backendEOF = false
-    /// The request as an HTTP/1.1 head (the parsed `requests.request` points into it).
-    private var head = ByteBuffer()
-    private var requests = MessageReader(isRequest: true)
-    private var responses = MessageReader(isRequest: false)
-    private var toBackend = ByteBuffer()
-    private var fromBackend = ByteBuffer()
     /// Request body bytes received and not yet given back to the client's window.
     private var uncredited = 0
     /// The request body goes to the backend chunked (no content-length was given).
@@ -50,26 +44,24 @@ final class StreamExchange {
     private var tried = TriedBackends()
     private var requestHeadLength = 0
     private var startMicros: Int64
-    private var requestID = ByteBuffer()
-    private var stickyKey = ByteBuffer()
     private var newStickyKey = false
-    private var logRequest = ByteBuffer()
     /// The final response head went to the client.
     private var headSent = false
     /// Body bytes handed to the client's stream (the access log's `bytes_sent`).
     private var bytesSent = 0
-    /// A response Sluice made itself, waiting for window.
-    private var ownBody = ByteBuffer()
     /// How the exchange ended, once it did; logged when the stream is done with.
     private var outcome: Outcome?
-    /// Logged and finished: the connection drops it.
+    /// Logged and finished: the connection drops it (and keeps `buffers` for another stream).
     private(set) var isDone = false
+    let buffers: StreamBuffers
     /// In the connection's list of streams to advance.
     var isReady = false
 
-    init(id: UInt32, connection: HTTP2ClientConnection) {
+    /// A new stream's exchange, with `buffers` (empty) from the connection.
+    init(id: UInt32, connection: HTTP2ClientConnection, buffers: StreamBuffers) {
         self.id = id
         self.connection = connection
+        self.buffers = buffers
         self.routing = connection.worker.routing
         self.startMicros = shim_monotonic_us()
     }
@@ -81,9 +73,9 @@ final class StreamExchange {
     func start(_ request: RequestFields, endStream: Bool) {
         requestEnded = endStream
         bodyDeadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
-        request.appendHTTP1Head(into: &head, endStream: endStream)
+        request.appendHTTP1Head(into: &buffers.head, endStream: endStream)
         let limits = worker.settings.limits
-        switch requests.read(head.readable, eof: false, limits: limits) {
+        switch buffers.requests.read(buffers.head.readable, eof: false, limits: limits) {
         case .head:
             break
         case .headError(let error):
@@ -91,30 +83,30 @@ final class StreamExchange {
         case .needMore, .body:
             return refuse(400, "bad request", requestEnded: endStream)
         }
-        let buf = head.readable
-        let clientID = requests.request.head.fields.first { $0.kind == .xRequestId }.map { UnsafeRawBufferPointer(rebasing: buf[$0.value]) }
-        worker.ids.appendRequestID(client: clientID, to: &requestID)
-        logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[requests.request.method]))
-        logRequest.append(0)
-        let target = requests.request.target
+        let buf = buffers.head.readable
+        let clientID = buffers.requests.request.head.fields.first { $0.kind == .xRequestId }.map { UnsafeRawBufferPointer(rebasing: buf[$0.value]) }
+        worker.ids.appendRequestID(client: clientID, to: &buffers.requestID)
+        buffers.logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[buffers.requests.request.method]))
+        buffers.logRequest.append(0)
+        let target = buffers.requests.request.target
         var pathEnd = target.lowerBound
         while pathEnd < target.upperBound && buf[pathEnd] != UInt8(ascii: "?") { pathEnd += 1 }
-        logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[target.lowerBound..<pathEnd]))
-        let host = requests.request.head.hostIndex.map { UnsafeRawBufferPointer(rebasing: buf[requests.request.head.fields[$0].value]) }
+        buffers.logRequest.appendJSONEscaped(UnsafeRawBufferPointer(rebasing: buf[target.lowerBound..<pathEnd]))
+        let host = buffers.requests.request.head.hostIndex.map { UnsafeRawBufferPointer(rebasing: buf[buffers.requests.request.head.fields[$0].value]) }
         guard let route = routing.snapshot.table.match(host: host, path: UnsafeRawBufferPointer(rebasing: buf[target])) else {
             return respondError(Outcome(.proxy, .rejected, status: 404), "no route")
         }
         routeIndex = route
         let entry = routing.snapshot.routes[route]
-        let framing = requests.request.bodyFraming
+        let framing = buffers.requests.request.bodyFraming
         chunkedRequest = framing == .chunked
         exchange = Exchange(retries: entry.route.retries, timeouts: entry.route.timeouts, requestHasBody: framing != .none, wantsUpgrade: false)
-        let choice = PoolChoice.of(requests.request.head, buf, route: entry.route, overrideName: entry.overrideHeaderBytes,
+        let choice = PoolChoice.of(buffers.requests.request.head, buf, route: entry.route, overrideName: entry.overrideHeaderBytes,
                                    stickyName: entry.stickyNameBytes, peer: connection.peer, peerText: connection.peerText)
-        (pool, forced, newStickyKey) = worker.pool(for: choice, routing: routing, route: route, newKey: &stickyKey)
-        RequestRewrite.append(into: &toBackend, requests.request, buf, framing: framing, overrideName: entry.overrideHeaderBytes,
-                              client: connection.peerText, https: connection.tls != nil, requestID: requestID.readable, hostFallback: [])
-        requestHeadLength = toBackend.readableBytes
+        (pool, forced, newStickyKey) = worker.pool(for: choice, routing: routing, route: route, newKey: &buffers.stickyKey)
+        RequestRewrite.append(into: &buffers.toBackend, buffers.requests.request, buf, framing: framing, overrideName: entry.overrideHeaderBytes,
+                              client: connection.peerText, https: connection.tls != nil, requestID: buffers.requestID.readable, hostFallback: [])
+        requestHeadLength = buffers.toBackend.readableBytes
         if !connectToNextBackend() {
             respondError(exchange.noBackendLeft(), "no backend available in either pool")
         }
@@ -126,16 +118,16 @@ final class StreamExchange {
         uncredited += bytes.count
         bodyDeadline = worker.loop.now + worker.settings.clientBodyTimeoutMs
         if chunkedRequest && !bytes.isEmpty {
-            toBackend.appendHex(UInt64(bytes.count))
-            toBackend.append("\r\n")
-            toBackend.append(bytes)
-            toBackend.append("\r\n")
+            buffers.toBackend.appendHex(UInt64(bytes.count))
+            buffers.toBackend.append("\r\n")
+            buffers.toBackend.append(bytes)
+            buffers.toBackend.append("\r\n")
         } else {
-            toBackend.append(bytes)
+            buffers.toBackend.append(bytes)
         }
         if endStream {
             requestEnded = true
-            if chunkedRequest { toBackend.append("0\r\n\r\n") }
+            if chunkedRequest { buffers.toBackend.append("0\r\n\r\n") }
         }
     }
 
@@ -144,14 +136,14 @@ final class StreamExchange {
     func receiveTrailers(_ list: HeaderList) {
         requestEnded = true
         guard chunkedRequest else { return }
-        toBackend.append("0\r\n")
+        buffers.toBackend.append("0\r\n")
         for i in 0..<list.count {
-            list.name(i).withUnsafeBytes { toBackend.append($0) }
-            toBackend.append(": ")
-            list.value(i).withUnsafeBytes { toBackend.append($0) }
-            toBackend.append("\r\n")
+            list.name(i).withUnsafeBytes { buffers.toBackend.append($0) }
+            buffers.toBackend.append(": ")
+            list.value(i).withUnsafeBytes { buffers.toBackend.append($0) }
+            buffers.toBackend.append("\r\n")
         }
-        toBackend.append("\r\n")
+        buffers.toBackend.append("\r\n")
     }
 
     /// The stream was reset (by the client, or by the connection after a stream error): the
@@ -219,7 +211,7 @@ final class StreamExchange {
     /// Whether the backend is read now: a head until it is whole; a body only once what was
     /// read of it has (nearly) gone on, so that the unsent bytes are never moved in the buffer.
     private var wantsBackendBytes: Bool {
-        !backendEOF && fromBackend.readableBytes < (responses.readingHead ? Self.maxBuffered : HTTP2ClientConnection.readChunk)
+        !backendEOF && buffers.fromBackend.readableBytes < (buffers.responses.readingHead ? Self.maxBuffered : HTTP2ClientConnection.readChunk)
     }
 
     /// Reads what the backend sent while `wantsBackendBytes`.
@@ -229,12 +221,12 @@ final class StreamExchange {
             // One buffer of `maxBuffered` at the first read (a head and up to a 64 KiB body in
             // one read); later reads go into what is free of it, moving the few unsent bytes
             // to its front only when under 16 KiB is free.
-            fromBackend.reserve(fromBackend.capacity == 0 ? Self.maxBuffered : HTTP2ClientConnection.readChunk)
-            let space = fromBackend.writable
+            buffers.fromBackend.reserve(buffers.fromBackend.capacity == 0 ? Self.maxBuffered : HTTP2ClientConnection.readChunk)
+            let space = buffers.fromBackend.writable
             let result = if let tls = b.tls { tls.read(space) } else { Syscall.read(b.fd, space) }
             switch result {
             case .done(let n):
-                fromBackend.didWrite(n)
+                buffers.fromBackend.didWrite(n)
                 exchange.responseRead(now: worker.loop.now)
                 // A short read emptied the socket (epoll is level-triggered: more wakes us
                 // again); TLS may still hold decrypted bytes, so it reads on.
@@ -252,9 +244,9 @@ final class StreamExchange {
     @discardableResult
     private func writeBackend() -> Bool {
         guard let b = backend, !b.connecting else { return false }
-        let (wrote, failed) = b.send(&toBackend, &exchange, now: worker.loop.now)
+        let (wrote, failed) = b.send(&buffers.toBackend, &exchange, now: worker.loop.now)
         if failed { backendEOF = true }
-        if toBackend.isEmpty { creditClient() }
+        if buffers.toBackend.isEmpty { creditClient() }
         return wrote
     }
 
@@ -275,14 +267,14 @@ final class StreamExchange {
         var progress = false
         if outcome != nil || exchange.outcome != nil {
             // Answered: the rest of the request body is dropped (its window given back).
-            toBackend.clear()
+            buffers.toBackend.clear()
             creditClient()
         } else {
             progress = writeBackend()
             progress = forwardResponse() || progress
         }
-        if !ownBody.isEmpty { progress = sendOwnBody() || progress }
-        if let outcome, ownBody.isEmpty {
+        if !buffers.ownBody.isEmpty { progress = sendOwnBody() || progress }
+        if let outcome, buffers.ownBody.isEmpty {
             finish(outcome)
             return true
         }
@@ -294,21 +286,21 @@ final class StreamExchange {
     private func forwardResponse() -> Bool {
         var moved = false
         while backend != nil && outcome == nil && connection.hasRoom {
-            if responses.readingHead {
+            if buffers.responses.readingHead {
                 guard forwardResponseHead() else { return moved }
                 moved = true
                 continue
             }
-            if fromBackend.isEmpty && !backendEOF { return moved }
+            if buffers.fromBackend.isEmpty && !backendEOF { return moved }
             let window = connection.h2.sendWindow(id)
-            if window == 0 && !fromBackend.isEmpty {
+            if window == 0 && !buffers.fromBackend.isEmpty {
                 // Marks the stream blocked, so a window the client keeps shut ends in the stall timeout.
-                _ = connection.h2.sendData(id, UnsafeRawBufferPointer(rebasing: fromBackend.readable.prefix(1)), endStream: false, nowMs: connection.nowMs)
+                _ = connection.h2.sendData(id, UnsafeRawBufferPointer(rebasing: buffers.fromBackend.readable.prefix(1)), endStream: false, nowMs: connection.nowMs)
                 return moved
             }
-            let all = fromBackend.readable
+            let all = buffers.fromBackend.readable
             let input = UnsafeRawBufferPointer(rebasing: all.prefix(window))
-            guard case .body(let step) = responses.read(input, eof: backendEOF && input.count == all.count, limits: worker.settings.limits) else { return moved }
+            guard case .body(let step) = buffers.responses.read(input, eof: backendEOF && input.count == all.count, limits: worker.settings.limits) else { return moved }
             let end = step.status == .end
             if !step.data.isEmpty || end {
                 let data = UnsafeRawBufferPointer(rebasing: input[step.data])
@@ -318,7 +310,7 @@ final class StreamExchange {
                 }
                 bytesSent += n
             }
-            fromBackend.consume(step.consumed)
+            buffers.fromBackend.consume(step.consumed)
             switch step.status {
             case .end:
                 completeResponse()
@@ -340,8 +332,8 @@ final class StreamExchange {
     /// Reads a response head once complete and sends it as HEADERS; 1xx interim heads are
     /// passed on and the next head awaited. Returns whether anything happened.
     private func forwardResponseHead() -> Bool {
-        if fromBackend.isEmpty && !backendEOF { return false }
-        switch responses.readResponseHead(fromBackend.readable, eof: backendEOF, limits: worker.settings.limits,
+        if buffers.fromBackend.isEmpty && !backendEOF { return false }
+        switch buffers.responses.readResponseHead(buffers.fromBackend.readable, eof: backendEOF, limits: worker.settings.limits,
                                           exchange: &exchange, now: worker.loop.now) {
         case .waiting:
             return false
@@ -352,18 +344,18 @@ final class StreamExchange {
             handle(failure)
             return true
         case .interim(let headEnd):
-            sendHead(status: responses.response.status, fromBackend.readable, endStream: false)
-            fromBackend.consume(headEnd)
-            responses.expectBody(.none)
+            sendHead(status: buffers.responses.response.status, buffers.fromBackend.readable, endStream: false)
+            buffers.fromBackend.consume(headEnd)
+            buffers.responses.expectBody(.none)
             return true
         case .final(let headEnd):
-            let buf = fromBackend.readable
-            let status = responses.response.status
-            let framing = responses.response.bodyFraming(requestWasHead: requests.request.isHead)
+            let buf = buffers.fromBackend.readable
+            let status = buffers.responses.response.status
+            let framing = buffers.responses.response.bodyFraming(requestWasHead: buffers.requests.request.isHead)
             headSent = true
             sendHead(status: status, buf, endStream: framing == .none)
-            fromBackend.consume(headEnd)
-            responses.expectBody(framing)
+            buffers.fromBackend.consume(headEnd)
+            buffers.responses.expectBody(framing)
             if framing == .none { completeResponse() }
             return true
         }
@@ -376,7 +368,7 @@ final class StreamExchange {
         swap(&fields, &connection.fields)
         fields.removeAll()
         var lengthSent = status < 200 || status == 204
-        for field in responses.response.head.fields where ResponseRewrite.passes(field.kind, upgrade: false) {
+        for field in buffers.responses.response.head.fields where ResponseRewrite.passes(field.kind, upgrade: false) {
             if field.kind == .contentLength {
                 if lengthSent { continue }
                 lengthSent = true
@@ -392,7 +384,7 @@ final class StreamExchange {
 
     /// x-request-id, x-sluice-pool (if the route exposes it) and the new sticky cookie.
     private func appendOwnFields(_ fields: inout HeaderList) {
-        fields.append(name: "x-request-id".utf8, value: requestID.readable)
+        fields.append(name: "x-request-id".utf8, value: buffers.requestID.readable)
         guard routeIndex >= 0 else { return }
         let entry = routing.snapshot.routes[routeIndex]
         if entry.route.exposePool { fields.append(name: "x-sluice-pool".utf8, value: (pool == .blue ? "blue" : "green").utf8) }
@@ -400,7 +392,7 @@ final class StreamExchange {
             var cookie = ByteBuffer()
             cookie.append(entry.stickyNameBytes)
             cookie.append(UInt8(ascii: "="))
-            cookie.append(stickyKey.readable)
+            cookie.append(buffers.stickyKey.readable)
             cookie.append("; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax")
             fields.append(name: "set-cookie".utf8, value: cookie.readable)
         }
@@ -409,7 +401,7 @@ final class StreamExchange {
     /// The response is complete: the backend connection goes back to the pool if it can be
     /// reused. Bytes after the body's end are the backend's failure.
     private func completeResponse() {
-        let excess = !fromBackend.isEmpty
+        let excess = !buffers.fromBackend.isEmpty
         outcome = exchange.responseComplete(excess: excess)
         guard let b = backend else { return }
         if excess {
@@ -417,9 +409,9 @@ final class StreamExchange {
         } else {
             routing.recordSuccess(b.backend)
         }
-        let reusable = responses.response.keepAlive && requestEnded && !excess && !backendEOF && toBackend.isEmpty
+        let reusable = buffers.responses.response.keepAlive && requestEnded && !excess && !backendEOF && buffers.toBackend.isEmpty
         detachBackend(reuse: reusable)
-        fromBackend.clear()
+        buffers.fromBackend.clear()
     }
 
     private func backendFailed(_ fault: Exchange.Fault) {
@@ -432,11 +424,11 @@ final class StreamExchange {
     private func handle(_ failure: Exchange.Failure) {
         if failure.blameBackend, let b = backend { routing.recordFailure(b.backend, now: worker.loop.now) }
         detachBackend(reuse: false)
-        fromBackend.clear()
+        buffers.fromBackend.clear()
         switch failure.then {
         case .retry(let resendHead):
-            if resendHead { toBackend.restore(count: requestHeadLength) }
-            responses.reset()
+            if resendHead { buffers.toBackend.restore(count: requestHeadLength) }
+            buffers.responses.reset()
             if !connectToNextBackend() {
                 respondError(exchange.noBackendLeft(), "no backend available in either pool")
             }
@@ -483,32 +475,32 @@ final class StreamExchange {
             connection.apply(connection.h2.resetStream(id, code: .internalError))
             return
         }
-        if requestID.isEmpty { worker.ids.appendRequestID(to: &requestID) }
+        if buffers.requestID.isEmpty { worker.ids.appendRequestID(to: &buffers.requestID) }
         let code = outcome.status
         if outcome.source == .proxy, let rejection = WorkerStats.Rejection(status: code) { worker.stats.rejected[rejection.rawValue] &+= 1 }
-        ErrorBody.append(into: &ownBody, message, status: code, requestID: requestID.readable)
+        ErrorBody.append(into: &buffers.ownBody, message, status: code, requestID: buffers.requestID.readable)
         var fields = HeaderList()
         fields.append(name: "content-type".utf8, value: "application/json".utf8)
         var length = ByteBuffer()
-        length.appendDecimal(ownBody.readableBytes)
+        length.appendDecimal(buffers.ownBody.readableBytes)
         fields.append(name: "content-length".utf8, value: length.readable)
         appendOwnFields(&fields)
         headSent = true
-        if !connection.h2.sendHeaders(id, status: code, fields: fields, endStream: false) { ownBody.clear() }
+        if !connection.h2.sendHeaders(id, status: code, fields: fields, endStream: false) { buffers.ownBody.clear() }
     }
 
     /// Sends what the windows allow of an own response's body; ends the stream with its last byte.
     private func sendOwnBody() -> Bool {
         let window = connection.h2.sendWindow(id)
         guard window > 0 else { return false }
-        let n = min(window, ownBody.readableBytes)
-        guard let sent = connection.h2.sendData(id, UnsafeRawBufferPointer(rebasing: ownBody.readable.prefix(n)),
-                                                endStream: n == ownBody.readableBytes, nowMs: connection.nowMs) else {
-            ownBody.clear()
+        let n = min(window, buffers.ownBody.readableBytes)
+        guard let sent = connection.h2.sendData(id, UnsafeRawBufferPointer(rebasing: buffers.ownBody.readable.prefix(n)),
+                                                endStream: n == buffers.ownBody.readableBytes, nowMs: connection.nowMs) else {
+            buffers.ownBody.clear()
             return true
         }
         bytesSent += sent
-        ownBody.consume(sent)
+        buffers.ownBody.consume(sent)
         return sent > 0
     }
 
@@ -525,7 +517,7 @@ final class StreamExchange {
         if !requestEnded { connection.apply(connection.h2.resetStream(id, code: .noError)) }
         creditClient()
         worker.record(outcome, protocol: .h2, routing: routing, routeIndex: routeIndex, pool: pool, forced: forced,
-                      backendIndex: backendIndex, requestID: requestID.readable, request: logRequest.readable,
+                      backendIndex: backendIndex, requestID: buffers.requestID.readable, request: buffers.logRequest.readable,
                       bytesSent: bytesSent, startMicros: startMicros, peerText: connection.peerText)
     }
 
@@ -535,11 +527,11 @@ final class StreamExchange {
         if b.connecting {
             events = shim_EPOLLOUT
         } else {
-            let canSend = responses.readingHead || connection.h2.sendWindow(id) > 0
+            let canSend = buffers.responses.readingHead || connection.h2.sendWindow(id) > 0
             if wantsBackendBytes && connection.hasRoom && canSend {
                 events |= shim_EPOLLIN | shim_EPOLLRDHUP
             }
-            if toBackend.readableBytes > 0 { events |= shim_EPOLLOUT }
+            if buffers.toBackend.readableBytes > 0 { events |= shim_EPOLLOUT }
             if let tls = b.tls {
                 if tls.wantsWritable { events |= shim_EPOLLOUT }
                 if tls.wantsReadable { events |= shim_EPOLLIN | shim_EPOLLRDHUP }

@@ -1,0 +1,33 @@
+import HTTP1
+
+/// The buffers and readers of one HTTP/2 stream's exchange. When the exchange is over its
+/// connection keeps them (emptied, with their storage) for the next stream, so that a stream
+/// allocates little more than its own object; the connection frees them once no stream is open.
+/// A class: `ByteBuffer` is not copyable, and the connection keeps these in an array.
+final class StreamBuffers {
+    /// The request as an HTTP/1.1 head (the parsed `requests.request` points into it).
+    var head = ByteBuffer()
+    var requests = MessageReader(isRequest: true)
+    var responses = MessageReader(isRequest: false)
+    var toBackend = ByteBuffer()
+    var fromBackend = ByteBuffer()
+    var requestID = ByteBuffer()
+    var stickyKey = ByteBuffer()
+    /// The access log's method and path.
+    var logRequest = ByteBuffer()
+    /// A response Sluice made itself, waiting for window.
+    var ownBody = ByteBuffer()
+
+    /// Empties every buffer and reader for the next stream; the storage stays.
+    func clear() {
+        head.clear()
+        requests.reset()
+        responses.reset()
+        toBackend.clear()
+        fromBackend.clear()
+        requestID.clear()
+        stickyKey.clear()
+        logRequest.clear()
+        ownBody.clear()
+    }
+}
