@@ -51,6 +51,15 @@ extension HTTP2Connection {
         return n
     }
 
+    /// Stream `s` has response body to send (read or still coming from its backend) and no
+    /// window to send it in: the wait counts towards the stall timeout from now, unless it
+    /// already does.
+    public mutating func waitingForWindow(_ s: UInt32, nowMs: Int) {
+        guard var stream = streams[s], stream.blockedSinceMs == nil else { return }
+        stream.blockedSinceMs = nowMs
+        streams[s] = stream
+    }
+
     /// What stream `s` may send now: the smaller of its own and the connection's send
     /// window (0 when the stream is gone or cannot send body bytes).
     public func sendWindow(_ s: UInt32) -> Int {

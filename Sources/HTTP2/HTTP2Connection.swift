@@ -174,11 +174,12 @@ public struct HTTP2Connection: Sendable {
     }
 
     /// Time passed: ends the connection when a stream has waited `stallTimeoutMs` for a send
-    /// window the client keeps shut.
+    /// window the client keeps shut (a window open now ends the wait, even before the stream
+    /// had bytes to send in it).
     public mutating func tick(nowMs: Int) -> Output {
         var out = Output()
         guard state != .closed else { return finish(out) }
-        for (_, stream) in streams {
+        for (id, stream) in streams where sendWindow(id) == 0 {
             if let since = stream.blockedSinceMs, nowMs - since >= configuration.stallTimeoutMs {
                 fail(.connection(.enhanceYourCalm, .abuse, "send window shut for \(nowMs - since) ms"), &out)
                 break

@@ -291,13 +291,13 @@ final class StreamExchange {
                 moved = true
                 continue
             }
-            if buffers.fromBackend.isEmpty && !backendEOF { return moved }
             let window = connection.h2.sendWindow(id)
-            if window == 0 && !buffers.fromBackend.isEmpty {
-                // Marks the stream blocked, so a window the client keeps shut ends in the stall timeout.
-                _ = connection.h2.sendData(id, UnsafeRawBufferPointer(rebasing: buffers.fromBackend.readable.prefix(1)), endStream: false, nowMs: connection.nowMs)
+            if window == 0 {
+                // A window the client keeps shut ends in the stall timeout.
+                connection.h2.waitingForWindow(id, nowMs: connection.nowMs)
                 return moved
             }
+            if buffers.fromBackend.isEmpty && !backendEOF { return moved }
             let all = buffers.fromBackend.readable
             let input = UnsafeRawBufferPointer(rebasing: all.prefix(window))
             guard case .body(let step) = buffers.responses.read(input, eof: backendEOF && input.count == all.count, limits: worker.settings.limits) else { return moved }

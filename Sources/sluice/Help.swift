@@ -84,6 +84,8 @@ enum Help {
                                                             (default: 16384)
       --http2-max-header-list N  largest decoded request header list, bytes (431
                          beyond it)                               (default: 32768)
+      --http2-stall-timeout DURATION  longest a response may wait for a client's
+                         flow-control window; then GOAWAY ENHANCE_YOUR_CALM (default: 30s)
       --cert FILE        the PEM certificate (leaf first, then intermediates)
       --key FILE         its PEM private key
       --certs DIR        several certificates as NAME.crt + NAME.key pairs, chosen per

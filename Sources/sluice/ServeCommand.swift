@@ -11,7 +11,8 @@ enum ServeCommand {
                                             "idle-timeout", "max-connections", "max-backend-connections", "admin",
                                             "admin-token-file", "state", "tls-listen", "cert", "key", "certs", "backend-ca", "access-log",
                                             "pid-file", "admin-cert", "admin-key", "store", "store-prefix", "instance", "store-lease",
-                                            "http2", "http2-max-streams", "http2-max-frame-size", "http2-max-header-list"],
+                                            "http2", "http2-max-streams", "http2-max-frame-size", "http2-max-header-list",
+                                            "http2-stall-timeout"],
                                    flags: ["reset-state", "confirm-reset"])
 
     /// An integer option within `range`, nil when absent.
@@ -57,6 +58,7 @@ enum ServeCommand {
         settings.http2Limits.maxConcurrentStreams = try number(options, "http2-max-streams", 1...10_000) ?? settings.http2Limits.maxConcurrentStreams
         settings.http2Limits.maxFrameSize = try number(options, "http2-max-frame-size", 16_384...16_777_215) ?? settings.http2Limits.maxFrameSize
         settings.http2Limits.maxHeaderListSize = try number(options, "http2-max-header-list", 1_024...1 << 20) ?? settings.http2Limits.maxHeaderListSize
+        settings.http2Limits.stallTimeoutMs = try duration(options, "http2-stall-timeout").map(Int.init) ?? settings.http2Limits.stallTimeoutMs
         let fileLimit = raiseFileLimit()
         settings.maxConnectionsPerWorker = FileDescriptorBudget.clientConnectionsPerWorker(limit: fileLimit, workers: workers)
         if let text = options.value("max-connections") {

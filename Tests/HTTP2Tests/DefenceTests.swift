@@ -145,6 +145,36 @@ struct DefenceTests {
         #expect(frames(c.takeOutbound()).last?.code == .enhanceYourCalm)
     }
 
+    @Test func aStreamWaitingForWindowBeforeItsBodyArrivedStallsToo() {
+        var client = Client.started()
+        client.settings([Setting(Setting.initialWindowSize, 0)])
+        client.headers(1, get)
+        client.headers(3, get)
+        var c = HTTP2Connection()
+        _ = feed(&c, client.bytes)
+        let sent1 = c.sendHeaders(1, status: 200, fields: HeaderList(), endStream: false)
+        let sent3 = c.sendHeaders(3, status: 200, fields: HeaderList(), endStream: false)
+        #expect(sent1 && sent3)
+        // Both have a body coming and no window; stream 3 then gets a window (its backend is
+        // slow to send): only stream 1's wait counts.
+        c.waitingForWindow(1, nowMs: 1_000)
+        c.waitingForWindow(3, nowMs: 1_000)
+        c.waitingForWindow(1, nowMs: 5_000) // a wait already counting keeps its start
+        var open3 = Client(bytes: [])
+        open3.windowUpdate(3, 100)
+        _ = feed(&c, open3.bytes, nowMs: 2_000)
+        #expect(!c.tick(nowMs: 30_999).close)
+        var open1 = Client(bytes: [])
+        open1.windowUpdate(1, 100)
+        _ = feed(&c, open1.bytes, nowMs: 30_999)
+        #expect(!c.tick(nowMs: 60_000).close)
+        #expect(send(&c, 1, Array(repeating: 7, count: 150)[...], endStream: true, nowMs: 60_000) == 100)
+        #expect(!c.tick(nowMs: 89_999).close)
+        let out = c.tick(nowMs: 90_000)
+        #expect(out.close)
+        #expect(frames(c.takeOutbound()).last?.code == .enhanceYourCalm)
+    }
+
     @Test func gracefulShutdownFinishesOpenStreamsOnly() {
         var client = Client.started()
         client.headers(1, get)

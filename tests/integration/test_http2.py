@@ -552,6 +552,32 @@ def test_control_frame_floods_end_in_goaway(clean_backends, sluice_factory, floo
     answered_within(sl.port)
 
 
+def test_a_window_kept_shut_ends_the_connection_after_the_stall_timeout(clean_backends, sluice_factory):
+    """A client that asks for a body and gives no window for it (SETTINGS_INITIAL_WINDOW_SIZE 0,
+    never a WINDOW_UPDATE) gets the response head, then after --http2-stall-timeout GOAWAY
+    ENHANCE_YOUR_CALM; another client is answered meanwhile, and the stream is logged once."""
+    sl = start(sluice_factory, clean_backends, extra=["--http2-stall-timeout", "1s"])
+    c = RawH2(sl.port, settings=False)
+    try:
+        c.send(SettingsFrame(0, settings={SettingsFrame.INITIAL_WINDOW_SIZE: 0}))
+        c.headers(1, request_fields(sl.port, f"/bytes/{1 << 20}"))
+        t0 = time.monotonic()
+        assert c.wait_for(HeadersFrame, 1) is not None
+        answered_within(sl.port)
+        frames = []
+        while (f := c.read_frame(timeout=10)) is not None and not isinstance(f, GoAwayFrame):
+            frames.append(f)
+        took = time.monotonic() - t0
+        assert isinstance(f, GoAwayFrame) and f.error_code == ENHANCE_YOUR_CALM, (f, frames)
+        assert took >= 0.9, took  # not before the stall timeout
+        assert not any(isinstance(x, DataFrame) and x.data for x in frames), "data sent without window"
+    finally:
+        c.close()
+    time.sleep(0.3)
+    lines = [e for e in sl.access_log() if e.get("path") == f"/bytes/{1 << 20}"]
+    assert len(lines) == 1 and lines[0]["protocol"] == "h2", lines
+
+
 # ------------------------------------------------------------------ big bodies, memory
 
 def test_upload_and_download_100mb_with_bounded_memory(clean_backends, sluice_factory):
