@@ -34,6 +34,8 @@ final class StreamExchange {
     private var responses = MessageReader(isRequest: false)
     private var toBackend = ByteBuffer()
     private var fromBackend = ByteBuffer()
+    /// The response's trailer section as read so far (bounded by the chunked decoder to 16 KiB).
+    private var trailerSection = ByteBuffer()
     /// Request body bytes received and not yet given back to the client's window.
     private var uncredited = 0
     /// The request body goes to the backend chunked (no content-length was given).
@@ -291,9 +293,13 @@ final class StreamExchange {
             let input = UnsafeRawBufferPointer(rebasing: all.prefix(window))
             guard case .body(let step) = responses.read(input, eof: backendEOF && input.count == all.count, limits: worker.settings.limits) else { return moved }
             let end = step.status == .end
+            let trailer = responses.body.trailer
+            if !trailer.isEmpty { trailerSection.append(UnsafeRawBufferPointer(rebasing: input[trailer])) }
             if !step.data.isEmpty || end {
                 let data = UnsafeRawBufferPointer(rebasing: input[step.data])
-                guard let n = connection.h2.sendData(id, data, endStream: end, nowMs: connection.nowMs) else {
+                let trailers = end ? trailerFields() : nil
+                guard let n = connection.h2.sendData(id, data, endStream: end && trailers == nil, nowMs: connection.nowMs),
+                      trailers.map({ connection.h2.sendTrailers(id, fields: $0) }) ?? true else {
                     finish(exchange.clientGone())
                     return true
                 }
@@ -316,6 +322,15 @@ final class StreamExchange {
             }
         }
         return moved
+    }
+
+    /// At the body's end: the backend's trailer fields that may go on to the client, nil when
+    /// there are none (then the last DATA frame ends the stream).
+    private func trailerFields() -> HeaderList? {
+        guard !trailerSection.isEmpty else { return nil }
+        var fields = HeaderList()
+        fields.appendTrailerSection(trailerSection.readable)
+        return fields.count > 0 ? fields : nil
     }
 
     /// Reads a response head once complete and sends it as HEADERS; 1xx interim heads are
