@@ -42,6 +42,7 @@ public struct BodyReader: Sendable {
 
     /// The trailer section's field-line bytes that the last `read` consumed, as a range of
     /// its input (see `ChunkedDecoder.trailer`); always empty for a body that is not chunked.
+    /// Read it after each step: a `read` after the body is complete leaves it as it was.
     @inlinable public var trailer: Range<Int> { chunks.trailer }
 
     /// The body has been read to its end (or there was none).

@@ -210,6 +210,7 @@ public struct ChunkedDecoder: Sendable {
 
     private mutating func fail(_ at: Int) -> Output {
         state = .failed
+        trailer = 0..<0
         return Output(consumed: at, data: at..<at, status: .error)
     }
 }

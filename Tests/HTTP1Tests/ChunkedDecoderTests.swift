@@ -222,6 +222,16 @@ struct ChunkedDecoderTests {
         #expect(again.data.isEmpty)
     }
 
+    @Test func aTrailerErrorKeepsTheBytesBeforeItAndTheNextCallHasNone() {
+        var decoder = ChunkedDecoder()
+        let bad = bytes("0\r\nA: 1\r\nB: \u{1}\r\n\r\n")
+        let out = bad.withUnsafeBytes { decoder.decode($0) }
+        #expect(out.status == .error && out.consumed == 12)
+        #expect(decoder.trailer == 3..<12)
+        #expect(bytes("\r\n").withUnsafeBytes { decoder.decode($0) }.status == .error)
+        #expect(decoder.trailer.isEmpty)
+    }
+
     @Test func errorReportsWhereItStopped() {
         var decoder = ChunkedDecoder()
         let input = bytes("3\r\nabc\r\n5 \r\n")
