@@ -349,6 +349,14 @@ CHUNKED_WITH_TRAILERS = (
     b"Connection: close\r\nKeep-Alive: 5\r\nHost: evil.test\r\nTE: trailers\r\nTrailer: x-more\r\n"
     b"Upgrade: h2c\r\nProxy-Connection: close\r\nbad name: x\r\n\r\n")
 FORWARDED_TRAILERS = [("grpc-status", "0"), ("x-checksum", "sha256=abc")]
+# One whose trailer fields are all dropped: the last DATA frame ends the stream.
+CHUNKED_WITH_DROPPED_TRAILERS = (
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"5\r\nhello\r\n0\r\nContent-Length: 5\r\nConnection: close\r\nno-colon\r\n\r\n")
+
+
+def trailer_response(request: bytes) -> bytes:
+    return CHUNKED_WITH_DROPPED_TRAILERS if b" /dropped " in request else CHUNKED_WITH_TRAILERS
 
 
 def h2_events(port: int, paths: list[str]) -> dict[int, list]:
@@ -379,11 +387,15 @@ def h2_events(port: int, paths: list[str]) -> dict[int, list]:
 
 
 def test_response_trailers_reach_h2_clients_after_the_body(sluice_factory):
-    backend = RecordingBackend(response=CHUNKED_WITH_TRAILERS)
+    backend = RecordingBackend(respond=trailer_response)
     try:
         sl = sluice_factory([route("app", [backend.addr], [backend.addr])])
-        # Three streams at once, so the backend connections are reused after a trailer section.
-        streams = h2_events(sl.port, ["/t1", "/t2", "/t3"])
+        # Four streams at once, so the backend connections are reused after a trailer section.
+        streams = h2_events(sl.port, ["/t1", "/t2", "/t3", "/dropped"])
+        dropped = streams.pop(7)
+        kinds = [type(e).__name__ for e in dropped]
+        assert kinds[0] == "ResponseReceived" and kinds[-2:] == ["DataReceived", "StreamEnded"], kinds
+        assert b"".join(e.data for e in dropped[1:-1]) == b"hello" and dropped[-2].stream_ended is not None
         for sid, evs in streams.items():
             kinds = [type(e).__name__ for e in evs]
             assert kinds[0] == "ResponseReceived" and kinds[-2:] == ["TrailersReceived", "StreamEnded"], (sid, kinds)
@@ -406,7 +418,7 @@ def test_response_trailers_reach_h2_clients_after_the_body(sluice_factory):
 
 
 def test_response_trailers_seen_by_curl_and_dropped_for_http11(sluice_factory):
-    backend = RecordingBackend(response=CHUNKED_WITH_TRAILERS)
+    backend = RecordingBackend(respond=trailer_response)
     try:
         sl = sluice_factory([route("app", [backend.addr], [backend.addr])])
         out = curl("--http2-prior-knowledge", "-D", "-", f"http://{HOST}:{sl.port}/curl")
