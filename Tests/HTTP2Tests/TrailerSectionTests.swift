@@ -1,5 +1,6 @@
 import HTTP1
 import Testing
+import Traffic
 @testable import HTTP2
 
 /// `HeaderList.appendTrailerSection`: an HTTP/1.1 backend's trailer section as the fields of
@@ -51,6 +52,22 @@ struct TrailerSectionTests {
     ])
     func badLinesAreDropped(label: String, line: String) {
         #expect(fields("x-before: 1\r\n\(line)\r\nx-after: 2\r\n") == ["x-before=1", "x-after=2"], "\(label)")
+    }
+
+    @Test func whateverTheBytesOnlyFieldsHTTP2AllowsInTrailersAreKept() {
+        var rng = SeededGenerator(seed: 0x7A11)
+        let pieces = ["Grpc-Status", ": ", "0", "\r\n", "\n", "\r", " ", "\t", ":", "Content-Length", "TE", "x y", "\u{0}",
+                      "\u{7F}", "\u{E9}", "trailers", "Connection", "host", "A", "-", "\u{1}", "x-sum: 1\r\n", "\r\nServer-Timing:"]
+        var kept = 0
+        for _ in 0..<3000 {
+            let text = (0..<Int.random(in: 1...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            var list = HeaderList()
+            Array(text.utf8).withUnsafeBytes { list.appendTrailerSection($0) }
+            #expect(RequestFields.validateTrailers(list, stream: 1) == nil, "\(text.debugDescription): \(list.pairs)")
+            #expect(!(0..<list.count).contains { i in HeaderList.notInTrailers.contains { list.name(i).equals($0) } }, "\(text.debugDescription)")
+            kept += list.count
+        }
+        #expect(kept > 500, "the inputs also reach the kept side")
     }
 
     @Test func aLineWithoutCRAndALastLineWithoutEndAreRead() {
