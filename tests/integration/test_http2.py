@@ -355,8 +355,15 @@ CHUNKED_WITH_DROPPED_TRAILERS = (
     b"5\r\nhello\r\n0\r\nContent-Length: 5\r\nConnection: close\r\nno-colon\r\n\r\n")
 
 
+# One whose trailer section is over the 16 KiB bound: the response fails after its head.
+CHUNKED_WITH_HUGE_TRAILERS = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+                              + b"x-pad: " + b"p" * 17_000 + b"\r\n\r\n")
+
+
 def trailer_response(request: bytes) -> bytes:
-    return CHUNKED_WITH_DROPPED_TRAILERS if b" /dropped " in request else CHUNKED_WITH_TRAILERS
+    if b" /dropped " in request:
+        return CHUNKED_WITH_DROPPED_TRAILERS
+    return CHUNKED_WITH_HUGE_TRAILERS if b" /huge " in request else CHUNKED_WITH_TRAILERS
 
 
 def h2_events(port: int, paths: list[str]) -> dict[int, list]:
@@ -390,8 +397,11 @@ def test_response_trailers_reach_h2_clients_after_the_body(sluice_factory):
     backend = RecordingBackend(respond=trailer_response)
     try:
         sl = sluice_factory([route("app", [backend.addr], [backend.addr])])
-        # Four streams at once, so the backend connections are reused after a trailer section.
-        streams = h2_events(sl.port, ["/t1", "/t2", "/t3", "/dropped"])
+        # Five streams at once, so the backend connections are reused after a trailer section.
+        streams = h2_events(sl.port, ["/t1", "/t2", "/t3", "/dropped", "/huge"])
+        huge = streams.pop(9)
+        assert isinstance(huge[-1], h2.events.StreamReset) and huge[-1].error_code == 2, huge  # INTERNAL_ERROR
+        assert not any(isinstance(e, h2.events.TrailersReceived) for e in huge)
         dropped = streams.pop(7)
         kinds = [type(e).__name__ for e in dropped]
         assert kinds[0] == "ResponseReceived" and kinds[-2:] == ["DataReceived", "StreamEnded"], kinds
