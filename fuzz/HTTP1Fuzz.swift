@@ -268,10 +268,12 @@ func checkResponse(_ r: ResponseHead, _ buf: UnsafeRawBufferPointer, headStart: 
 
 struct ChunkedResult: Equatable, CustomStringConvertible {
     var data: [UInt8]
+    /// The trailer section's field lines (each with its CRLF), as far as they were read.
+    var trailer: [UInt8]
     var status: ChunkedDecoder.Status
     /// Bytes consumed in all: up to the end of the body, the offending byte, or the whole input.
     var consumed: Int
-    var description: String { "\(status) after \(consumed) bytes, \(data.count) data bytes" }
+    var description: String { "\(status) after \(consumed) bytes, \(data.count) data bytes, \(trailer.count) trailer bytes" }
 }
 
 /// The decoder's contract for one call.
@@ -282,6 +284,12 @@ func checkDecodeOutput(_ out: ChunkedDecoder.Output, inputCount: Int) {
     if out.status != .needMore { check(out.data.isEmpty, "\(out.status) with data \(out.data)") }
 }
 
+/// The trailer range of one call: inside the consumed bytes, and never in the same call as data.
+func checkTrailerRange(_ trailer: Range<Int>, _ out: ChunkedDecoder.Output) {
+    check(trailer.lowerBound >= 0 && trailer.upperBound <= out.consumed, "trailer \(trailer) outside consumed \(out.consumed)")
+    check(trailer.isEmpty || out.data.isEmpty, "trailer \(trailer) and data \(out.data) in one call")
+}
+
 /// Decodes `pieces` as one chunked body, the way the proxy does, and checks that `.end` and
 /// `.error` are final.
 func runChunked(_ pieces: [ArraySlice<UInt8>], exactCapacity: Bool) -> ChunkedResult {
@@ -289,6 +297,7 @@ func runChunked(_ pieces: [ArraySlice<UInt8>], exactCapacity: Bool) -> ChunkedRe
     var inbuf = ByteBuffer(capacity: exactCapacity ? total : 16)
     var decoder = ChunkedDecoder()
     var data: [UInt8] = []
+    var trailer: [UInt8] = []
     var consumed = 0
     var status = ChunkedDecoder.Status.needMore
     feeding: for piece in pieces {
@@ -302,7 +311,9 @@ func runChunked(_ pieces: [ArraySlice<UInt8>], exactCapacity: Bool) -> ChunkedRe
             let input = inbuf.readable
             let out = decoder.decode(input)
             checkDecodeOutput(out, inputCount: input.count)
+            checkTrailerRange(decoder.trailer, out)
             data.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[out.data]))
+            trailer.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[decoder.trailer]))
             consumed += out.consumed
             inbuf.consume(out.consumed)
             status = out.status
@@ -316,8 +327,9 @@ func runChunked(_ pieces: [ArraySlice<UInt8>], exactCapacity: Bool) -> ChunkedRe
         let again: [UInt8] = Array("0\r\n\r\n".utf8)
         let out = again.withUnsafeBytes { decoder.decode($0) }
         check(out.status == status && out.consumed == 0 && out.data.isEmpty, "\(status) not final: then \(out)")
+        check(decoder.trailer.isEmpty, "trailer bytes after \(status)")
     }
-    return ChunkedResult(data: data, status: status, consumed: consumed)
+    return ChunkedResult(data: data, trailer: trailer, status: status, consumed: consumed)
 }
 
 /// A plain, non-streaming reading of RFC 9112 7.1 without the size limits: the decoder may refuse
@@ -328,7 +340,8 @@ func checkAgainstReference(_ input: [UInt8], _ result: ChunkedResult) {
     let reference = referenceChunked(input)
     switch result.status {
     case .end:
-        check(reference.status == .end && reference.consumed == result.consumed && reference.data == result.data,
+        check(reference.status == .end && reference.consumed == result.consumed && reference.data == result.data
+                && reference.trailer == result.trailer,
               "decoder accepted a body the reference reads as \(reference) (decoder: \(result))")
     case .needMore:
         check(reference.status == .needMore, "decoder waits for more where the reference reads \(reference)")
@@ -342,7 +355,10 @@ func checkAgainstReference(_ input: [UInt8], _ result: ChunkedResult) {
 func referenceChunked(_ b: [UInt8]) -> ChunkedResult {
     var i = 0
     var data: [UInt8] = []
-    func result(_ s: ChunkedDecoder.Status) -> ChunkedResult { ChunkedResult(data: data, status: s, consumed: i) }
+    var trailerStart = 0
+    func result(_ s: ChunkedDecoder.Status) -> ChunkedResult {
+        ChunkedResult(data: data, trailer: s == .end ? Array(b[trailerStart..<(i - 2)]) : [], status: s, consumed: i)
+    }
     /// Reads to the CRLF ending a line; nil and the offset of a bad byte if a bare CR/LF comes first.
     func lineEnd(_ from: Int) -> (end: Int?, bad: Int?) {
         var j = from
@@ -387,6 +403,7 @@ func referenceChunked(_ b: [UInt8]) -> ChunkedResult {
         i += 1
     }
     // trailer-section: *( field-line CRLF ) CRLF
+    trailerStart = i
     while true {
         guard i < b.count else { return result(.needMore) }
         if b[i] == CR {

@@ -15,7 +15,9 @@
 //   2. fed to a connection that answers every request, consumes every body byte and retries
 //      sends when windows open; every frame it writes must parse, memory stays within limits;
 //   3. decoded as an HPACK block: if it decodes, re-encoding and decoding gives the same
-//      fields; and Huffman-coded and decoded, which must give it back.
+//      fields; and Huffman-coded and decoded, which must give it back;
+//   4. read as a backend's trailer section (`HeaderList.appendTrailerSection`): every field
+//      kept must be one RFC 9113 allows in trailers, and none one Sluice drops.
 // Any broken invariant traps (fatalError), which libFuzzer reports as a crash.
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -38,6 +40,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     reactive(input, configuration: configuration)
     hpack(Array(raw[1...]))
+    trailerSection(Array(raw[1...]))
     return 0
 }
 
@@ -171,6 +174,16 @@ func reactive(_ input: [UInt8], configuration: HTTP2Configuration) {
     _ = c.tick(nowMs: 60_000)
     checkFrames(c.takeOutbound())
     check(c.isClosed || c.streams.values.allSatisfy { $0.blockedSinceMs == nil }, "a stalled stream survived the timeout")
+}
+
+/// The input as an HTTP/1.1 trailer section made HTTP/2 trailer fields.
+func trailerSection(_ bytes: [UInt8]) {
+    var list = HeaderList()
+    bytes.withUnsafeBytes { list.appendTrailerSection($0) }
+    check(RequestFields.validateTrailers(list, stream: 1) == nil, "trailer fields HTTP/2 refuses: \(list.pairs)")
+    for i in 0..<list.count {
+        check(!HeaderList.notInTrailers.contains { list.name(i).equals($0) }, "dropped field kept: \(list.pairs[i])")
+    }
 }
 
 /// The input as one HPACK block and as a string to Huffman-code.

@@ -2,7 +2,8 @@
 ///
 /// Runs on every read of a body, on the input buffer's unread bytes. It hands out the data
 /// bytes as ranges of that input (so the caller can copy them, re-frame them, or trade the
-/// buffer's storage away) and says how many input bytes to consume. Memory use is constant.
+/// buffer's storage away) and says how many input bytes to consume; a chunked body's trailer
+/// section comes out the same way (`trailer`). Memory use is constant.
 public struct BodyReader: Sendable {
     /// One step over the input.
     public struct Step: Equatable, Sendable {
@@ -38,6 +39,11 @@ public struct BodyReader: Sendable {
 
     @inlinable
     public init(_ framing: BodyFraming) { left = framing }
+
+    /// The trailer section's field-line bytes that the last `read` consumed, as a range of
+    /// its input (see `ChunkedDecoder.trailer`); always empty for a body that is not chunked.
+    /// Read it after each step: a `read` after the body is complete leaves it as it was.
+    @inlinable public var trailer: Range<Int> { chunks.trailer }
 
     /// The body has been read to its end (or there was none).
     @inlinable

@@ -4,8 +4,10 @@
 /// without whitespace, CRLF after every line and chunk, bounded extensions and trailers,
 /// extensions by RFC 9112 7.1.1's grammar without the optional whitespace:
 /// `*( ";" token [ "=" ( token / quoted-string ) ] )`) and hands out the data bytes as
-/// ranges of the input, so the proxy can re-frame them. Extensions and trailer fields are
-/// consumed and dropped. Memory use is constant.
+/// ranges of the input, so the proxy can re-frame them. Extensions are consumed and dropped;
+/// the trailer section's field lines are handed out as ranges of the input too (`trailer`),
+/// checked only for their bytes and size (a line starts with a token byte, holds field-value
+/// bytes and ':', ends in CRLF). Memory use is constant.
 public struct ChunkedDecoder: Sendable {
     public enum Status: Equatable, Sendable {
         /// All bytes given were used; call again with more.
@@ -51,6 +53,10 @@ public struct ChunkedDecoder: Sendable {
     private var chunkSize: UInt64 = 0
     private var lineBytes = 0
     private var trailerBytes = 0
+    /// The trailer section's field-line bytes (CRLFs included, the final empty line not) that
+    /// the last `decode` consumed, as a range of its input; empty when it consumed none.
+    /// Together, the ranges of all calls are the whole section.
+    public private(set) var trailer: Range<Int> = 0..<0
     /// Longest chunk-size line (with extensions) and largest trailer section accepted.
     private let maxLine = 4096
     private let maxTrailers = 16 * 1024
@@ -112,6 +118,26 @@ public struct ChunkedDecoder: Sendable {
                 guard b == 0x0A else { return fail(i) }
                 state = .size(digits: 0, value: 0)
                 i += 1
+            case .trailerLineStart, .trailerLine, .trailerLF, .done:
+                return decodeTrailer(buf, from: i)
+            case .failed:
+                return fail(i)
+            }
+        }
+        if state == .done { return decodeTrailer(buf, from: i) }
+        return Output(consumed: i, data: i..<i, status: .needMore)
+    }
+
+    /// The part of `decode` after the last chunk's line: reads the trailer section from
+    /// `buf[start...]` to its final empty line, setting `trailer` to the field-line bytes it
+    /// consumed. Runs once per call once the data is over, so the data path never pays for it.
+    private mutating func decodeTrailer(_ buf: UnsafeRawBufferPointer, from start: Int) -> Output {
+        var i = start
+        var fieldEnd = start
+        defer { trailer = start..<fieldEnd }
+        while i < buf.count {
+            let b = buf[i]
+            switch state {
             case .trailerLineStart:
                 if b == 0x0D {
                     state = .trailerLF(empty: true)
@@ -140,9 +166,10 @@ public struct ChunkedDecoder: Sendable {
                 state = .trailerLineStart
             case .done:
                 return Output(consumed: i, data: i..<i, status: .end)
-            case .failed:
+            default:
                 return fail(i)
             }
+            if state != .trailerLF(empty: true) { fieldEnd = i }
         }
         if state == .done { return Output(consumed: i, data: i..<i, status: .end) }
         return Output(consumed: i, data: i..<i, status: .needMore)
@@ -183,6 +210,7 @@ public struct ChunkedDecoder: Sendable {
 
     private mutating func fail(_ at: Int) -> Output {
         state = .failed
+        trailer = 0..<0
         return Output(consumed: at, data: at..<at, status: .error)
     }
 }

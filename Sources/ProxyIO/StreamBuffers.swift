@@ -17,6 +17,8 @@ final class StreamBuffers {
     var logRequest = ByteBuffer()
     /// A response Sluice made itself, waiting for window.
     var ownBody = ByteBuffer()
+    /// The response's trailer section as read so far (bounded by the chunked decoder to 16 KiB).
+    var trailerSection = ByteBuffer()
 
     /// Empties every buffer and reader for the next stream; the storage stays.
     func clear() {
@@ -29,5 +31,6 @@ final class StreamBuffers {
         stickyKey.clear()
         logRequest.clear()
         ownBody.clear()
+        trailerSection.clear()
     }
 }

@@ -239,7 +239,7 @@ final class StreamExchange {
         }
     }
 
-    /// Writes as much of `toBackend` as the socket takes; once it is all gone, the client
+    /// Writes as much of `buffers.toBackend` as the socket takes; once it is all gone, the client
     /// gets the window of the body bytes back. Returns whether any byte went.
     @discardableResult
     private func writeBackend() -> Bool {
@@ -302,9 +302,13 @@ final class StreamExchange {
             let input = UnsafeRawBufferPointer(rebasing: all.prefix(window))
             guard case .body(let step) = buffers.responses.read(input, eof: backendEOF && input.count == all.count, limits: worker.settings.limits) else { return moved }
             let end = step.status == .end
+            let trailer = buffers.responses.body.trailer
+            if !trailer.isEmpty { buffers.trailerSection.append(UnsafeRawBufferPointer(rebasing: input[trailer])) }
             if !step.data.isEmpty || end {
                 let data = UnsafeRawBufferPointer(rebasing: input[step.data])
-                guard let n = connection.h2.sendData(id, data, endStream: end, nowMs: connection.nowMs) else {
+                let trailers = end ? trailerFields() : nil
+                guard let n = connection.h2.sendData(id, data, endStream: end && trailers == nil, nowMs: connection.nowMs),
+                      trailers.map({ connection.h2.sendTrailers(id, fields: $0) }) ?? true else {
                     finish(exchange.clientGone())
                     return true
                 }
@@ -327,6 +331,15 @@ final class StreamExchange {
             }
         }
         return moved
+    }
+
+    /// At the body's end: the backend's trailer fields that may go on to the client, nil when
+    /// there are none (then the last DATA frame ends the stream).
+    private func trailerFields() -> HeaderList? {
+        guard !buffers.trailerSection.isEmpty else { return nil }
+        var fields = HeaderList()
+        fields.appendTrailerSection(buffers.trailerSection.readable)
+        return fields.count > 0 ? fields : nil
     }
 
     /// Reads a response head once complete and sends it as HEADERS; 1xx interim heads are
@@ -457,7 +470,7 @@ final class StreamExchange {
         }
     }
 
-    // MARK: Own responses
+    // MARK: Own buffers.responses
 
     /// A request refused before it was routed (header list too large, a head the HTTP/1.1
     /// rules refuse): answered with `status`.

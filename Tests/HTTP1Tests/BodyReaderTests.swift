@@ -37,6 +37,22 @@ import Testing
         #expect(read(&cut, "", eof: true).status == .truncated)
     }
 
+    @Test func aChunkedBodysTrailerSectionIsHandedOut() {
+        var r = BodyReader(.chunked)
+        let input = bytes("1\r\na\r\n0\r\nGrpc-Status: 0\r\n\r\n")
+        input.withUnsafeBytes { buf in
+            let first = r.read(buf, eof: false)
+            #expect(first.data == 3..<4 && r.trailer.isEmpty)
+            let rest = UnsafeRawBufferPointer(rebasing: buf[first.consumed...])
+            let last = r.read(rest, eof: false)
+            #expect(last.status == .end && last.data.isEmpty)
+            #expect(Array(rest[r.trailer]) == bytes("Grpc-Status: 0\r\n"))
+        }
+        var length = BodyReader(.length(3))
+        #expect(read(&length, "abc").status == .end)
+        #expect(length.trailer.isEmpty)
+    }
+
     func framing(_ head: String, requestWasHead: Bool = false) -> BodyFraming {
         var reader = MessageReader(isRequest: false)
         return Array((head + "\r\n\r\n").utf8).withUnsafeBytes { buf in

@@ -3,10 +3,12 @@ import Testing
 
 /// Runs a fresh decoder over `input` split at `cuts`, calling it the way the
 /// proxy does: repeatedly on the unconsumed rest until it needs more, ends or fails.
-/// Returns the data, the final status, and how many input bytes were consumed in total.
-func decodeChunked(_ input: [UInt8], cuts: [Int] = []) -> (data: [UInt8], status: ChunkedDecoder.Status, consumed: Int) {
+/// Returns the data, the trailer section's bytes, the final status, and how many input bytes
+/// were consumed in total.
+func decodeChunked(_ input: [UInt8], cuts: [Int] = []) -> (data: [UInt8], trailer: [UInt8], status: ChunkedDecoder.Status, consumed: Int) {
     var decoder = ChunkedDecoder()
     var data: [UInt8] = []
+    var trailer: [UInt8] = []
     var pending: [UInt8] = []
     var consumed = 0
     var available = 0
@@ -18,19 +20,20 @@ func decodeChunked(_ input: [UInt8], cuts: [Int] = []) -> (data: [UInt8], status
             let out = pending.withUnsafeBytes { buf -> ChunkedDecoder.Output in
                 let out = decoder.decode(buf)
                 data += UnsafeRawBufferPointer(rebasing: buf[out.data])
+                trailer += UnsafeRawBufferPointer(rebasing: buf[decoder.trailer])
                 return out
             }
             pending.removeFirst(out.consumed)
             consumed += out.consumed
             switch out.status {
             case .end, .error:
-                return (data, out.status, consumed)
+                return (data, trailer, out.status, consumed)
             case .needMore:
                 if out.consumed == 0 { break reading }
             }
         }
     }
-    return (data, .needMore, consumed)
+    return (data, trailer, .needMore, consumed)
 }
 
 struct ChunkedDecoderTests {
@@ -40,15 +43,62 @@ struct ChunkedDecoderTests {
         let input = bytes(Self.valid)
         let whole = decodeChunked(input)
         #expect(whole.data == bytes("hello, world0123456789"))
+        #expect(whole.trailer == bytes("X-Checksum: abc\r\nX-Other: 1\r\n"))
         #expect(whole.status == .end)
         #expect(whole.consumed == input.count)
         for i in 0...input.count {
             let split = decodeChunked(input, cuts: [i])
-            #expect(split.data == whole.data && split.status == .end && split.consumed == input.count, "split at \(i)")
+            #expect(split.data == whole.data && split.trailer == whole.trailer && split.status == .end && split.consumed == input.count,
+                    "split at \(i)")
         }
         let byteByByte = decodeChunked(input, cuts: Array(1..<input.count))
         #expect(byteByByte.data == whole.data)
+        #expect(byteByByte.trailer == whole.trailer)
         #expect(byteByByte.status == .end)
+    }
+
+    @Test(arguments: [
+        ("no trailers", "3\r\nabc\r\n0\r\n\r\n", "abc", ""),
+        ("one field", "3\r\nabc\r\n0\r\ngrpc-status: 0\r\n\r\n", "abc", "grpc-status: 0\r\n"),
+        ("after an extension", "3\r\nabc\r\n0;x=\"y\"\r\nA: 1\r\nB:2\r\n\r\n", "abc", "A: 1\r\nB:2\r\n"),
+        ("obs-text and colons in a value", "3\r\nabc\r\n0\r\nT: a:b \u{E9}\t\r\n\r\n", "abc", "T: a:b \u{E9}\t\r\n"),
+        ("no body", "0\r\nServer-Timing: db;dur=53\r\n\r\n", "", "Server-Timing: db;dur=53\r\n"),
+    ])
+    func trailerBytesAreHandedOutAtEverySplit(label: String, body: String, data: String, section: String) {
+        let input = bytes(body)
+        for cuts in [[]] + (0...input.count).map({ [$0] }) + [Array(1..<input.count)] {
+            let out = decodeChunked(input, cuts: cuts)
+            #expect(out.status == .end && out.data == bytes(data) && out.consumed == input.count, "\(label): cuts \(cuts)")
+            #expect(out.trailer == bytes(section), "\(label): cuts \(cuts)")
+        }
+    }
+
+    @Test func trailerRangesAreOfEachCallsInput() {
+        var decoder = ChunkedDecoder()
+        let input = bytes("2\r\nhi\r\n0\r\nA: 1\r\nB: 2\r\n\r\nNEXT")
+        input.withUnsafeBytes { buf in
+            #expect(decoder.decode(buf).data == 3..<5)
+            #expect(decoder.trailer.isEmpty, "no trailer bytes with the data")
+            // The last chunk's line and half of the first field line.
+            let second = decoder.decode(UnsafeRawBufferPointer(rebasing: buf[5..<15]))
+            #expect(second.status == .needMore && second.consumed == 10)
+            #expect(decoder.trailer == 5..<10)
+            // The rest: the first line's end, the second line, the empty line; NEXT is left.
+            let third = decoder.decode(UnsafeRawBufferPointer(rebasing: buf[15...]))
+            #expect(third.status == .end && third.consumed == 9)
+            #expect(decoder.trailer == 0..<7)
+            // A call after the end consumes no trailer bytes.
+            _ = decoder.decode(UnsafeRawBufferPointer(rebasing: buf[24...]))
+            #expect(decoder.trailer.isEmpty)
+        }
+        // Only the final empty line's LF in the last call: no trailer bytes in it.
+        var split = ChunkedDecoder()
+        let a = bytes("0\r\nA: 1\r\n\r")
+        let b = bytes("\n")
+        #expect(a.withUnsafeBytes { split.decode($0) }.status == .needMore)
+        #expect(split.trailer == 3..<9)
+        #expect(b.withUnsafeBytes { split.decode($0) }.status == .end)
+        #expect(split.trailer.isEmpty)
     }
 
     @Test func eachCallHandsOutAtMostOneDataRun() {
@@ -142,6 +192,12 @@ struct ChunkedDecoderTests {
         ("trailer starting with colon", "0\r\n: y\r\n\r\n"),
         ("trailer with NUL", "0\r\nX: a\u{0}b\r\n\r\n"),
         ("trailer with DEL", "0\r\nX: a\u{7F}b\r\n\r\n"),
+        ("obs-fold in a trailer", "0\r\nX: a\r\n b\r\n\r\n"),
+        ("obs-fold with a tab", "0\r\nX: a\r\n\tb\r\n\r\n"),
+        ("CR inside a trailer", "0\r\nX: a\rb\r\n\r\n"),
+        ("LF inside a trailer", "0\r\nX: a\nb: c\r\n\r\n"),
+        ("control byte in a trailer", "0\r\nX: a\u{1}\r\n\r\n"),
+        ("bytes after the empty line's CR", "0\r\nX: a\r\n\rX\n"),
     ]
 
     @Test(arguments: invalid)
@@ -164,6 +220,16 @@ struct ChunkedDecoderTests {
         #expect(again.status == .error)
         #expect(again.consumed == 0)
         #expect(again.data.isEmpty)
+    }
+
+    @Test func aTrailerErrorKeepsTheBytesBeforeItAndTheNextCallHasNone() {
+        var decoder = ChunkedDecoder()
+        let bad = bytes("0\r\nA: 1\r\nB: \u{1}\r\n\r\n")
+        let out = bad.withUnsafeBytes { decoder.decode($0) }
+        #expect(out.status == .error && out.consumed == 12)
+        #expect(decoder.trailer == 3..<12)
+        #expect(bytes("\r\n").withUnsafeBytes { decoder.decode($0) }.status == .error)
+        #expect(decoder.trailer.isEmpty)
     }
 
     @Test func errorReportsWhereItStopped() {
@@ -212,12 +278,13 @@ struct ChunkedDecoderTests {
     }
 
     @Test func trailerSectionLimit() {
-        // Trailers up to 16 KiB are read and dropped; more is refused, however it arrives.
+        // Trailers up to 16 KiB are read and handed out; more is refused, however it arrives.
         let line = "X-T: " + String(repeating: "t", count: 993) + "\r\n" // 1000 bytes
         let ok = "0\r\n" + String(repeating: line, count: 16) + "\r\n"
         let okOut = decodeChunked(bytes(ok))
         #expect(okOut.status == .end)
         #expect(okOut.data.isEmpty)
+        #expect(okOut.trailer == bytes(String(repeating: line, count: 16)))
         #expect(okOut.consumed == bytes(ok).count)
         let over = "0\r\n" + String(repeating: line, count: 17) + "\r\n"
         #expect(decodeChunked(bytes(over)).status == .error)

@@ -139,6 +139,9 @@ struct FuzzTests {
             let cuts = Self.randomCuts(input.count, &rng)
             let split = decodeChunked(input, cuts: cuts)
             #expect(split.status == whole.status && split.data == whole.data, "case \(n) cuts \(cuts)")
+            if whole.status == .end {
+                #expect(split.trailer == whole.trailer, "case \(n) cuts \(cuts)")
+            }
             if whole.status != .error {
                 #expect(split.consumed == whole.consumed, "case \(n) cuts \(cuts)")
             }

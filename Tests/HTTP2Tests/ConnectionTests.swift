@@ -69,6 +69,34 @@ struct ExchangeTests {
         #expect(send(&c, 1, body[...], endStream: true) == nil)
     }
 
+    @Test func responseTrailersEndTheStreamAfterTheData() {
+        var client = Client.started()
+        client.headers(1, get + [("te", "trailers")])
+        var c = HTTP2Connection()
+        _ = feed(&c, client.bytes)
+        _ = c.takeOutbound()
+        let early = c.sendTrailers(1, fields: HeaderList([("x-early", "1")]))
+        #expect(!early, "no trailers before the head")
+        let headSent = c.sendHeaders(1, status: 200, fields: HeaderList(), endStream: false)
+        #expect(headSent)
+        let body = Array("hello".utf8)
+        #expect(send(&c, 1, body[...], endStream: false) == 5)
+        var trailers = HeaderList()
+        Array("Grpc-Status: 0\r\nContent-Length: 5\r\nX-Sum: abc\r\n".utf8).withUnsafeBytes { trailers.appendTrailerSection($0) }
+        let trailersSent = c.sendTrailers(1, fields: trailers)
+        #expect(trailersSent)
+        #expect(c.openStreams == 0)
+        let w = frames(c.takeOutbound())
+        #expect(w.map(\.type) == [FrameType.headers, FrameType.data, FrameType.headers])
+        #expect(w[1] == Written(type: FrameType.data, flags: 0, stream: 1, payload: body))
+        #expect(w[2].flags == FrameFlags.endStream | FrameFlags.endHeaders)
+        var decoder = HPACKDecoder()
+        let blocks = responseBlocks(w, decoder: &decoder)
+        #expect(blocks.map(\.fields) == [[":status=200"], ["grpc-status=0", "x-sum=abc"]])
+        let sentAgain = c.sendTrailers(1, fields: trailers)
+        #expect(!sentAgain, "the stream is closed")
+    }
+
     @Test func postWithBodyAndTrailers() {
         var client = Client.started()
         client.headers(1, post(length: 7) + [("te", "trailers")], endStream: false)

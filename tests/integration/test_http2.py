@@ -24,7 +24,7 @@ from hpack import Encoder
 from hyperframe.frame import (ContinuationFrame, DataFrame, Frame, GoAwayFrame, HeadersFrame, PingFrame,
                               RstStreamFrame, SettingsFrame, WindowUpdateFrame)
 
-from support import HOST, REPO, RssSampler, route
+from support import HOST, REPO, RecordingBackend, RssSampler, route
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 NO_ERROR, PROTOCOL_ERROR, FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR = 0x0, 0x1, 0x3, 0x6
@@ -335,6 +335,121 @@ def test_post_bodies_both_framings(clean_backends, sluice_factory):
                "--data-binary", f"@{p}", f"http://{HOST}:{sl.port}/upload")
     j = json.loads(out.stdout)
     assert j["received"] == len(body) and j["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+# ------------------------------------------------------------------ response trailers
+
+# A chunked response whose trailer section holds two fields to pass on (one with surrounding
+# whitespace) and fields that must not reach an HTTP/2 client.
+TRAILER_BODY = b"hello, trailers"
+CHUNKED_WITH_TRAILERS = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: grpc-status, x-checksum\r\n\r\n"
+    b"5\r\nhello\r\na\r\n, trailers\r\n0\r\n"
+    b"Grpc-Status: 0\r\nX-Checksum:  sha256=abc \r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n"
+    b"Connection: close\r\nKeep-Alive: 5\r\nHost: evil.test\r\nTE: trailers\r\nTrailer: x-more\r\n"
+    b"Upgrade: h2c\r\nProxy-Connection: close\r\nbad name: x\r\n\r\n")
+FORWARDED_TRAILERS = [("grpc-status", "0"), ("x-checksum", "sha256=abc")]
+# One whose trailer fields are all dropped: the last DATA frame ends the stream.
+CHUNKED_WITH_DROPPED_TRAILERS = (
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"5\r\nhello\r\n0\r\nContent-Length: 5\r\nConnection: close\r\nno-colon\r\n\r\n")
+
+
+# One whose trailer section is over the 16 KiB bound: the response fails after its head.
+CHUNKED_WITH_HUGE_TRAILERS = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+                              + b"x-pad: " + b"p" * 17_000 + b"\r\n\r\n")
+
+
+def trailer_response(request: bytes) -> bytes:
+    if b" /dropped " in request:
+        return CHUNKED_WITH_DROPPED_TRAILERS
+    return CHUNKED_WITH_HUGE_TRAILERS if b" /huge " in request else CHUNKED_WITH_TRAILERS
+
+
+def h2_events(port: int, paths: list[str]) -> dict[int, list]:
+    """GETs `paths` as concurrent streams on one prior-knowledge connection with Python's h2
+    (which checks what it receives); returns each stream's h2 events in order."""
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    events: dict[int, list] = {}
+    with socket.create_connection((HOST, port), timeout=10) as s:
+        conn.initiate_connection()
+        for path in paths:
+            sid = conn.get_next_available_stream_id()
+            conn.send_headers(sid, [(":method", "GET"), (":path", path), (":scheme", "http"),
+                                    (":authority", f"{HOST}:{port}"), ("te", "trailers")], end_stream=True)
+            events[sid] = []
+        s.sendall(conn.data_to_send())
+        ended = 0
+        while ended < len(paths):
+            data = s.recv(65536)
+            assert data, "connection closed before every stream ended"
+            for ev in conn.receive_data(data):
+                if getattr(ev, "stream_id", 0) in events:
+                    events[ev.stream_id].append(ev)
+                    ended += isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset))
+                if isinstance(ev, h2.events.DataReceived):
+                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+            s.sendall(conn.data_to_send())
+    return events
+
+
+def test_response_trailers_reach_h2_clients_after_the_body(sluice_factory):
+    backend = RecordingBackend(respond=trailer_response)
+    try:
+        sl = sluice_factory([route("app", [backend.addr], [backend.addr])])
+        # Five streams at once, so the backend connections are reused after a trailer section.
+        streams = h2_events(sl.port, ["/t1", "/t2", "/t3", "/dropped", "/huge"])
+        huge = streams.pop(9)
+        assert isinstance(huge[-1], h2.events.StreamReset) and huge[-1].error_code == 2, huge  # INTERNAL_ERROR
+        assert not any(isinstance(e, h2.events.TrailersReceived) for e in huge)
+        dropped = streams.pop(7)
+        kinds = [type(e).__name__ for e in dropped]
+        assert kinds[0] == "ResponseReceived" and kinds[-2:] == ["DataReceived", "StreamEnded"], kinds
+        assert b"".join(e.data for e in dropped[1:-1]) == b"hello" and dropped[-2].stream_ended is not None
+        for sid, evs in streams.items():
+            kinds = [type(e).__name__ for e in evs]
+            assert kinds[0] == "ResponseReceived" and kinds[-2:] == ["TrailersReceived", "StreamEnded"], (sid, kinds)
+            assert set(kinds[1:-2]) == {"DataReceived"}, (sid, kinds)
+            data = [e for e in evs if isinstance(e, h2.events.DataReceived)]
+            assert b"".join(e.data for e in data) == TRAILER_BODY
+            # The body's DATA frames leave the stream open: END_STREAM comes with the trailers.
+            assert all(e.stream_ended is None for e in data), sid
+            trailers = evs[-2]
+            assert trailers.stream_ended is not None
+            assert list(trailers.headers) == FORWARDED_TRAILERS, trailers.headers
+            head = dict(evs[0].headers)
+            assert head[":status"] == "200" and "transfer-encoding" not in head
+        time.sleep(0.3)
+        log = [e for e in sl.access_log() if e.get("message") == "request" and e["path"] in ("/t1", "/t2", "/t3")]
+        assert len(log) == 3 and {e["outcome"] for e in log} == {"completed"}
+        assert {e["bytes_sent"] for e in log} == {len(TRAILER_BODY)}
+    finally:
+        backend.stop()
+
+
+def test_response_trailers_seen_by_curl_and_dropped_for_http11(sluice_factory):
+    backend = RecordingBackend(respond=trailer_response)
+    try:
+        sl = sluice_factory([route("app", [backend.addr], [backend.addr])])
+        out = curl("--http2-prior-knowledge", "-D", "-", f"http://{HOST}:{sl.port}/curl")
+        assert out.returncode == 0, out.stderr
+        head, _, rest = out.stdout.partition("\n\n")  # text mode: CRLF read as LF
+        assert head.startswith("HTTP/2 200"), head
+        # curl writes the body, then the trailer fields it received.
+        assert rest.startswith(TRAILER_BODY.decode()), rest
+        tail = rest[len(TRAILER_BODY):].lower()
+        assert "grpc-status: 0" in tail and "x-checksum: sha256=abc" in tail, tail
+        assert "content-length" not in tail and "evil.test" not in tail and "bad name" not in tail, tail
+        # An HTTP/1.1 client gets the body re-chunked and no trailers (docs/proxy.md).
+        with socket.create_connection((HOST, sl.port), timeout=10) as s:
+            s.sendall(f"GET /h1 HTTP/1.1\r\nHost: {HOST}\r\nTE: trailers\r\nConnection: close\r\n\r\n".encode())
+            raw = b""
+            while chunk := s.recv(65536):
+                raw += chunk
+        assert raw.startswith(b"HTTP/1.1 200") and raw.endswith(b"\r\n0\r\n\r\n"), raw
+        assert b"grpc-status" not in raw.lower(), raw
+    finally:
+        backend.stop()
 
 
 # ------------------------------------------------------------------ frame-level errors
