@@ -14,6 +14,9 @@ import Glibc
 /// rest stay ready (level-triggered) and come back at the next wake-up. During a reconnect
 /// storm the requests of connections already open wait for a few handshakes at most, not
 /// for every handshake that arrived with them.
+///
+/// After the events and ticks of an iteration, the handlers that asked (`flushLater`) write
+/// what those events produced, once each.
 final class EventLoop {
     private let epfd: Int32
     private var handlers: [EventHandler?] = []
