@@ -5,6 +5,12 @@
 #
 #   bash bench/h2load.sh                       # 3 reps of 10 s, 2 s warm-up
 #   bash bench/h2load.sh --reps 5 --duration 10
+#   bash bench/h2load.sh --callgrind 20000     # instructions per request instead (valgrind)
+#
+# --callgrind N runs each proxy under valgrind's callgrind, one at a time, and prints its
+# user-space instructions per request over N requests of each scenario (after N/5 unmeasured
+# ones): the steady figure on a noisy box. SLUICE_BASE_BIN=<an older sluice> adds a row
+# `sluicebase` for that binary, for before/after figures in one run.
 #
 # Scenarios: c=64 clients with 10 streams each (-c64 -m10) and 1 client with 100 streams
 # (-c1 -m100), each with small ("/") and 64 KiB ("/64k") responses. Every proxy has one
@@ -15,11 +21,12 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-reps=3 duration=10 warmup=2
+reps=3 duration=10 warmup=2 callgrind=
 while [ $# -gt 0 ]; do
     case $1 in
         --reps) reps=$2;; --duration) duration=$2;; --warmup) warmup=$2;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0;;
+        --callgrind) callgrind=$2;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2;;
     esac
     shift 2
@@ -61,17 +68,55 @@ echo '{"name":"bench","pools":{"blue":{"backends":["127.0.0.1:18081"]},"green":{
     > "$work/routes/bench.json"
 sleep 1
 
+# The command line of a proxy in `argv` (under callgrind when `wrap` is set).
 proxy_argv() {
     case $1 in
-        nginx) echo "nginx -e $work/nginx.err -c $work/nginx.conf";;
-        haproxy) echo "haproxy -db -f $work/haproxy.cfg";;
-        sluice) echo "$bin serve --routes $work/routes --listen 127.0.0.1:18080 --workers 1 --admin 127.0.0.1:18073 --state $work/state --access-log off";;
+        nginx) argv=(nginx -e "$work/nginx.err" -c "$work/nginx.conf")
+               [ -n "${wrap:-}" ] && argv+=(-g "master_process off;");;
+        haproxy) argv=(haproxy -db -f "$work/haproxy.cfg");;
+        sluice|sluicebase)
+            local b=$bin; [ "$1" = sluicebase ] && b=$SLUICE_BASE_BIN
+            argv=("$b" serve --routes "$work/routes" --listen 127.0.0.1:18080 --workers 1 --admin 127.0.0.1:18073
+                  --state "$work/state-$1" --access-log off);;
     esac
+    if [ -n "${wrap:-}" ]; then argv=(valgrind --tool=callgrind --instr-atstart=no "--callgrind-out-file=$work/cg.$1.%p" "${argv[@]}"); fi
 }
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null --http2-prior-knowledge http://127.0.0.1:18080/ && return 0; sleep 0.1; done; return 1; }
 
 # scenario name | h2load arguments | path
 scenarios=("c64m10-small|-c64 -m10|/" "c64m10-64k|-c64 -m10|/64k" "c1m100-small|-c1 -m100|/" "c1m100-64k|-c1 -m100|/64k")
+if [ -n "$callgrind" ]; then
+    command -v valgrind >/dev/null || { echo "--callgrind needs valgrind" >&2; exit 1; }
+    wrap=1
+    proxies=(nginx haproxy sluice); [ -n "${SLUICE_BASE_BIN:-}" ] && proxies+=(sluicebase)
+    printf '%-14s%-12s%14s\n' scenario proxy instr/req | tee "$work/callgrind.txt"
+    for sc in "${scenarios[@]}"; do
+        IFS='|' read -r name args path <<< "$sc"
+        for proxy in "${proxies[@]}"; do
+            proxy_argv "$proxy"
+            SLUICE_ADMIN_TOKEN=bench taskset -c 0 "${argv[@]}" > "$work/$proxy.out" 2>&1 & ppid=$!
+            for _ in $(seq 300); do curl -s -o /dev/null --http2-prior-knowledge http://127.0.0.1:18080/ && break; sleep 0.2; done
+            # shellcheck disable=SC2086
+            taskset -c 1 h2load $args -n $((callgrind / 5)) -t1 "http://127.0.0.1:18080$path" > /dev/null
+            callgrind_control -i on "$ppid" > /dev/null 2>&1
+            # shellcheck disable=SC2086
+            done_n=$(taskset -c 1 h2load $args -n "$callgrind" -t1 "http://127.0.0.1:18080$path" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
+            callgrind_control -d "$ppid" > /dev/null 2>&1
+            kill "$ppid"
+            for _ in $(seq 50); do kill -0 "$ppid" 2>/dev/null || break; sleep 0.1; done
+            kill -9 "$ppid" 2>/dev/null || true; wait "$ppid" 2>/dev/null || true
+            while ss -ltn | grep -q ':18080 '; do sleep 0.1; done
+            # The dump (files *.1) holds the measured requests only.
+            total=$(cat "$work"/cg."$proxy".*.1 | sed -n 's/^summary: //p' | awk '{s += $1} END {printf "%.0f", s}')
+            rm -f "$work"/cg."$proxy".*
+            [ "$done_n" = "$callgrind" ] || { echo "$proxy: only $done_n of $callgrind requests succeeded" >&2; exit 1; }
+            printf '%-14s%-12s%14d\n' "$name" "$proxy" $((total / callgrind)) | tee -a "$work/callgrind.txt"
+        done
+    done
+    echo "raw: $work"
+    exit 0
+fi
+
 results="$work/results.tsv"
 printf 'rep\tscenario\tproxy\treqs\tp99ms\tfailed\n' > "$results"
 for rep in $(seq "$reps"); do
@@ -79,7 +124,8 @@ for rep in $(seq "$reps"); do
         IFS='|' read -r name args path <<< "$sc"
         for proxy in nginx haproxy sluice; do
             # shellcheck disable=SC2046
-            SLUICE_ADMIN_TOKEN=bench taskset -c 0 $(proxy_argv "$proxy") > "$work/$proxy.out" 2>&1 & ppid=$!
+            proxy_argv "$proxy"
+            SLUICE_ADMIN_TOKEN=bench taskset -c 0 "${argv[@]}" > "$work/$proxy.out" 2>&1 & ppid=$!
             wait_port || { echo "$proxy did not answer; see $work/$proxy.out" >&2; exit 1; }
             log="$work/$rep-$name-$proxy.log"
             # shellcheck disable=SC2086
