@@ -11,8 +11,9 @@ import Traffic
 /// feeds the bytes read to the state machine and lets the streams it concerns move their
 /// bytes (only those: a backend's event moves its own stream). The frames produced wait for
 /// `flush()` at the end of the loop's iteration, which writes them in one go, moves the
-/// streams that were waiting for room, and sets the client socket's epoll interest. Memory is bounded: the
-/// socket is not read while `outbound` holds `highWater` bytes (the client is not reading),
+/// streams that were waiting for room, and sets the client socket's epoll interest.
+///
+/// Memory is bounded: the socket is not read while `outbound` holds `highWater` bytes (the client is not reading),
 /// request bodies are bounded by the receive windows (a stream's opens only as its backend
 /// takes the bytes), and each stream reads its backend only while the client's windows and
 /// `outbound` have room.
@@ -211,7 +212,7 @@ final class HTTP2ClientConnection: EventHandler {
             swap(&ready, &advancing)
             for stream in advancing {
                 stream.isReady = false
-                _ = stream.advance()
+                stream.advance()
             }
             advancing.removeAll(keepingCapacity: true)
         }

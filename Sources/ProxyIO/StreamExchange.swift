@@ -239,15 +239,13 @@ final class StreamExchange {
         }
     }
 
-    /// Writes as much of `buffers.toBackend` as the socket takes; once it is all gone, the client
-    /// gets the window of the body bytes back. Returns whether any byte went.
-    @discardableResult
-    private func writeBackend() -> Bool {
-        guard let b = backend, !b.connecting else { return false }
-        let (wrote, failed) = b.send(&buffers.toBackend, &exchange, now: worker.loop.now)
+    /// Writes as much of `toBackend` as the socket takes; once it is all gone, the client
+    /// gets the window of the body bytes back.
+    private func writeBackend() {
+        guard let b = backend, !b.connecting else { return }
+        let (_, failed) = b.send(&buffers.toBackend, &exchange, now: worker.loop.now)
         if failed { backendEOF = true }
         if buffers.toBackend.isEmpty { creditClient() }
-        return wrote
     }
 
     /// Gives the client back the window of the body bytes the backend took (or that were
@@ -260,47 +258,40 @@ final class StreamExchange {
 
     // MARK: The exchange
 
-    /// One step: request bytes out, response in and on to the client, the end. Returns
-    /// whether anything changed. Runs in every pump of the connection.
-    func advance() -> Bool {
-        guard !isDone else { return false }
-        var progress = false
+    /// One step: request bytes out, response in and on to the client, the end. Runs when the
+    /// connection advances this stream (an event of its own, or more window or room).
+    func advance() {
+        guard !isDone else { return }
         if outcome != nil || exchange.outcome != nil {
             // Answered: the rest of the request body is dropped (its window given back).
             buffers.toBackend.clear()
             creditClient()
         } else {
-            progress = writeBackend()
-            progress = forwardResponse() || progress
+            writeBackend()
+            forwardResponse()
         }
-        if !buffers.ownBody.isEmpty { progress = sendOwnBody() || progress }
-        if let outcome, buffers.ownBody.isEmpty {
-            finish(outcome)
-            return true
-        }
+        if !buffers.ownBody.isEmpty { sendOwnBody() }
+        if let outcome, buffers.ownBody.isEmpty { return finish(outcome) }
         if !isDone { updateInterest() }
-        return progress
     }
 
     /// Reads response heads and passes the body on as far as the client's windows allow.
-    private func forwardResponse() -> Bool {
-        var moved = false
+    private func forwardResponse() {
         while backend != nil && outcome == nil && connection.hasRoom {
             if buffers.responses.readingHead {
-                guard forwardResponseHead() else { return moved }
-                moved = true
+                guard forwardResponseHead() else { return }
                 continue
             }
             let window = connection.h2.sendWindow(id)
             if window == 0 {
                 // A window the client keeps shut ends in the stall timeout.
                 connection.h2.waitingForWindow(id, nowMs: connection.nowMs)
-                return moved
+                return
             }
-            if buffers.fromBackend.isEmpty && !backendEOF { return moved }
+            if buffers.fromBackend.isEmpty && !backendEOF { return }
             let all = buffers.fromBackend.readable
             let input = UnsafeRawBufferPointer(rebasing: all.prefix(window))
-            guard case .body(let step) = buffers.responses.read(input, eof: backendEOF && input.count == all.count, limits: worker.settings.limits) else { return moved }
+            guard case .body(let step) = buffers.responses.read(input, eof: backendEOF && input.count == all.count, limits: worker.settings.limits) else { return }
             let end = step.status == .end
             let trailer = buffers.responses.body.trailer
             if !trailer.isEmpty { buffers.trailerSection.append(UnsafeRawBufferPointer(rebasing: input[trailer])) }
@@ -310,7 +301,7 @@ final class StreamExchange {
                 guard let n = connection.h2.sendData(id, data, endStream: end && trailers == nil, nowMs: connection.nowMs),
                       trailers.map({ connection.h2.sendTrailers(id, fields: $0) }) ?? true else {
                     finish(exchange.clientGone())
-                    return true
+                    return
                 }
                 bytesSent += n
             }
@@ -318,19 +309,17 @@ final class StreamExchange {
             switch step.status {
             case .end:
                 completeResponse()
-                return true
+                return
             case .invalid:
                 backendFailed(.invalid)
-                return true
+                return
             case .truncated:
                 backendFailed(.closed)
-                return true
+                return
             case .more:
-                if step.consumed == 0 { return moved }
-                moved = true
+                if step.consumed == 0 { return }
             }
         }
-        return moved
     }
 
     /// At the body's end: the backend's trailer fields that may go on to the client, nil when
@@ -470,7 +459,7 @@ final class StreamExchange {
         }
     }
 
-    // MARK: Own buffers.responses
+    // MARK: Own responses
 
     /// A request refused before it was routed (header list too large, a head the HTTP/1.1
     /// rules refuse): answered with `status`.
@@ -503,18 +492,17 @@ final class StreamExchange {
     }
 
     /// Sends what the windows allow of an own response's body; ends the stream with its last byte.
-    private func sendOwnBody() -> Bool {
+    private func sendOwnBody() {
         let window = connection.h2.sendWindow(id)
-        guard window > 0 else { return false }
+        guard window > 0 else { return }
         let n = min(window, buffers.ownBody.readableBytes)
         guard let sent = connection.h2.sendData(id, UnsafeRawBufferPointer(rebasing: buffers.ownBody.readable.prefix(n)),
                                                 endStream: n == buffers.ownBody.readableBytes, nowMs: connection.nowMs) else {
             buffers.ownBody.clear()
-            return true
+            return
         }
         bytesSent += sent
         buffers.ownBody.consume(sent)
-        return sent > 0
     }
 
     // MARK: The end
