@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from support import HOST, Load, route
@@ -90,8 +91,13 @@ def eventually(predicate, timeout: float, what: str):
 
 
 def text_of(driver, css: str) -> str:
+    """The text of the first element matching `css`, "" when there is none (or when the page
+    re-rendered it between finding and reading: the poll in `eventually` asks again)."""
     found = driver.find_elements(By.CSS_SELECTOR, css)
-    return found[0].text if found else ""
+    try:
+        return found[0].text if found else ""
+    except StaleElementReferenceException:
+        return ""
 
 
 def test_page_is_small_with_a_strict_policy(clean_backends, sluice_factory):
