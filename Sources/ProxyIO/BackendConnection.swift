@@ -69,25 +69,22 @@ final class BackendConnection: EventHandler {
     }
 
     /// Writes as much of `out` as the socket takes, telling `exchange` of every write (once
-    /// connected). Returns whether any byte went, and whether the write failed (the
-    /// connection is then done for).
+    /// connected). Returns whether the write failed (the connection is then done for).
     @inline(__always)
-    func send(_ out: inout ByteBuffer, _ exchange: inout Exchange, now: Int64) -> (wrote: Bool, failed: Bool) {
-        var wrote = false
+    func send(_ out: inout ByteBuffer, _ exchange: inout Exchange, now: Int64) -> Bool {
         while out.readableBytes > 0 {
             let result = if let tls { tls.write(out.readable) } else { Syscall.write(fd, out.readable) }
             switch result {
             case .done(let n):
                 out.consume(n)
-                wrote = true
                 exchange.requestSent(now: now)
             case .wouldBlock, .eof:
-                return (wrote, false)
+                return false
             case .failed:
-                return (wrote, true)
+                return true
             }
         }
-        return (wrote, false)
+        return false
     }
 
     /// Called when the connection goes back to the pool.

@@ -243,8 +243,7 @@ final class StreamExchange {
     /// gets the window of the body bytes back.
     private func writeBackend() {
         guard let b = backend, !b.connecting else { return }
-        let (_, failed) = b.send(&buffers.toBackend, &exchange, now: worker.loop.now)
-        if failed { backendEOF = true }
+        if b.send(&buffers.toBackend, &exchange, now: worker.loop.now) { backendEOF = true }
         if buffers.toBackend.isEmpty { creditClient() }
     }
 
