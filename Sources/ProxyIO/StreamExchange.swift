@@ -282,14 +282,16 @@ final class StreamExchange {
                 continue
             }
             let window = connection.h2.sendWindow(id)
-            if window == 0 {
+            let all = buffers.fromBackend.readable
+            // With the window used up, only a step without data goes on (a chunked body's
+            // framing, its last chunk and trailers: the stream's end needs no window).
+            if window == 0 && !nextBodyStepHasNoData(all) {
                 // A window the client keeps shut ends in the stall timeout.
                 connection.h2.waitingForWindow(id, nowMs: connection.nowMs)
                 return
             }
             if buffers.fromBackend.isEmpty && !backendEOF { return }
-            let all = buffers.fromBackend.readable
-            let input = UnsafeRawBufferPointer(rebasing: all.prefix(window))
+            let input = window == 0 ? all : UnsafeRawBufferPointer(rebasing: all.prefix(window))
             guard case .body(let step) = buffers.responses.read(input, eof: backendEOF && input.count == all.count, limits: worker.settings.limits) else { return }
             let end = step.status == .end
             let trailer = buffers.responses.body.trailer
@@ -319,6 +321,15 @@ final class StreamExchange {
                 if step.consumed == 0 { return }
             }
         }
+    }
+
+    /// Whether the next body step over `input` (the unsent response bytes) moves on without
+    /// any data byte: framing only, or the body's end. Runs when the window is used up.
+    private func nextBodyStepHasNoData(_ input: UnsafeRawBufferPointer) -> Bool {
+        guard !input.isEmpty else { return false }
+        var reader = buffers.responses
+        guard case .body(let step) = reader.read(input, eof: backendEOF, limits: worker.settings.limits) else { return false }
+        return step.data.isEmpty && (step.consumed > 0 || step.status != .more)
     }
 
     /// At the body's end: the backend's trailer fields that may go on to the client, nil when
@@ -527,7 +538,10 @@ final class StreamExchange {
         if b.connecting {
             events = shim_EPOLLOUT
         } else {
+            // A chunked body is read with the window shut too (up to `wantsBackendBytes`), so
+            // that its end, which needs no window, is seen.
             let canSend = buffers.responses.readingHead || connection.h2.sendWindow(id) > 0
+                || buffers.responses.body.framing == .chunked
             if wantsBackendBytes && connection.hasRoom && canSend {
                 events |= shim_EPOLLIN | shim_EPOLLRDHUP
             }

@@ -241,7 +241,8 @@ class RawServer:
 class RecordingBackend(RawServer):
     """Records every byte received per connection and answers each complete request (head
     plus Content-Length or chunked body) with a fixed response, sent in one call (by default
-    a 200 with the body "recorded"; `respond`, given the request's bytes, may choose another).
+    a 200 with the body "recorded"; `respond`, given the request's bytes, may choose another,
+    or a tuple of parts sent 0.3 s apart).
     Requests to HEALTH_PATH_FOR_RECORDER (the proxy's active health checks) are excluded by
     `payload()`."""
 
@@ -272,7 +273,11 @@ class RecordingBackend(RawServer):
                     if used is None:
                         break
                     request, pending = pending[:used], pending[used:]
-                    s.sendall(self.respond(request) if self.respond else self.response)
+                    reply = self.respond(request) if self.respond else self.response
+                    for i, part in enumerate(reply if isinstance(reply, tuple) else (reply,)):
+                        if i:
+                            time.sleep(0.3)
+                        s.sendall(part)
         except OSError:
             return
         finally:

@@ -19,6 +19,7 @@ from pathlib import Path
 import h2.config
 import h2.connection
 import h2.events
+import h2.settings
 import pytest
 from hpack import Encoder
 from hyperframe.frame import (ContinuationFrame, DataFrame, Frame, GoAwayFrame, HeadersFrame, PingFrame,
@@ -448,6 +449,46 @@ def test_response_trailers_seen_by_curl_and_dropped_for_http11(sluice_factory):
                 raw += chunk
         assert raw.startswith(b"HTTP/1.1 200") and raw.endswith(b"\r\n0\r\n\r\n"), raw
         assert b"grpc-status" not in raw.lower(), raw
+    finally:
+        backend.stop()
+
+
+def test_a_chunked_body_that_uses_the_window_up_exactly_still_ends(sluice_factory):
+    """A chunked response whose data fills the client's stream window to the byte: its last
+    chunk (and trailers) carry no data, so the stream ends without waiting for a
+    WINDOW_UPDATE that a client may only send once the response is complete."""
+    window = 100
+    body = b"w" * window
+    def respond(request: bytes) -> bytes:
+        head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        chunks = b"40\r\n" + body[:64] + b"\r\n24\r\n" + body[64:] + b"\r\n"
+        trailers = b"X-Checksum: abc\r\n" if b"trailers " in request else b""
+        end = b"0\r\n" + trailers + b"\r\n"
+        # "/late...": the last chunk comes 0.3 s after the data (read with the window shut).
+        return (head + chunks, end) if b" /late" in request else head + chunks + end
+    backend = RecordingBackend(respond=respond)
+    try:
+        sl = sluice_factory([route("app", [backend.addr], [backend.addr])])
+        for path in ("/plain", "/trailers", "/late", "/late-trailers"):
+            conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+            conn.local_settings = h2.settings.Settings(
+                client=True, initial_values={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: window})
+            events = []
+            with socket.create_connection((HOST, sl.port), timeout=5) as s:
+                conn.initiate_connection()
+                conn.send_headers(1, [(":method", "GET"), (":path", path), (":scheme", "http"),
+                                      (":authority", f"{HOST}:{sl.port}"), ("te", "trailers")], end_stream=True)
+                s.sendall(conn.data_to_send())
+                # No WINDOW_UPDATE is ever sent: received data is not acknowledged.
+                while not any(isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset)) for e in events):
+                    data = s.recv(65536)  # times out (5 s) if the end waits for window
+                    assert data, "connection closed before the stream ended"
+                    events += [e for e in conn.receive_data(data) if getattr(e, "stream_id", 0) == 1]
+                    s.sendall(conn.data_to_send())
+            assert isinstance(events[-1], h2.events.StreamEnded), (path, events)
+            assert b"".join(e.data for e in events if isinstance(e, h2.events.DataReceived)) == body, path
+            trailers = [e for e in events if isinstance(e, h2.events.TrailersReceived)]
+            assert [list(t.headers) for t in trailers] == ([[("x-checksum", "abc")]] if "trailers" in path else []), path
     finally:
         backend.stop()
 
