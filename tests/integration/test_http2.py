@@ -459,7 +459,7 @@ def test_a_chunked_body_that_uses_the_window_up_exactly_still_ends(sluice_factor
     WINDOW_UPDATE that a client may only send once the response is complete."""
     window = 100
     body = b"w" * window
-    def respond(request: bytes) -> bytes:
+    def respond(request: bytes) -> bytes | tuple[bytes, bytes]:
         head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
         chunks = b"40\r\n" + body[:64] + b"\r\n24\r\n" + body[64:] + b"\r\n"
         trailers = b"X-Checksum: abc\r\n" if b"trailers " in request else b""
