@@ -9,8 +9,8 @@
 #
 # --callgrind N runs each proxy under valgrind's callgrind, one at a time, and prints its
 # user-space instructions per request over N requests of each scenario (after N/5 unmeasured
-# ones): the steady figure on a noisy box. SLUICE_BASE_BIN=<an older sluice> adds a row
-# `sluicebase` for that binary, for before/after figures in one run.
+# ones): the steady figure on a noisy box. In both modes SLUICE_BASE_BIN=<an older sluice>
+# adds a row `sluicebase` for that binary, for before/after figures in one run.
 #
 # Scenarios: c=64 clients with 10 streams each (-c64 -m10) and 1 client with 100 streams
 # (-c1 -m100), each with small ("/") and 64 KiB ("/64k") responses. Every proxy has one
@@ -85,10 +85,10 @@ wait_port() { for _ in $(seq 100); do curl -s -o /dev/null --http2-prior-knowled
 
 # scenario name | h2load arguments | path
 scenarios=("c64m10-small|-c64 -m10|/" "c64m10-64k|-c64 -m10|/64k" "c1m100-small|-c1 -m100|/" "c1m100-64k|-c1 -m100|/64k")
+proxies=(nginx haproxy sluice); [ -n "${SLUICE_BASE_BIN:-}" ] && proxies+=(sluicebase)
 if [ -n "$callgrind" ]; then
     command -v valgrind >/dev/null || { echo "--callgrind needs valgrind" >&2; exit 1; }
     wrap=1
-    proxies=(nginx haproxy sluice); [ -n "${SLUICE_BASE_BIN:-}" ] && proxies+=(sluicebase)
     printf '%-14s%-12s%14s\n' scenario proxy instr/req | tee "$work/callgrind.txt"
     for sc in "${scenarios[@]}"; do
         IFS='|' read -r name args path <<< "$sc"
@@ -122,8 +122,7 @@ printf 'rep\tscenario\tproxy\treqs\tp99ms\tfailed\n' > "$results"
 for rep in $(seq "$reps"); do
     for sc in "${scenarios[@]}"; do
         IFS='|' read -r name args path <<< "$sc"
-        for proxy in nginx haproxy sluice; do
-            # shellcheck disable=SC2046
+        for proxy in "${proxies[@]}"; do
             proxy_argv "$proxy"
             SLUICE_ADMIN_TOKEN=bench taskset -c 0 "${argv[@]}" > "$work/$proxy.out" 2>&1 & ppid=$!
             wait_port || { echo "$proxy did not answer; see $work/$proxy.out" >&2; exit 1; }
@@ -153,7 +152,7 @@ for rep, sc, proxy, reqs, p99, failed in rows:
 print(f"{'scenario':<14}{'proxy':<9}{'req/s':>10}{'p99 ms':>9}{'failed':>8}  ratio to nginx per rep")
 for sc in dict.fromkeys(r[1] for r in rows):
     base = {rep: r for rep, r, _, _ in by[(sc, "nginx")]}
-    for proxy in ("nginx", "haproxy", "sluice"):
+    for proxy in dict.fromkeys(r[2] for r in rows):
         xs = by[(sc, proxy)]
         ratios = " ".join(f"{r / base[rep]:.2f}" for rep, r, _, _ in xs if base.get(rep))
         print(f"{sc:<14}{proxy:<9}{statistics.median(x[1] for x in xs):>10.0f}{statistics.median(x[2] for x in xs):>9.2f}"
