@@ -24,8 +24,10 @@ extension HTTP2Connection {
     /// Response body bytes of stream `s`: sends as many as both send windows allow, in frames
     /// of at most the client's SETTINGS_MAX_FRAME_SIZE; END_STREAM goes with the last byte when
     /// `endStream` and all were taken. Returns how many bytes were taken (retry the rest after
-    /// `.sendWindowOpened`), nil when the stream is gone.
-    public mutating func sendData(_ s: UInt32, _ bytes: UnsafeRawBufferPointer, endStream: Bool, nowMs: Int) -> Int? {
+    /// `.sendWindowOpened`), nil when the stream is gone. With an `owner` the bytes taken are
+    /// not copied: they go to `outboundSplices`, and the owner keeps them until written.
+    public mutating func sendData(_ s: UInt32, _ bytes: UnsafeRawBufferPointer, endStream: Bool, nowMs: Int,
+                                  owner: (any PayloadOwner)? = nil) -> Int? {
         guard state != .closed, var stream = streams[s], stream.local == .sendingBody else { return nil }
         let n = max(0, min(bytes.count, connectionSendWindow, stream.sendWindow))
         if bytes.isEmpty && endStream {
@@ -34,7 +36,16 @@ extension HTTP2Connection {
         var at = 0
         while at < n {
             let chunk = min(n - at, peerMaxFrameSize)
-            FrameWriter.data(&outbound, stream: s, UnsafeRawBufferPointer(rebasing: bytes[at..<at + chunk]), endStream: endStream && at + chunk == bytes.count)
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[at..<at + chunk])
+            let flags = endStream && at + chunk == bytes.count ? FrameFlags.endStream : 0
+            FrameWriter.header(&outbound, length: chunk, type: FrameType.data, flags: flags, stream: s)
+            if let owner {
+                outboundSplices.append(Splice(at: outbound.count, bytes: payload, owner: owner))
+                owner.pendingPayloads += 1
+                splicedCount += chunk
+            } else {
+                outbound.append(contentsOf: payload)
+            }
             at += chunk
         }
         connectionSendWindow -= n

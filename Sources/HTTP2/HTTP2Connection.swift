@@ -5,16 +5,18 @@
 /// `sendTrailers`/`resetStream` when a stream's exchange has something for the client,
 /// `dataConsumed` when a stream's request body bytes have been passed on, `shutdown` to drain.
 /// Each returns what happened for the streams (`Output.events`); frames to write collect in
-/// `outbound` (the shell writes them and calls `consumeOutbound` with what was written, or
-/// takes them all with `takeOutbound`, and should stop reading while they pile up). When `Output.close` (or `isClosed`) is true the shell writes
-/// what is left and closes. The time enters as milliseconds; nothing here reads a clock.
+/// `outbound`, but for the DATA payloads sent with an owner, which stay where the owner keeps
+/// them (`outboundSplices`). The shell takes them with `swapOutbound` or `takeOutbound`,
+/// writes them, and should stop reading while they pile up. When `Output.close` (or
+/// `isClosed`) is true the shell writes what is left and closes. The time enters as
+/// milliseconds; nothing here reads a clock.
 ///
 /// Connection errors end in GOAWAY with the RFC's error code; stream errors in RST_STREAM and a
 /// `.reset` event when the stream was open. Defences: at most `maxConcurrentStreams` open;
 /// budgets of resets (rapid reset), SETTINGS, PINGs and empty frames; header blocks bounded in
 /// size and in CONTINUATION frames; a decoded-size bound in HPACK; a stall timeout for streams
 /// whose send window stays shut.
-public struct HTTP2Connection: Sendable {
+public struct HTTP2Connection {
     public enum Event: Equatable, Sendable {
         /// A new request; `endStream` when it has no body.
         case request(stream: UInt32, RequestFields, endStream: Bool)
@@ -92,8 +94,12 @@ public struct HTTP2Connection: Sendable {
     var pingBudget: RateBudget
     var emptyFrameBudget: RateBudget
 
-    /// Frames to write, in order.
+    /// Frames to write, in order, but for the payloads in `outboundSplices`.
     public internal(set) var outbound: [UInt8] = []
+    /// The DATA payloads left out of `outbound`, in order.
+    public internal(set) var outboundSplices: [Splice] = []
+    /// Bytes of the payloads in `outboundSplices`.
+    var splicedCount = 0
 
     /// A connection whose server preface (our SETTINGS, and a WINDOW_UPDATE raising the
     /// connection window) is already in `outbound`.
@@ -120,16 +126,36 @@ public struct HTTP2Connection: Sendable {
     /// Streams open now.
     public var openStreams: Int { streams.count }
 
-    /// Hands over the frames to write.
+    /// Bytes of frames to write: `outbound` and the payloads left out of it.
+    public var outboundCount: Int { outbound.count + splicedCount }
+
+    /// Hands over the frames to write as bytes, the payloads left out copied in (and their
+    /// owners' counts taken down).
     public mutating func takeOutbound() -> [UInt8] {
-        defer { outbound.removeAll(keepingCapacity: false) }
-        return outbound
+        var bytes: [UInt8] = []
+        var at = 0
+        for splice in outboundSplices {
+            bytes += outbound[at..<splice.at]
+            bytes += splice.bytes
+            splice.owner.pendingPayloads -= 1
+            at = splice.at
+        }
+        bytes += outbound[at...]
+        outbound = []
+        outboundSplices = []
+        splicedCount = 0
+        return bytes
     }
 
-    /// The first `count` bytes of `outbound` were written (a partial write keeps the rest);
-    /// the buffer keeps its capacity.
-    public mutating func consumeOutbound(_ count: Int) {
-        outbound.removeFirst(count)
+    /// Hands over the frames to write in exchange for `bytes` and `splices`, which are
+    /// emptied (keeping their capacity) and take the frames after: the shell queues them
+    /// without copying a byte.
+    public mutating func swapOutbound(_ bytes: inout [UInt8], _ splices: inout [Splice]) {
+        bytes.removeAll(keepingCapacity: true)
+        splices.removeAll(keepingCapacity: true)
+        swap(&bytes, &outbound)
+        swap(&splices, &outboundSplices)
+        splicedCount = 0
     }
 
     /// Bytes arrived: parses every whole frame in `buf` (all bytes not consumed before) at

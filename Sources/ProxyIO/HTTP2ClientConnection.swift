@@ -13,7 +13,7 @@ import Traffic
 /// `flush()` at the end of the loop's iteration, which writes them in one go, moves the
 /// streams that were waiting for room, and sets the client socket's epoll interest.
 ///
-/// Memory is bounded: the socket is not read while `outbound` holds `highWater` bytes (the client is not reading),
+/// Memory is bounded: the socket is not read while `highWater` bytes of frames wait for it (the client is not reading),
 /// request bodies are bounded by the receive windows (a stream's opens only as its backend
 /// takes the bytes), and each stream reads its backend only while the client's windows and
 /// `outbound` have room.
@@ -24,6 +24,14 @@ final class HTTP2ClientConnection: EventHandler {
     /// are read.
     static let highWater = 256 * 1024
     static let readChunk = 16 * 1024
+    /// Response body bytes sent as DATA at once from this many on go out from the stream's
+    /// buffer without a copy (on a plain socket: TLS encrypts them into a buffer of its own).
+    static let spliceMinimum = 4 * 1024
+    /// At most this many pieces (frame bytes and payloads) go in one write.
+    static let maxPieces = 64
+    /// A connection without a stream open for this long frees its output buffers (they keep
+    /// their capacity from one stream to the next: regrowing one copies what it holds).
+    static let releaseAfterMs: Int64 = 1_000
 
     unowned(unsafe) let worker: Worker
     let tls: TLSStream?
@@ -49,10 +57,8 @@ final class HTTP2ClientConnection: EventHandler {
     /// until this deadline.
     private var closingDeadline: Int64?
     private var idleSince: Int64
-    /// Bytes at the front of `h2.outbound` already written: consumed (moved out) only once
-    /// all of it is written or this much is, so partial writes do not move the rest each time.
-    private var outboundSent = 0
-    static let consumeAfter = 128 * 1024
+    /// The frames being written to the client socket (while `h2` frames the next ones).
+    private var outbound = OutboundBuffers()
 
     /// Takes over an accepted connection from the `ClientConnection` that read its first
     /// bytes (`input`, moved here); the worker's client count is unchanged.
@@ -97,6 +103,7 @@ final class HTTP2ClientConnection: EventHandler {
         for stream in streams { stream.tick(now: now) }
         markAllReady()
         apply(h2.tick(nowMs: nowMs))
+        if streams.isEmpty && now - idleSince >= Self.releaseAfterMs { outbound.release(with: &h2) }
         if streams.isEmpty && now - idleSince >= worker.settings.clientIdleTimeoutMs { apply(h2.shutdown()) }
         pump()
     }
@@ -132,25 +139,29 @@ final class HTTP2ClientConnection: EventHandler {
         }
     }
 
-    /// Writes as much of `outbound` as the socket takes; returns whether any byte went.
+    /// Writes the frames produced so far, as many as the socket takes: on a plain socket
+    /// until a short write (its send buffer is full), over TLS until it would block. Returns
+    /// whether any byte went.
     @discardableResult
     private func writeClient() -> Bool {
-        var wrote = false
+        guard !closed else { return false }
         let hadRoom = hasRoom
         defer { if !hadRoom && hasRoom { markAllReady() } }
-        while !closed && outboundSent < h2.outbound.count {
-            let result = h2.outbound.withUnsafeBytes { all in
-                let bytes = UnsafeRawBufferPointer(rebasing: all[outboundSent...])
-                return if let tls { tls.write(bytes) } else { Syscall.write(fd, bytes) }
+        var wrote = false
+        outbound.take(from: &h2)
+        while !outbound.isEmpty {
+            // Over TLS there are no splices (`spliceMinimum`): the first piece is all there is.
+            let result = outbound.withUnwrittenPieces(limit: Self.maxPieces) { pieces in
+                if let tls { tls.write(pieces[0]) } else { Syscall.write(fd, pieces) }
             }
             switch result {
             case .done(let n):
-                outboundSent += n
-                if outboundSent == h2.outbound.count || outboundSent >= Self.consumeAfter {
-                    h2.consumeOutbound(outboundSent)
-                    outboundSent = 0
-                }
                 wrote = true
+                if outbound.didWrite(n, released: payloadsWritten) {
+                    outbound.take(from: &h2)
+                } else if tls == nil {
+                    return true
+                }
             case .wouldBlock, .eof:
                 return wrote
             case .failed:
@@ -159,6 +170,14 @@ final class HTTP2ClientConnection: EventHandler {
             }
         }
         return wrote
+    }
+
+    /// A stream's buffers have no DATA payload left to write: if the stream waits to read
+    /// its backend into them, it may now.
+    private func payloadsWritten(_ owner: any PayloadOwner) {
+        guard let buffers = owner as? StreamBuffers, let stream = buffers.waitingForPayloads else { return }
+        buffers.waitingForPayloads = nil
+        markReady(stream)
     }
 
     // MARK: The pump
@@ -193,7 +212,7 @@ final class HTTP2ClientConnection: EventHandler {
             }
             if h2.isClosed { enterClosing() }
         }
-        if let _ = closingDeadline, outboundSent == h2.outbound.count {
+        if let _ = closingDeadline, unwritten == 0 {
             // Over TLS, close_notify goes first; it may wait for the socket to be writable.
             if tls?.shutdown() != false { return close() }
         }
@@ -237,7 +256,9 @@ final class HTTP2ClientConnection: EventHandler {
 
     /// A stream's exchange, with spare buffers when there are.
     private func newStream(_ id: UInt32) -> StreamExchange {
-        let stream = StreamExchange(id: id, connection: self, buffers: spareBuffers.popLast() ?? StreamBuffers())
+        // Only buffers whose payloads are all written: the others cannot be read into yet.
+        let spare = spareBuffers.lastIndex { $0.pendingPayloads == 0 }
+        let stream = StreamExchange(id: id, connection: self, buffers: spare.map { spareBuffers.remove(at: $0) } ?? StreamBuffers())
         streams.append(stream)
         return stream
     }
@@ -317,7 +338,7 @@ final class HTTP2ClientConnection: EventHandler {
     private func updateInterest() {
         var events: UInt32 = 0
         if !clientEOF && closingDeadline == nil && hasRoom { events |= shim_EPOLLIN | shim_EPOLLRDHUP }
-        if outboundSent < h2.outbound.count { events |= shim_EPOLLOUT }
+        if unwritten > 0 { events |= shim_EPOLLOUT }
         if let tls {
             if tls.wantsWritable { events |= shim_EPOLLOUT }
             if tls.wantsReadable { events |= shim_EPOLLIN }
@@ -327,7 +348,10 @@ final class HTTP2ClientConnection: EventHandler {
 
     /// Whether the client socket can take more frames now (streams stop reading their
     /// backends while it cannot).
-    var hasRoom: Bool { h2.outbound.count - outboundSent < Self.highWater }
+    var hasRoom: Bool { unwritten < Self.highWater }
+
+    /// Frames produced and not yet written.
+    private var unwritten: Int { outbound.count + h2.outboundCount }
 
     // MARK: Closing
 

@@ -49,6 +49,28 @@ enum Syscall {
         }
     }
 
+    /// Writes `pieces` in order, in one `sendmsg` (one `send` when there is one); the result
+    /// counts the bytes of all of them.
+    static func write(_ fd: Int32, _ pieces: UnsafeBufferPointer<UnsafeRawBufferPointer>) -> IOResult {
+        if pieces.count == 1 { return write(fd, pieces[0]) }
+        return withUnsafeTemporaryAllocation(of: iovec.self, capacity: pieces.count) { iov in
+            for (i, piece) in pieces.enumerated() {
+                iov[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: piece.baseAddress), iov_len: piece.count)
+            }
+            var message = msghdr()
+            message.msg_iov = iov.baseAddress
+            message.msg_iovlen = pieces.count
+            while true {
+                let n = Glibc.sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                if n >= 0 { return .done(n) }
+                let e = shim_errno()
+                if e == EINTR { continue }
+                if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+                return .failed(e)
+            }
+        }
+    }
+
     static func close(_ fd: Int32) {
         _ = Glibc.close(fd)
     }

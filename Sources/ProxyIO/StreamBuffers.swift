@@ -1,10 +1,15 @@
 import HTTP1
+import HTTP2
 
 /// The buffers and readers of one HTTP/2 stream's exchange. When the exchange is over its
 /// connection keeps them (emptied, with their storage) for the next stream, so that a stream
 /// allocates little more than its own object; the connection frees them once no stream is open.
 /// A class: `ByteBuffer` is not copyable, and the connection keeps these in an array.
-final class StreamBuffers {
+///
+/// Large DATA payloads go out from `fromBackend` without a copy: while `pendingPayloads > 0`
+/// its bytes before `pinnedEnd` are not written over, moved or freed (the frames' writer holds
+/// this object).
+final class StreamBuffers: PayloadOwner {
     /// The request as an HTTP/1.1 head (the parsed `requests.request` points into it).
     var head = ByteBuffer()
     var requests = MessageReader(isRequest: true)
@@ -19,6 +24,11 @@ final class StreamBuffers {
     var ownBody = ByteBuffer()
     /// The response's trailer section as read so far (bounded by the chunked decoder to 16 KiB).
     var trailerSection = ByteBuffer()
+    var pendingPayloads = 0
+    /// Where the bytes of `fromBackend` sent without a copy end.
+    var pinnedEnd = 0
+    /// A stream that waits to read its backend until the payloads are written.
+    weak var waitingForPayloads: StreamExchange?
 
     /// Empties every buffer and reader for the next stream; the storage stays.
     func clear() {

@@ -17,6 +17,7 @@ import Traffic
 final class StreamExchange {
     /// Backend buffers' bound (request body bytes are also bounded by the stream's window).
     static let maxBuffered = 64 * 1024
+    static let firstReadCapacity = maxBuffered + HTTP2ClientConnection.readChunk
 
     let id: UInt32
     /// Unchecked: the connection owns this object and drops it before it goes.
@@ -209,19 +210,29 @@ final class StreamExchange {
     }
 
     /// Whether the backend is read now: a head until it is whole; a body only once what was
-    /// read of it has (nearly) gone on, so that the unsent bytes are never moved in the buffer.
-    private var wantsBackendBytes: Bool {
-        !backendEOF && buffers.fromBackend.readableBytes < (buffers.responses.readingHead ? Self.maxBuffered : HTTP2ClientConnection.readChunk)
+    /// read of it has (nearly) gone on, so that the unsent bytes are never moved in the buffer;
+    /// and only into room that no DATA payload waiting to be written holds (else the stream
+    /// waits for them to go: `waitingForPayloads`).
+    private func readsBackend() -> Bool {
+        guard !backendEOF && buffers.fromBackend.readableBytes < (buffers.responses.readingHead ? Self.maxBuffered : HTTP2ClientConnection.readChunk) else {
+            return false
+        }
+        if buffers.pendingPayloads > 0 && (buffers.fromBackend.writerIndex < buffers.pinnedEnd || buffers.fromBackend.writableBytes == 0) {
+            buffers.waitingForPayloads = self
+            return false
+        }
+        return true
     }
 
-    /// Reads what the backend sent while `wantsBackendBytes`.
+    /// Reads what the backend sent while `readsBackend()`.
     private func readBackend() {
         guard let b = backend else { return }
-        while wantsBackendBytes {
-            // One buffer of `maxBuffered` at the first read (a head and up to a 64 KiB body in
-            // one read); later reads go into what is free of it, moving the few unsent bytes
-            // to its front only when under 16 KiB is free.
-            buffers.fromBackend.reserve(buffers.fromBackend.capacity == 0 ? Self.maxBuffered : HTTP2ClientConnection.readChunk)
+        while readsBackend() {
+            // One buffer at the first read, for a head and a 64 KiB body in one read; later
+            // reads go into what is free of it, moving the few unsent bytes to its front only
+            // when under 16 KiB is free (and no payload waits to be written from it).
+            if buffers.fromBackend.capacity == 0 { buffers.fromBackend = ByteBuffer(capacity: Self.firstReadCapacity) }
+            if buffers.pendingPayloads == 0 { buffers.fromBackend.reserve(HTTP2ClientConnection.readChunk) }
             let space = buffers.fromBackend.writable
             let result = if let tls = b.tls { tls.read(space) } else { Syscall.read(b.fd, space) }
             switch result {
@@ -299,11 +310,15 @@ final class StreamExchange {
             if !step.data.isEmpty || end {
                 let data = UnsafeRawBufferPointer(rebasing: input[step.data])
                 let trailers = end ? trailerFields() : nil
-                guard let n = connection.h2.sendData(id, data, endStream: end && trailers == nil, nowMs: connection.nowMs),
+                // Large payloads go out from `fromBackend` without a copy (see `StreamBuffers`).
+                let splice = data.count >= HTTP2ClientConnection.spliceMinimum && connection.tls == nil
+                guard let n = connection.h2.sendData(id, data, endStream: end && trailers == nil, nowMs: connection.nowMs,
+                                                     owner: splice ? buffers : nil),
                       trailers.map({ connection.h2.sendTrailers(id, fields: $0) }) ?? true else {
                     finish(exchange.clientGone())
                     return
                 }
+                if splice { buffers.pinnedEnd = buffers.fromBackend.writerIndex }
                 bytesSent += n
             }
             buffers.fromBackend.consume(step.consumed)
@@ -538,11 +553,11 @@ final class StreamExchange {
         if b.connecting {
             events = shim_EPOLLOUT
         } else {
-            // A chunked body is read with the window shut too (up to `wantsBackendBytes`), so
+            // A chunked body is read with the window shut too (up to `readsBackend()`), so
             // that its end, which needs no window, is seen.
             let canSend = buffers.responses.readingHead || connection.h2.sendWindow(id) > 0
                 || buffers.responses.body.framing == .chunked
-            if wantsBackendBytes && connection.hasRoom && canSend {
+            if connection.hasRoom && canSend && readsBackend() {
                 events |= shim_EPOLLIN | shim_EPOLLRDHUP
             }
             if buffers.toBackend.readableBytes > 0 { events |= shim_EPOLLOUT }

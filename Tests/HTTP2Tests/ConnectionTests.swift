@@ -26,6 +26,11 @@ func responseBlocks(_ written: [Written], decoder: inout HPACKDecoder) -> [(stre
     return result
 }
 
+/// Keeps payloads sent without a copy in tests (the bytes stay in the test's array).
+final class Owner: PayloadOwner {
+    var pendingPayloads = 0
+}
+
 /// `sendData` with an array.
 func send(_ c: inout HTTP2Connection, _ s: UInt32, _ bytes: ArraySlice<UInt8>, endStream: Bool, nowMs: Int = 0) -> Int? {
     bytes.withUnsafeBytes { c.sendData(s, $0, endStream: endStream, nowMs: nowMs) }
@@ -303,13 +308,46 @@ struct SeededFuzzTests {
 }
 
 struct OutboundTests {
-    @Test func partialWritesKeepTheRest() {
+    @Test func swappingHandsOverTheFramesAndEmptiesTheBuffersGiven() {
         var c = HTTP2Connection()
-        let all = c.outbound
-        c.consumeOutbound(5)
-        #expect(c.outbound == Array(all[5...]))
-        c.consumeOutbound(c.outbound.count)
-        #expect(c.outbound.isEmpty)
+        let preface = c.outbound
+        var bytes: [UInt8] = [1, 2, 3]
+        var splices: [Splice] = []
+        c.swapOutbound(&bytes, &splices)
+        #expect(bytes == preface && splices.isEmpty)
+        #expect(c.outbound.isEmpty && c.outboundCount == 0)
+    }
+
+    /// A payload sent with an owner is left out of `outbound`, one splice per frame, and goes
+    /// on the wire exactly as a copied one: the same frames, the same bytes.
+    @Test func dataWithAnOwnerIsFramedAsWithoutButNotCopied() {
+        var client = Client.started()
+        client.headers(1, get)
+        let body = (0..<40_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let owner = Owner()
+        var expected: [UInt8] = []
+        var sent: [UInt8] = []
+        for withOwner in [false, true] {
+            var c = HTTP2Connection()
+            _ = feed(&c, client.bytes)
+            _ = c.sendHeaders(1, status: 200, fields: HeaderList(), endStream: false)
+            _ = c.takeOutbound()
+            let n = body.withUnsafeBytes { c.sendData(1, $0, endStream: true, nowMs: 0, owner: withOwner ? owner : nil) }
+            #expect(n == body.count)
+            #expect(c.outboundCount == body.count + 3 * 9)
+            if withOwner {
+                #expect(c.outboundSplices.map(\.bytes.count) == [16_384, 16_384, 7_232])
+                #expect(c.outbound.count == 3 * 9 && owner.pendingPayloads == 3)
+                sent = body.withUnsafeBytes { _ in c.takeOutbound() }
+                #expect(owner.pendingPayloads == 0)
+            } else {
+                #expect(c.outboundSplices.isEmpty)
+                expected = c.takeOutbound()
+            }
+        }
+        #expect(sent == expected)
+        let w = frames(sent)
+        #expect(w.map(\.payload.count) == [16_384, 16_384, 7_232] && w.last?.flags == FrameFlags.endStream)
     }
 
     @Test func anInvalidStatusIsRefused() {
