@@ -3,7 +3,8 @@ import HTTP2
 
 /// The buffers and readers of one HTTP/2 stream's exchange. When the exchange is over its
 /// connection keeps them (emptied, with their storage) for the next stream, so that a stream
-/// allocates little more than its own object; the connection frees them once no stream is open.
+/// allocates little more than its own object; the connection frees them once no stream has
+/// been open for a second (`HTTP2ClientConnection.releaseAfterMs`).
 /// A class: `ByteBuffer` is not copyable, and the connection keeps these in an array.
 ///
 /// Large DATA payloads go out from `fromBackend` without a copy: while `pendingPayloads > 0`
