@@ -68,12 +68,23 @@ def backend_requests(backends) -> int:
 
 def h2_exchange(port: int, requests: list[tuple[str, str, bytes | None]], concurrency: int = 50,
                 extra_headers: list[tuple[str, str]] | None = None, timeout: float = 60,
-                read_pause: float = 0.0) -> list[dict]:
+                read_pause: float = 0.0, rcvbuf: int | None = None, start_pause: float = 0.0,
+                window: int | None = None) -> list[dict]:
     """Sends `requests` ((method, path, body)) on ONE prior-knowledge connection, at most
-    `concurrency` streams open at once; returns per request {status, headers, body, reset}."""
+    `concurrency` streams open at once; returns per request {status, headers, body, reset}.
+    `rcvbuf` shrinks the socket's receive buffer (set before connecting: a small TCP window);
+    `start_pause` waits that long after the first requests before reading anything;
+    `window` opens the client's stream and connection windows that wide (h2's are 64 KiB)."""
     conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-    s = socket.create_connection((HOST, port), timeout=timeout)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(timeout)
+    s.connect((HOST, port))
     conn.initiate_connection()
+    if window:
+        conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: window})
+        conn.increment_flow_control_window(window - 65_535)
     s.sendall(conn.data_to_send())
     results: dict[int, dict] = {}
     order: list[int] = []
@@ -115,6 +126,9 @@ def h2_exchange(port: int, requests: list[tuple[str, str, bytes | None]], concur
                 open_streams += 1
             send_bodies()
             s.sendall(conn.data_to_send())
+            if start_pause:
+                time.sleep(start_pause)
+                start_pause = 0.0
             data = s.recv(1 << 20)
             if not data:
                 raise AssertionError(f"connection closed after {done} answers")
@@ -752,6 +766,23 @@ def test_upload_and_download_100mb_with_bounded_memory(clean_backends, sluice_fa
     assert bytes(down["body"]) == expected[:MB100]
     print(f"h2 100 MB up and down: peak VmRSS {rss.max_kib / 1024:.1f} MiB")
     assert rss.samples and rss.max_kib < RSS_LIMIT_KIB, f"VmRSS peaked at {rss.max_kib / 1024:.1f} MiB"
+
+
+def test_large_bodies_on_concurrent_streams_arrive_intact(clean_backends, sluice_factory):
+    """40 streams at once on one connection, each a body of its own length (both framings):
+    the payloads Sluice writes from each stream's buffer without a copy, while the client
+    reads slower than the backends answer, arrive whole, in order and each on its stream."""
+    sl = start(sluice_factory, clean_backends)
+    sizes = [150_000 + 7_919 * i for i in range(40)]
+    paths = [f"/bytes/{n}" + ("?chunked=1" if i % 2 else "") for i, n in enumerate(sizes)]
+    # A small TCP window and a client that reads nothing for a while keep Sluice's writes
+    # partial, so payloads stay pending while the streams read on.
+    results = h2_exchange(sl.port, [("GET", p, None) for p in paths], concurrency=40, timeout=60, rcvbuf=4096,
+                          start_pause=1.0, window=1 << 30)
+    expected = bytes(i % 251 for i in range(251)) * (max(sizes) // 251 + 1)
+    for path, n, r in zip(paths, sizes, results):
+        assert r["status"] == 200 and r["reset"] is None, (path, r["status"], r["reset"])
+        assert bytes(r["body"]) == expected[:n], path
 
 
 def test_client_reset_and_disconnect_end_streams_as_client_gone(clean_backends, sluice_factory):
