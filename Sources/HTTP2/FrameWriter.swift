@@ -13,8 +13,13 @@ public enum FrameWriter {
     }
 
     public static func data(_ out: inout [UInt8], stream: UInt32, _ bytes: UnsafeRawBufferPointer, endStream: Bool) {
-        header(&out, length: bytes.count, type: FrameType.data, flags: endStream ? FrameFlags.endStream : 0, stream: stream)
+        dataHeader(&out, stream: stream, length: bytes.count, endStream: endStream)
         out.append(contentsOf: bytes)
+    }
+
+    /// A DATA frame's header alone, for a payload that goes on the wire from elsewhere.
+    public static func dataHeader(_ out: inout [UInt8], stream: UInt32, length: Int, endStream: Bool) {
+        header(&out, length: length, type: FrameType.data, flags: endStream ? FrameFlags.endStream : 0, stream: stream)
     }
 
     /// A header block, in one HEADERS frame or a HEADERS frame and CONTINUATION frames of at

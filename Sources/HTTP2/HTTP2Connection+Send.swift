@@ -37,8 +37,7 @@ extension HTTP2Connection {
         while at < n {
             let chunk = min(n - at, peerMaxFrameSize)
             let payload = UnsafeRawBufferPointer(rebasing: bytes[at..<at + chunk])
-            let flags = endStream && at + chunk == bytes.count ? FrameFlags.endStream : 0
-            FrameWriter.header(&outbound, length: chunk, type: FrameType.data, flags: flags, stream: s)
+            FrameWriter.dataHeader(&outbound, stream: s, length: chunk, endStream: endStream && at + chunk == bytes.count)
             if let owner {
                 outboundSplices.append(Splice(at: outbound.count, bytes: payload, owner: owner))
                 owner.pendingPayloads += 1

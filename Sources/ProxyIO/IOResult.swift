@@ -39,14 +39,7 @@ enum Syscall {
 
     @inline(__always)
     static func write(_ fd: Int32, _ buf: UnsafeRawBufferPointer) -> IOResult {
-        while true {
-            let n = Glibc.send(fd, buf.baseAddress, buf.count, Int32(MSG_NOSIGNAL))
-            if n >= 0 { return .done(n) }
-            let e = shim_errno()
-            if e == EINTR { continue }
-            if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
-            return .failed(e)
-        }
+        sending { Glibc.send(fd, buf.baseAddress, buf.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Writes `pieces` in order, in one `sendmsg` (one `send` when there is one); the result
@@ -60,14 +53,20 @@ enum Syscall {
             var message = msghdr()
             message.msg_iov = iov.baseAddress
             message.msg_iovlen = pieces.count
-            while true {
-                let n = Glibc.sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
-                if n >= 0 { return .done(n) }
-                let e = shim_errno()
-                if e == EINTR { continue }
-                if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
-                return .failed(e)
-            }
+            return sending { Glibc.sendmsg(fd, &message, Int32(MSG_NOSIGNAL)) }
+        }
+    }
+
+    /// Runs a send call until it is not interrupted: the bytes it took, or why none went.
+    @inline(__always)
+    private static func sending(_ call: () -> Int) -> IOResult {
+        while true {
+            let n = call()
+            if n >= 0 { return .done(n) }
+            let e = shim_errno()
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+            return .failed(e)
         }
     }
 
