@@ -27,6 +27,8 @@ final class BackendConnection: EventHandler {
     var reused = false
     /// The TLS layer to an `https://` backend, nil for plain HTTP.
     let tls: TLSStream?
+    /// Response bytes were read since the last `acknowledgeReads()` (set by the owner's reads).
+    var readSinceAcknowledged = false
     private var idleSince: Int64 = 0
     private let idleTimeoutMs: Int64
 
@@ -87,9 +89,20 @@ final class BackendConnection: EventHandler {
         return false
     }
 
+    /// Runs when the owner has read part of a response and waits for the rest: acknowledges
+    /// what was read at once. Linux would otherwise delay that ACK up to 40 ms (the request
+    /// just sent makes the connection look interactive), and a backend whose send buffer or
+    /// Nagle holds the rest of the response until it is acknowledged stalls that long.
+    func acknowledgeReads() {
+        guard readSinceAcknowledged else { return }
+        readSinceAcknowledged = false
+        _ = shim_set_int_option(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, 1)
+    }
+
     /// Called when the connection goes back to the pool.
     func becomeIdle(now: Int64) {
         owner = nil
+        readSinceAcknowledged = false
         streamOwner = nil
         reused = true
         idleSince = now

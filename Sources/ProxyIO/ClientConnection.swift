@@ -300,6 +300,7 @@ final class ClientConnection: EventHandler {
             switch result {
             case .done(let n):
                 fromBackend.didWrite(n)
+                b.readSinceAcknowledged = true
                 exchange.responseRead(now: worker.loop.now)
                 if n < space { return }
                 want = Self.maxBuffered
@@ -393,6 +394,8 @@ final class ClientConnection: EventHandler {
                 backendEvents |= shim_EPOLLIN | shim_EPOLLRDHUP
             }
             if toBackend.readableBytes > 0 { backendEvents |= shim_EPOLLOUT }
+            // Still attached: the response is not over yet.
+            b.acknowledgeReads()
             if let tls = b.tls {
                 if tls.wantsWritable { backendEvents |= shim_EPOLLOUT }
                 if tls.wantsReadable { backendEvents |= shim_EPOLLIN | shim_EPOLLRDHUP }

@@ -238,6 +238,7 @@ final class StreamExchange {
             switch result {
             case .done(let n):
                 buffers.fromBackend.didWrite(n)
+                b.readSinceAcknowledged = true
                 exchange.responseRead(now: worker.loop.now)
                 // A short read emptied the socket (epoll is level-triggered: more wakes us
                 // again); TLS may still hold decrypted bytes, so it reads on.
@@ -561,6 +562,8 @@ final class StreamExchange {
                 events |= shim_EPOLLIN | shim_EPOLLRDHUP
             }
             if buffers.toBackend.readableBytes > 0 { events |= shim_EPOLLOUT }
+            // Still attached: the response is not over yet.
+            b.acknowledgeReads()
             if let tls = b.tls {
                 if tls.wantsWritable { events |= shim_EPOLLOUT }
                 if tls.wantsReadable { events |= shim_EPOLLIN | shim_EPOLLRDHUP }
