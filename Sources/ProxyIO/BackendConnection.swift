@@ -102,8 +102,8 @@ final class BackendConnection: EventHandler {
     /// Called when the connection goes back to the pool.
     func becomeIdle(now: Int64) {
         owner = nil
-        readSinceAcknowledged = false
         streamOwner = nil
+        readSinceAcknowledged = false
         reused = true
         idleSince = now
         worker.loop.setEvents(self, shim_EPOLLIN | shim_EPOLLRDHUP)
